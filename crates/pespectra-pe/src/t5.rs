@@ -48,10 +48,11 @@ impl T5Buckets {
 
     /// Bucket of `relative_position` = key position − query position.
     ///
-    /// The logarithmic branch is evaluated in f32 exactly as transformers does
-    /// (`log(float(r)/max_exact) / log(max_distance/max_exact) · (nb − max_exact)`, truncated),
-    /// because the bucket boundaries are where that expression crosses an integer and f64 would
-    /// move some of them.
+    /// The logarithmic branch is evaluated in f32 as transformers does
+    /// (`log(float(r)/max_exact) / log(max_distance/max_exact) · (nb − max_exact)`, truncated):
+    /// bucket edges are where that expression crosses an integer, so the evaluation precision is
+    /// part of the convention. (An f64 evaluation gave identical buckets on 9 configurations for
+    /// |r| ≤ 200000 when this was written; the f32 form is kept because it is the definition.)
     pub fn bucket(&self, relative_position: i64) -> Result<usize, PeError> {
         let (nb, max_exact) = self.max_exact()?;
         let mut bucket = 0usize;
