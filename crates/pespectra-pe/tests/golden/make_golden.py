@@ -32,6 +32,8 @@ from transformers.models.gpt_neox.modeling_gpt_neox import GPTNeoXRotaryEmbeddin
 from transformers.models.gpt_neox.modeling_gpt_neox import apply_rotary_pos_emb as neox_apply
 from transformers.models.gptj.modeling_gptj import apply_rotary_pos_emb as gptj_apply
 from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
+from transformers.models.marian.modeling_marian import MarianSinusoidalPositionalEmbedding
+from transformers.models.xlm.modeling_xlm import create_sinusoidal_embeddings
 from transformers.models.llama.modeling_llama import apply_rotary_pos_emb as llama_apply
 from transformers.models.mpt.modeling_mpt import build_mpt_alibi_tensor
 from transformers.models.t5.modeling_t5 import T5Attention
@@ -237,4 +239,10 @@ for interleave in [True, False]:
     mla["cases"][key] = {"q": [mat(t) for t in q.detach()], "k_nope": [mat(t) for t in k_nope.detach()],
                          "k_rope": mat(k_rope.detach()), "logits": [mat(t) for t in captured_logits.detach()]}
 dump("mla.json", mla)
+
+# ---------------------------------------------------------------- sinusoidal tables (float32)
+n_pos, dim = 12, 16
+xlm = create_sinusoidal_embeddings(n_pos, dim, torch.empty(n_pos, dim))  # Vaswani interleaved
+marian = MarianSinusoidalPositionalEmbedding(n_pos, dim).create_weight()  # sin half | cos half
+dump("sinusoidal.json", {"dtype": "float32", "interleaved_xlm": mat(xlm), "split_marian": mat(marian)})
 print("ok")
