@@ -29,8 +29,6 @@ pub struct RopeDecomposition {
     pub query_pairs: Vec<Vec<Complex64>>,
     /// b_j^f, indexed `[f][j]`.
     pub key_pairs: Vec<Vec<Complex64>>,
-    /// G^f_ij = conj(a_i^f)·b_j^f (rank one, n × n).
-    pub content: Vec<ComplexMatrix>,
     /// Unrotated dims (partial rotary tail, MLA nope block): their Gram matrix, a NoPE term.
     pub passthrough: Option<ErrorBounded>,
 }
@@ -47,6 +45,20 @@ impl RopeDecomposition {
     /// Never true for a decomposition built by this crate (n = 0 is refused).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Number of rotary frequencies F.
+    pub fn num_frequencies(&self) -> usize {
+        self.theta.len()
+    }
+
+    /// Content matrix G^f_ij = conj(a_i^f)·b_j^f (rank one), or `None` past the last frequency.
+    /// Built on demand: F dense n × n complex matrices would dominate memory for long sequences.
+    pub fn content(&self, f: usize) -> Option<ComplexMatrix> {
+        let (a, b) = (self.query_pairs.get(f)?, &self.key_pairs[f]);
+        Some(ComplexMatrix::from_fn(a.len(), b.len(), |i, j| {
+            a[i].conj() * b[j]
+        }))
     }
 
     /// Kernel E^f of frequency `f`, or `None` past the last frequency.
@@ -94,7 +106,9 @@ impl RopeDecomposition {
     pub fn nope_logits(&self) -> RealMatrix {
         let n = self.len();
         RealMatrix::from_fn(n, n, |i, j| {
-            let rot: f64 = self.content.iter().map(|g| g.get(i, j).re).sum();
+            let rot: f64 = (0..self.theta.len())
+                .map(|f| (self.query_pairs[f][i].conj() * self.key_pairs[f][j]).re)
+                .sum();
             let pass = self.passthrough.as_ref().map_or(0.0, |p| p.value.get(i, j));
             self.scale * (rot + pass)
         })
@@ -151,11 +165,6 @@ fn decompose(
             .collect()
     };
     let (query_pairs, key_pairs) = (pairs(q), pairs(k));
-    let content = query_pairs
-        .iter()
-        .zip(&key_pairs)
-        .map(|(a, b)| ComplexMatrix::from_fn(n, n, |i, j| a[i].conj() * b[j]))
-        .collect();
     let pass_cols: Vec<usize> = (0..q.cols()).filter(|&c| !layout.contains(c)).collect();
     let passthrough = (!pass_cols.is_empty()).then(|| {
         let sub = |x: &RealMatrix| {
@@ -171,7 +180,6 @@ fn decompose(
         scale,
         query_pairs,
         key_pairs,
-        content,
         passthrough,
     })
 }

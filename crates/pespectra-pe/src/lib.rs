@@ -30,9 +30,14 @@
 //! let d1 = rope_decomposition(&q, &k, &rope, 1.0)?;
 //! let check = check_agreement(&direct, &d1.reconstruct_with_bound())?;
 //! assert!(check.holds);
-//! assert_eq!(d1.content.len(), d / 2);
+//! assert_eq!(d1.num_frequencies(), d / 2);
+//! let g0 = d1.content(0).unwrap(); // G^0, n × n complex
+//! let e0 = d1.kernel(0).unwrap(); // E^0
+//! assert_eq!((g0.rows(), e0.rows()), (n, n));
 //! # Ok::<(), PeError>(())
 //! ```
+
+#![warn(missing_docs)]
 
 pub mod absolute;
 pub mod alibi;
