@@ -2,9 +2,9 @@
 
 use num_complex::Complex64;
 
-use crate::bound::{Approx, ErrorBounded};
+use crate::bound::{check_agreement, AgreementCheck, Approx, ErrorBounded};
 use crate::error::{check_param, PeError};
-use crate::logits::{check_qk, rotary_layout};
+use crate::logits::{check_qk, logits_with_bound, rotary_layout, PositionalEncoding};
 use crate::matrix::{ComplexMatrix, RealMatrix};
 use crate::rope::{RopeConfig, RotaryLayout};
 
@@ -77,16 +77,28 @@ impl RopeDecomposition {
         let n = self.len();
         let a = self.attention_factor;
         let gain = Approx::exact(a).mul(Approx::exact(a));
+        // E^f depends on j − i only: one cos/sin per (offset, f) instead of per entry.
+        let trig: Vec<Vec<(Approx, Approx)>> = self
+            .theta
+            .iter()
+            .map(|&t| {
+                (0..2 * n)
+                    .map(|o| {
+                        let offset = o as f64 - n as f64; // o = j − i + n
+                        Approx::cos_sin(Approx::exact(offset).mul(Approx::exact(t)))
+                    })
+                    .collect()
+            })
+            .collect();
         ErrorBounded::from_fn(n, n, |i, j| {
             let mut acc: Option<Approx> = None;
-            for (f, &t) in self.theta.iter().enumerate() {
+            for (f, cs) in trig.iter().enumerate() {
                 let (x, y) = (self.query_pairs[f][i], self.key_pairs[f][j]);
                 let (xr, xi) = (Approx::exact(x.re), Approx::exact(x.im));
                 let (yr, yi) = (Approx::exact(y.re), Approx::exact(y.im));
                 let g_re = xr.mul(yr).add(xi.mul(yi));
                 let g_im = xr.mul(yi).sub(xi.mul(yr));
-                let angle = Approx::exact(j as f64 - i as f64).mul(Approx::exact(t));
-                let (c, s) = Approx::cos_sin(angle);
+                let (c, s) = cs[j + n - i];
                 let term = g_re.mul(c).sub(g_im.mul(s));
                 acc = Some(acc.map_or(term, |s| s.add(term)));
             }
@@ -317,4 +329,43 @@ pub fn additive_logits_with_bound(
         Some(b) => l.zip(b, Approx::add),
         None => l,
     })
+}
+
+/// D1 check in one call: direct RoPE/MLA logits vs Σ_f Re(G^f ∘ E^f) (+ pass-through), each
+/// with its rigorous bound. Errors for encodings without a rotary part.
+pub fn check_d1(
+    q: &RealMatrix,
+    k: &RealMatrix,
+    pe: &PositionalEncoding,
+    scale: f64,
+) -> Result<AgreementCheck, PeError> {
+    let d1 = match pe {
+        PositionalEncoding::Rope(rope) => rope_decomposition(q, k, rope, scale)?,
+        PositionalEncoding::Mla { d_nope, rope } => mla_decomposition(q, k, *d_nope, rope, scale)?,
+        other => {
+            return Err(PeError::InvalidParameter(format!(
+                "D1 applies to RoPE and MLA heads, not {other:?}"
+            )))
+        }
+    };
+    check_agreement(
+        &logits_with_bound(q, k, pe, scale)?,
+        &d1.reconstruct_with_bound(),
+    )
+}
+
+/// D2 check in one call: direct additive logits vs the four Gram terms + B, with bounds.
+pub fn check_d2(
+    content: &RealMatrix,
+    positions: &RealMatrix,
+    w_q: &RealMatrix,
+    w_k: &RealMatrix,
+    bias: Option<&ErrorBounded>,
+    scale: f64,
+) -> Result<AgreementCheck, PeError> {
+    let dec = additive_decomposition(content, positions, w_q, w_k, bias, scale)?;
+    check_agreement(
+        &additive_logits_with_bound(content, positions, w_q, w_k, bias, scale)?,
+        &dec.reconstruct_with_bound(),
+    )
 }

@@ -56,8 +56,8 @@ pub use alibi::{
 };
 pub use bound::{check_agreement, gamma, AgreementCheck, ErrorBounded};
 pub use decompose::{
-    additive_decomposition, additive_logits_with_bound, mla_decomposition, rope_decomposition,
-    rope_kernel, AdditiveDecomposition, RopeDecomposition,
+    additive_decomposition, additive_logits_with_bound, check_d1, check_d2, mla_decomposition,
+    rope_decomposition, rope_kernel, AdditiveDecomposition, RopeDecomposition,
 };
 pub use error::PeError;
 pub use logits::{bias_matrix, logits, logits_with_bound, PositionalEncoding};

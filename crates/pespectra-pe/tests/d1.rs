@@ -152,6 +152,10 @@ fn reconstruction_agrees_within_rigorous_bound_for_every_rotary_variant() {
                 .reconstruct_with_bound();
             let c = check_agreement(&direct, &recon).unwrap();
             assert!(c.holds, "{rope:?} n={n}: {c:?}");
+            assert_eq!(
+                check_d1(&q, &k, &PositionalEncoding::Rope(rope.clone()), 0.125).unwrap(),
+                c
+            );
             // The bound must also be useful, not merely true.
             assert!(max_abs(&direct.bound) < 1e-11 && max_abs(&recon.bound) < 1e-11);
         }
