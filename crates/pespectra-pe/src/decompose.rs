@@ -23,7 +23,7 @@ pub struct RopeDecomposition {
     pub theta: Vec<f64>,
     /// cos/sin factor a (YaRN); the rotary part of the logits carries a².
     pub attention_factor: f64,
-    /// Multiplier of the dot products (see [`crate::logits`]).
+    /// Multiplier of the dot products (see [`crate::logits()`]).
     pub scale: f64,
     /// a_i^f = q_{i,re} + i·q_{i,im}, indexed `[f][i]`.
     pub query_pairs: Vec<Vec<Complex64>>,
