@@ -1,0 +1,119 @@
+//! End-to-end tests of the `pespectra` binary: JSON shape, outward decimal bounds, exit codes.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_pespectra"))
+}
+
+fn tmp(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pespectra-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = bin().args(args).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[test]
+fn eig_json_shape_and_outward_bounds() {
+    // [[2, 1], [1, 2]]: eigenvalues exactly 3 and 1
+    let p = tmp("a.npy", &pespectra_npy::to_npy_f64(2, 2, &[2.0, 1.0, 1.0, 2.0]));
+    let (code, out, err) = run(&["eig", "--input", p.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["n"], 2);
+    assert_eq!(v["precision_bits"], 53);
+    assert_eq!(v["met_width"], true);
+    assert!(v["seconds"].as_f64().unwrap() >= 0.0);
+    let eig = v["eigenvalues"].as_array().unwrap();
+    for (e, truth) in eig.iter().zip([3.0, 1.0]) {
+        let lo: f64 = e["lo"].as_str().unwrap().parse().unwrap();
+        let hi: f64 = e["hi"].as_str().unwrap().parse().unwrap();
+        assert!(lo <= truth && truth <= hi, "{lo} {hi}");
+    }
+}
+
+#[test]
+fn precision_auto_meets_width_and_reports_bits() {
+    let p = tmp("b.npy", &pespectra_npy::to_npy_f64(3, 3, &[2.0, 1.0, 0.0, 1.0, 2.0, 1.0, 0.0, 1.0, 2.0]));
+    let (code, out, _) = run(&["eig", "--input", p.to_str().unwrap(), "--precision", "auto", "--width", "1e-45", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["precision_bits"].as_u64().unwrap() > 53);
+    assert_eq!(v["met_width"], true);
+    // 2 + √2 = 3.41421356237309504880168872420969807856967187537694…
+    let top = &v["eigenvalues"][0];
+    assert!(top["lo"].as_str().unwrap().starts_with("3.41421356237309504880168872420969807"), "{top}");
+}
+
+#[test]
+fn svd_complex_fortran_order() {
+    // complex diag(3i, −4): singular values 4 and 3
+    let p = tmp("c.npy", &pespectra_npy::to_npy_c128(2, 2, &[0.0, 0.0, 0.0, -4.0], &[3.0, 0.0, 0.0, 0.0]));
+    let (code, out, err) = run(&["svd", "--input", p.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let s = v["singular_values"].as_array().unwrap();
+    for (e, truth) in s.iter().zip([4.0, 3.0]) {
+        let lo: f64 = e["lo"].as_str().unwrap().parse().unwrap();
+        let hi: f64 = e["hi"].as_str().unwrap().parse().unwrap();
+        assert!(lo <= truth && truth <= hi);
+    }
+}
+
+#[test]
+fn bad_inputs_exit_2_with_one_line() {
+    let nonsym = tmp("ns.npy", &pespectra_npy::to_npy_f64(2, 2, &[1.0, 2.0, 3.0, 4.0]));
+    let nan = tmp("nan.npy", &pespectra_npy::to_npy_f64(1, 1, &[f64::NAN]));
+    let rect = tmp("rect.npy", &pespectra_npy::to_npy_f64(2, 3, &[0.0; 6]));
+    let empty = tmp("empty.npy", &pespectra_npy::to_npy_f64(0, 0, &[]));
+    let good = pespectra_npy::to_npy_f64(2, 2, &[1.0, 0.0, 0.0, 1.0]);
+    let trunc = tmp("trunc.npy", &good[..good.len() - 3]);
+    let f32 = tmp("f32.npy", &pespectra_npy::replace_bytes(&good, "<f8", "<f4"));
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["eig", "--input", nonsym.to_str().unwrap()], "not Hermitian"),
+        (vec!["eig", "--input", nan.to_str().unwrap()], "NaN"),
+        (vec!["eig", "--input", rect.to_str().unwrap()], "not square"),
+        (vec!["svd", "--input", rect.to_str().unwrap()], "not square"),
+        (vec!["eig", "--input", empty.to_str().unwrap()], "empty"),
+        (vec!["eig", "--input", trunc.to_str().unwrap()], "truncated"),
+        (vec!["eig", "--input", f32.to_str().unwrap()], "dtype"),
+        (vec!["eig", "--input", "/nonexistent/x.npy"], "cannot read"),
+        (vec!["eig", "--input", nonsym.to_str().unwrap(), "--precision", "12"], "precision"),
+        (vec!["eig", "--input", nonsym.to_str().unwrap(), "--width", "-1"], "width"),
+        (vec!["eig"], "--input"),
+    ];
+    for (args, needle) in cases {
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    // the Hermitian part of the non-symmetric matrix is accepted: (A + Aᵀ)/2 = [[1, 2.5], [2.5, 4]]
+    let (code, out, _) = run(&["eig", "--input", nonsym.to_str().unwrap(), "--hermitian-part", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let lo: f64 = v["eigenvalues"][0]["lo"].as_str().unwrap().parse().unwrap();
+    let hi: f64 = v["eigenvalues"][0]["hi"].as_str().unwrap().parse().unwrap();
+    let truth = 2.5 + (2.25f64 + 6.25).sqrt();
+    assert!(lo <= truth && truth <= hi);
+}
+
+#[test]
+fn builtin_example_runs() {
+    let (code, out, err) = run(&["eig", "--example", "alibi-distance", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let e = v["eigenvalues"].as_array().unwrap();
+    assert_eq!(e.len(), 64);
+    // T8: exactly one positive eigenvalue
+    let positive = e.iter().filter(|x| x["lo"].as_str().unwrap().parse::<f64>().unwrap() > 0.0).count();
+    let negative = e.iter().filter(|x| x["hi"].as_str().unwrap().parse::<f64>().unwrap() < 0.0).count();
+    assert_eq!((positive, negative), (1, 63));
+}
