@@ -12,17 +12,19 @@
 //!    `for_each_init`, so no allocation happens inside the tile loops.
 
 use rayon::prelude::*;
+use std::cell::RefCell;
 use std::f64::consts::LOG2_E;
 
 use crate::config::{validate, AttentionConfig, AttentionInputs};
 use crate::error::Error;
-use crate::kernels::{Isa, PANEL};
+use crate::kernels::{pack_q_blocks, Isa, MR, PANEL};
 use crate::pe::Prepared;
 
-/// Query rows per task (a multiple of the 6-row micro-kernel).
+/// Query rows per task (a multiple of the micro-kernels' [`MR`] rows).
 const BR: usize = 96;
 /// Key columns per tile (a multiple of [`PANEL`]).
 const BC: usize = 128;
+const _: () = assert!(BR % MR == 0 && BC % PANEL == 0);
 
 /// Flash attention on the fastest available path; output `[batch, heads, seq, value_dim]`.
 pub fn flash_attention(
@@ -43,14 +45,8 @@ pub fn flash_attention_with(
     Ok(out)
 }
 
-/// Packs `[s][d]` keys into `npan` panels of `[d][PANEL]` (zero-padded past `s`).
-pub(crate) fn pack_k_panels(k: &[f64], s: usize, d: usize, npan: usize) -> Vec<f32> {
-    let mut out = vec![0f32; npan * d * PANEL];
-    pack_k_into(k, s, d, &mut out);
-    out
-}
-
-fn pack_k_into(k: &[f64], s: usize, d: usize, out: &mut [f32]) {
+/// Packs `[s][d]` keys into panels of `[d][PANEL]` (zero-padded past `s`).
+pub(crate) fn pack_k_panels(k: &[f64], s: usize, d: usize, out: &mut [f32]) {
     for j in 0..s {
         let (p, c) = (j / PANEL, j % PANEL);
         for t in 0..d {
@@ -70,10 +66,7 @@ struct Scratch {
 
 /// Flash attention into a caller-provided output buffer of length `cfg.out_len()`.
 ///
-/// Error bound (tested against [`crate::reference_attention`]): with `u = 2^-24`,
-/// `E_i = (D + 8)·u·scale·‖q'_i‖·max_j‖k'_j‖ + 4u·max|bias|` the logit error, each output
-/// element satisfies `|o - o_ref| ≤ [(e^{2E_i} - 1) + 2·ε_exp + (S + 4·S/BC + 8)·u]·max_j|v_j|`
-/// where `ε_exp` = [`crate::EXP2_REL_ERROR`].
+/// Error bound: see [`crate::error_bounds`] (tested against [`crate::reference_attention`]).
 pub fn flash_attention_into(
     isa: Isa,
     cfg: &AttentionConfig,
@@ -89,52 +82,88 @@ pub fn flash_attention_into(
             actual: out.len(),
         });
     }
+    WORKSPACE.with(|ws| match ws.try_borrow_mut() {
+        Ok(mut bufs) => run(isa, cfg, inp, out, &mut bufs),
+        // Re-entrant call on this thread (e.g. from inside a Rayon job): use fresh buffers.
+        Err(_) => run(isa, cfg, inp, out, &mut Default::default()),
+    });
+    Ok(())
+}
+
+thread_local! {
+    /// Prepass buffers (packed Q, K, V) reused across calls on the calling thread: fresh
+    /// multi-megabyte allocations are page-faulted in on every call, which cost ~5% at
+    /// S = 512. Holds up to the packed size of the largest problem seen on this thread.
+    static WORKSPACE: RefCell<[Vec<f32>; 3]> = RefCell::default();
+}
+
+/// Grows `buf` to at least `n` elements and returns the first `n`. Stale contents are
+/// fine: the prepass overwrites every element the kernels read unmasked (see `run`).
+fn take(buf: &mut Vec<f32>, n: usize) -> &mut [f32] {
+    if buf.len() < n {
+        buf.resize(n, 0.0);
+    }
+    &mut buf[..n]
+}
+
+/// The flash computation proper, on validated input.
+fn run(
+    isa: Isa,
+    cfg: &AttentionConfig,
+    inp: &AttentionInputs<'_>,
+    out: &mut [f32],
+    bufs: &mut [Vec<f32>; 3],
+) {
     let prep = Prepared::new(cfg);
     let (s, d, dv) = (cfg.seq, cfg.head_dim, cfg.value_dim);
     let (heads, kvh) = (cfg.heads, cfg.kv_heads);
     let gqa = heads / kvh;
     let npan = s.div_ceil(PANEL);
     let s_pad = npan * PANEL;
+    let qblk = s.div_ceil(MR) * MR * d;
     let dvp = dv.div_ceil(PANEL) * PANEL;
+    let kv_stride = npan * d * PANEL;
+    let v_stride = s_pad * dvp;
+    let [qbuf, kbuf, vbuf] = bufs;
 
-    // --- Prepass: O(seq·dim) per head, f64 then one rounding to f32.
-    let mut qp = vec![0f32; cfg.batch * heads * s * d];
-    qp.par_chunks_mut(s * d).enumerate().for_each_init(
+    // --- Prepass: O(seq·dim) per head, f64 then one rounding to f32. Padding rows of Q
+    // (beyond seq in the last row block) only produce logit rows that are never read, and
+    // padding key columns are always masked to -inf, so neither needs clearing; V padding
+    // is zeroed because P·V reads it (with weight 0, and 0·NaN would be NaN).
+    let qp = take(qbuf, cfg.batch * heads * qblk);
+    qp.par_chunks_mut(qblk).enumerate().for_each_init(
         || vec![0f64; s * d],
         |tmp, (idx, dst)| {
-            prep.query(
-                cfg,
-                inp,
-                idx / heads,
-                idx % heads,
-                true,
-                cfg.scale * LOG2_E,
-                tmp,
-            );
-            dst.iter_mut()
-                .zip(tmp.iter())
-                .for_each(|(o, &x)| *o = x as f32);
+            let (b, h) = (idx / heads, idx % heads);
+            prep.query(cfg, inp, b, h, true, cfg.scale * LOG2_E, tmp);
+            pack_q_blocks(tmp, s, d, dst);
         },
     );
-    let mut kp = vec![0f32; cfg.batch * kvh * npan * d * PANEL];
-    kp.par_chunks_mut(npan * d * PANEL)
-        .enumerate()
-        .for_each_init(
-            || vec![0f64; s * d],
-            |tmp, (idx, dst)| {
-                prep.key(cfg, inp, idx / kvh, idx % kvh, true, tmp);
-                pack_k_into(tmp, s, d, dst);
-            },
-        );
-    let mut vp = vec![0f32; cfg.batch * kvh * s_pad * dvp];
-    vp.par_chunks_mut(s_pad * dvp)
+    let kp = take(kbuf, cfg.batch * kvh * kv_stride);
+    kp.par_chunks_mut(kv_stride).enumerate().for_each_init(
+        || vec![0f64; s * d],
+        |tmp, (idx, dst)| {
+            prep.key(cfg, inp, idx / kvh, idx % kvh, true, tmp);
+            pack_k_panels(tmp, s, d, dst);
+        },
+    );
+    // V as column strips `[dvp/16][s_pad][16]`: a tile's kc×16 strip is contiguous, which
+    // avoids the L1 set conflicts of reading 16 floats from rows 4·dvp bytes apart.
+    let vp = take(vbuf, cfg.batch * kvh * v_stride);
+    vp.par_chunks_mut(v_stride)
         .enumerate()
         .for_each(|(idx, dst)| {
             let src = &inp.v[idx * s * dv..(idx + 1) * s * dv];
-            for j in 0..s {
-                dst[j * dvp..j * dvp + dv].copy_from_slice(&src[j * dv..(j + 1) * dv]);
+            if dv != dvp || s != s_pad {
+                dst.fill(0.0);
+            }
+            for (j, row) in src.chunks_exact(dv).enumerate() {
+                for (c, &x) in row.iter().enumerate() {
+                    dst[((c / PANEL) * s_pad + j) * PANEL + c % PANEL] = x;
+                }
             }
         });
+    let (qp, kp, vp) = (&*qp, &*kp, &*vp);
     let bias: Option<Vec<f32>> = prep
         .rel_bias
         .as_ref()
@@ -146,9 +175,9 @@ pub fn flash_attention_into(
         let g = b * kvh + h / gqa;
         let i0 = t * BR;
         let rows = o.len() / dv;
-        let q = &qp[(bh * s + i0) * d..(bh * s + i0 + rows) * d];
-        let kpan = &kp[g * npan * d * PANEL..(g + 1) * npan * d * PANEL];
-        let vg = &vp[g * s_pad * dvp..(g + 1) * s_pad * dvp];
+        let q = &qp[bh * qblk + i0 * d..(bh + 1) * qblk];
+        let kpan = &kp[g * kv_stride..(g + 1) * kv_stride];
+        let vg = &vp[g * v_stride..(g + 1) * v_stride];
         let hbias = bias
             .as_ref()
             .map(|x| &x[h * (2 * s - 1)..(h + 1) * (2 * s - 1)]);
@@ -161,7 +190,7 @@ pub fn flash_attention_into(
         let mut j0 = jlo / PANEL * PANEL;
         while j0 < jhi {
             let nc = (jhi.min(j0 + BC) - j0).div_ceil(PANEL) * PANEL;
-            isa.qk(q, d, rows, d, &kpan[j0 * d..], nc / PANEL, &mut scr.s, BC);
+            isa.qk(q, rows, d, &kpan[j0 * d..], nc / PANEL, &mut scr.s, BC);
             // Rows' visible ranges are monotone in i, so the first/last row decide.
             let needs_mask =
                 cfg.allowed_range(b, i0 + rows - 1).0 > j0 || cfg.allowed_range(b, i0).1 < j0 + nc;
@@ -185,14 +214,16 @@ pub fn flash_attention_into(
                 scr.m[r] = m_new;
                 scr.alpha[r] = a;
             }
+            let v = &vg[j0 * PANEL..];
             isa.pv(
                 &scr.s,
                 BC,
                 rows,
                 nc,
-                &vg[j0 * dvp..],
-                dvp,
+                v,
+                s_pad * PANEL,
                 otile,
+                dvp,
                 &scr.alpha,
             );
             j0 += BC;
@@ -223,5 +254,4 @@ pub fn flash_attention_into(
             },
             |scr, (bh, t, o)| task(scr, bh, t, o),
         );
-    Ok(())
 }

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use crate::config::{validate, AttentionConfig, AttentionInputs, PositionalEncoding};
 use crate::error::Error;
-use crate::kernels::{Isa, PANEL};
+use crate::kernels::{pack_q_blocks, Isa, MR, PANEL};
 use crate::pe::Prepared;
 
 /// Which matrices to materialise (each is `batch·heads·seq²` elements, `G^f` `F` times more).
@@ -179,12 +179,15 @@ pub fn attention_logits_with(
             let mut k64 = vec![0f64; s * d];
             prep.query(cfg, inp, b, h, with_pe, cfg.scale, &mut q64);
             prep.key(cfg, inp, b, h / gqa, with_pe, &mut k64);
-            let q: Vec<f32> = q64.iter().map(|&x| x as f32).collect();
+            let nblk = s.div_ceil(MR);
+            let mut q = vec![0f32; nblk * MR * d];
+            pack_q_blocks(&q64, s, d, &mut q);
             let npan = s.div_ceil(PANEL);
-            let kp = crate::flash::pack_k_panels(&k64, s, d, npan);
+            let mut kp = vec![0f32; npan * d * PANEL];
+            crate::flash::pack_k_panels(&k64, s, d, &mut kp);
             let ldo = npan * PANEL;
-            let mut tile = vec![0f32; s * ldo];
-            isa.qk(&q, d, s, d, &kp, npan, &mut tile, ldo);
+            let mut tile = vec![0f32; nblk * MR * ldo];
+            isa.qk(&q, s, d, &kp, npan, &mut tile, ldo);
             for i in 0..s {
                 for j in 0..s {
                     let bias = if with_pe { prep.bias(s, h, i, j) } else { 0.0 };

