@@ -24,7 +24,7 @@ use crate::pe::Prepared;
 const BR: usize = 96;
 /// Key columns per tile (a multiple of [`PANEL`]).
 const BC: usize = 128;
-const _: () = assert!(BR % MR == 0 && BC % PANEL == 0);
+const _: () = assert!(BR.is_multiple_of(MR) && BC.is_multiple_of(PANEL));
 
 /// Flash attention on the fastest available path; output `[batch, heads, seq, value_dim]`.
 pub fn flash_attention(
