@@ -15,9 +15,9 @@ use rayon::prelude::*;
 use std::cell::RefCell;
 use std::f64::consts::LOG2_E;
 
-use crate::config::{validate, AttentionConfig, AttentionInputs};
+use crate::config::{validate, AttentionConfig, AttentionInputs, PositionalEncoding};
 use crate::error::Error;
-use crate::kernels::{pack_q_blocks, Isa, MR, PANEL};
+use crate::kernels::{Isa, MR, PANEL};
 use crate::pe::Prepared;
 
 /// Query rows per task (a multiple of the micro-kernels' [`MR`] rows).
@@ -43,16 +43,6 @@ pub fn flash_attention_with(
     let mut out = vec![0f32; cfg.out_len()];
     flash_attention_into(isa, cfg, inp, &mut out)?;
     Ok(out)
-}
-
-/// Packs `[s][d]` keys into panels of `[d][PANEL]` (zero-padded past `s`).
-pub(crate) fn pack_k_panels(k: &[f64], s: usize, d: usize, out: &mut [f32]) {
-    for j in 0..s {
-        let (p, c) = (j / PANEL, j % PANEL);
-        for t in 0..d {
-            out[(p * d + t) * PANEL + c] = k[j * d + t] as f32;
-        }
-    }
 }
 
 /// Per-thread scratch of the tile loop.
@@ -130,21 +120,53 @@ fn run(
     // (beyond seq in the last row block) only produce logit rows that are never read, and
     // padding key columns are always masked to -inf, so neither needs clearing; V padding
     // is zeroed because P·V reads it (with weight 0, and 0·NaN would be NaN).
+    // NoPE, ALiBi and T5 leave q and k untouched: skip the f64 round trip.
+    let f32_prepass = matches!(
+        cfg.pe,
+        PositionalEncoding::NoPE | PositionalEncoding::Alibi { .. } | PositionalEncoding::T5(_)
+    );
+    let mult32 = (cfg.scale * LOG2_E) as f32;
     let qp = take(qbuf, cfg.batch * heads * qblk);
     qp.par_chunks_mut(qblk).enumerate().for_each_init(
-        || vec![0f64; s * d],
-        |tmp, (idx, dst)| {
+        || vec![0f64; d],
+        |row, (idx, dst)| {
             let (b, h) = (idx / heads, idx % heads);
-            prep.query(cfg, inp, b, h, true, cfg.scale * LOG2_E, tmp);
-            pack_q_blocks(tmp, s, d, dst);
+            for i in 0..s {
+                let (blk, r) = (i / MR, i % MR);
+                if f32_prepass {
+                    // No rotation or addition: one f32 product (2u instead of u relative
+                    // error per element, inside the bound's (D + 8)u margin).
+                    let src = &inp.q[(idx * s + i) * d..][..d];
+                    for (t, &x) in src.iter().enumerate() {
+                        dst[(blk * d + t) * MR + r] = x * mult32;
+                    }
+                    continue;
+                }
+                prep.query_row(cfg, inp, b, h, i, true, cfg.scale * LOG2_E, row);
+                for (t, &x) in row.iter().enumerate() {
+                    dst[(blk * d + t) * MR + r] = x as f32;
+                }
+            }
         },
     );
     let kp = take(kbuf, cfg.batch * kvh * kv_stride);
     kp.par_chunks_mut(kv_stride).enumerate().for_each_init(
-        || vec![0f64; s * d],
-        |tmp, (idx, dst)| {
-            prep.key(cfg, inp, idx / kvh, idx % kvh, true, tmp);
-            pack_k_panels(tmp, s, d, dst);
+        || vec![0f64; d],
+        |row, (idx, dst)| {
+            for j in 0..s {
+                let (p, c) = (j / PANEL, j % PANEL);
+                if f32_prepass {
+                    let src = &inp.k[(idx * s + j) * d..][..d];
+                    for (t, &x) in src.iter().enumerate() {
+                        dst[(p * d + t) * PANEL + c] = x;
+                    }
+                    continue;
+                }
+                prep.key_row(cfg, inp, idx / kvh, idx % kvh, j, true, row);
+                for (t, &x) in row.iter().enumerate() {
+                    dst[(p * d + t) * PANEL + c] = x as f32;
+                }
+            }
         },
     );
     // V as column strips `[dvp/16][s_pad][16]`: a tile's kc×16 strip is contiguous, which
@@ -158,8 +180,9 @@ fn run(
                 dst.fill(0.0);
             }
             for (j, row) in src.chunks_exact(dv).enumerate() {
-                for (c, &x) in row.iter().enumerate() {
-                    dst[((c / PANEL) * s_pad + j) * PANEL + c % PANEL] = x;
+                for (strip, chunk) in row.chunks(PANEL).enumerate() {
+                    let at = (strip * s_pad + j) * PANEL;
+                    dst[at..at + chunk.len()].copy_from_slice(chunk);
                 }
             }
         });

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use crate::config::{validate, AttentionConfig, AttentionInputs, PositionalEncoding};
 use crate::error::Error;
-use crate::kernels::{pack_q_blocks, Isa, MR, PANEL};
+use crate::kernels::{pack_k_panels, pack_q_blocks, Isa, MR, PANEL};
 use crate::pe::Prepared;
 
 /// Which matrices to materialise (each is `batch·heads·seq²` elements, `G^f` `F` times more).
@@ -184,7 +184,7 @@ pub fn attention_logits_with(
             pack_q_blocks(&q64, s, d, &mut q);
             let npan = s.div_ceil(PANEL);
             let mut kp = vec![0f32; npan * d * PANEL];
-            crate::flash::pack_k_panels(&k64, s, d, &mut kp);
+            pack_k_panels(&k64, s, d, &mut kp);
             let ldo = npan * PANEL;
             let mut tile = vec![0f32; nblk * MR * ldo];
             isa.qk(&q, s, d, &kp, npan, &mut tile, ldo);

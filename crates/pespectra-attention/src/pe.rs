@@ -237,18 +237,33 @@ impl Prepared {
         mult: f64,
         out: &mut [f64],
     ) {
-        let (s, d) = (cfg.seq, cfg.head_dim);
-        let src = &inp.q[(b * cfg.heads + h) * s * d..][..s * d];
-        for p in 0..s {
-            let row = &mut out[p * d..(p + 1) * d];
-            for (o, &x) in row.iter_mut().zip(&src[p * d..(p + 1) * d]) {
-                *o = x as f64;
-            }
-            if with_pe {
-                self.apply_pe(cfg, row, p, true);
-            }
-            row.iter_mut().for_each(|x| *x *= mult);
+        for (p, row) in out.chunks_exact_mut(cfg.head_dim).enumerate() {
+            self.query_row(cfg, inp, b, h, p, with_pe, mult, row);
         }
+    }
+
+    /// Row `p` of [`Prepared::query`].
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn query_row(
+        &self,
+        cfg: &AttentionConfig,
+        inp: &AttentionInputs<'_>,
+        b: usize,
+        h: usize,
+        p: usize,
+        with_pe: bool,
+        mult: f64,
+        row: &mut [f64],
+    ) {
+        let (s, d) = (cfg.seq, cfg.head_dim);
+        let src = &inp.q[((b * cfg.heads + h) * s + p) * d..][..d];
+        for (o, &x) in row.iter_mut().zip(src) {
+            *o = x as f64;
+        }
+        if with_pe {
+            self.apply_pe(cfg, row, p, true);
+        }
+        row.iter_mut().for_each(|x| *x *= mult);
     }
 
     /// Writes the `[seq][head_dim]` effective key block of `(b, kv head g)` into `out`
@@ -262,22 +277,36 @@ impl Prepared {
         with_pe: bool,
         out: &mut [f64],
     ) {
-        let (s, d, kd) = (cfg.seq, cfg.head_dim, cfg.key_dim());
-        let src = &inp.k[(b * cfg.kv_heads + g) * s * kd..][..s * kd];
-        for p in 0..s {
-            let row = &mut out[p * d..(p + 1) * d];
-            for (o, &x) in row.iter_mut().zip(&src[p * kd..(p + 1) * kd]) {
+        for (p, row) in out.chunks_exact_mut(cfg.head_dim).enumerate() {
+            self.key_row(cfg, inp, b, g, p, with_pe, row);
+        }
+    }
+
+    /// Row `p` of [`Prepared::key`].
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn key_row(
+        &self,
+        cfg: &AttentionConfig,
+        inp: &AttentionInputs<'_>,
+        b: usize,
+        g: usize,
+        p: usize,
+        with_pe: bool,
+        row: &mut [f64],
+    ) {
+        let (s, kd) = (cfg.seq, cfg.key_dim());
+        let src = &inp.k[((b * cfg.kv_heads + g) * s + p) * kd..][..kd];
+        for (o, &x) in row.iter_mut().zip(src) {
+            *o = x as f64;
+        }
+        if let (PositionalEncoding::Mla(m), Some(rk)) = (&cfg.pe, inp.rope_key) {
+            let r = &rk[(b * s + p) * m.rope_dim..][..m.rope_dim];
+            for (o, &x) in row[kd..].iter_mut().zip(r) {
                 *o = x as f64;
             }
-            if let (PositionalEncoding::Mla(m), Some(rk)) = (&cfg.pe, inp.rope_key) {
-                let r = &rk[(b * s + p) * m.rope_dim..][..m.rope_dim];
-                for (o, &x) in row[kd..].iter_mut().zip(r) {
-                    *o = x as f64;
-                }
-            }
-            if with_pe {
-                self.apply_pe(cfg, row, p, false);
-            }
+        }
+        if with_pe {
+            self.apply_pe(cfg, row, p, false);
         }
     }
 

@@ -41,6 +41,17 @@ pub(crate) fn pack_q_blocks(q: &[f64], rows: usize, d: usize, out: &mut [f32]) {
     }
 }
 
+/// Packs `[s][d]` f64 keys into panels of `[d][PANEL]` f32 (zero-padded past `s`): the
+/// layout [`Isa::qk`] streams.
+pub(crate) fn pack_k_panels(k: &[f64], s: usize, d: usize, out: &mut [f32]) {
+    for j in 0..s {
+        let (p, c) = (j / PANEL, j % PANEL);
+        for t in 0..d {
+            out[(p * d + t) * PANEL + c] = k[j * d + t] as f32;
+        }
+    }
+}
+
 /// Width of a packed key panel and of the value/output column blocks (two ymm registers).
 pub(crate) const PANEL: usize = 16;
 
