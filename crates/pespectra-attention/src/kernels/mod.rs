@@ -6,16 +6,24 @@
 //! - [`Isa::pv`]: `O = diag(α)·O + P·V`.
 //!
 //! Each exists as a portable Rust version and an AVX2+FMA version (6×16 register-blocked
-//! micro-kernels, `#[target_feature]`, selected at run time). No AVX-512 kernel is shipped:
-//! the development machine cannot execute AVX-512, and an untested kernel would be selected
-//! automatically elsewhere; AVX-512 CPUs run the AVX2 kernels.
+//! micro-kernels, `#[target_feature]`, selected at run time). AVX-512F CPUs additionally
+//! get 12×16 zmm versions of `qk`/`pv` (softmax stays AVX2). The development machine (AMD
+//! EPYC, AVX2 only) cannot execute them: they run in the test-suite only where
+//! `Isa::available()` reports them.
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 mod portable;
 
 /// Off x86-64 `Isa::Avx2` is never available, so this shim is never dispatched; it only
 /// keeps the dispatch `match` identical on every target.
+#[cfg(not(target_arch = "x86_64"))]
+mod avx512 {
+    pub(super) use super::portable::{fma_probe, pv, qk};
+}
+
 #[cfg(not(target_arch = "x86_64"))]
 mod avx2 {
     pub(super) use super::portable::{fma_probe, pv, qk, softmax_row};
@@ -62,12 +70,16 @@ pub enum Isa {
     Portable,
     /// x86-64 AVX2 + FMA intrinsics.
     Avx2,
+    /// x86-64 AVX-512F micro-kernels (plus the AVX2 softmax).
+    Avx512,
 }
 
 impl Isa {
     /// The fastest path this CPU supports.
     pub fn detect() -> Isa {
-        if Isa::Avx2.is_available() {
+        if Isa::Avx512.is_available() {
+            Isa::Avx512
+        } else if Isa::Avx2.is_available() {
             Isa::Avx2
         } else {
             Isa::Portable
@@ -76,7 +88,7 @@ impl Isa {
 
     /// Every path this CPU can run (tests iterate over these).
     pub fn available() -> Vec<Isa> {
-        [Isa::Portable, Isa::Avx2]
+        [Isa::Portable, Isa::Avx2, Isa::Avx512]
             .into_iter()
             .filter(|i| i.is_available())
             .collect()
@@ -87,6 +99,7 @@ impl Isa {
         match self {
             Isa::Portable => "portable",
             Isa::Avx2 => "avx2+fma",
+            Isa::Avx512 => "avx512f",
         }
     }
 
@@ -95,6 +108,7 @@ impl Isa {
         match self {
             Isa::Portable => true,
             Isa::Avx2 => avx2_available(),
+            Isa::Avx512 => avx2_available() && avx512_available(),
         }
     }
 
@@ -131,6 +145,8 @@ impl Isa {
             // SAFETY: `Isa::Avx2` is only dispatched after `check()` succeeded, and the
             // asserts above cover every pointer offset the kernel forms.
             Isa::Avx2 => unsafe { avx2::qk(q, rows, dk, kpan, npan, s, lds) },
+            // SAFETY: as above, with `avx512f` checked.
+            Isa::Avx512 => unsafe { avx512::qk(q, rows, dk, kpan, npan, s, lds) },
         }
     }
 
@@ -143,7 +159,7 @@ impl Isa {
         match self {
             Isa::Portable => portable::softmax_row(row, m_old),
             // SAFETY: see `qk`; the kernel only touches `row`.
-            Isa::Avx2 => unsafe { avx2::softmax_row(row, m_old) },
+            Isa::Avx2 | Isa::Avx512 => unsafe { avx2::softmax_row(row, m_old) },
         }
     }
 
@@ -175,6 +191,8 @@ impl Isa {
             Isa::Portable => portable::pv(p, ldp, rows, kc, v, strip_stride, o, ldo, alpha),
             // SAFETY: see `qk`.
             Isa::Avx2 => unsafe { avx2::pv(p, ldp, rows, kc, v, strip_stride, o, ldo, alpha) },
+            // SAFETY: see `qk`.
+            Isa::Avx512 => unsafe { avx512::pv(p, ldp, rows, kc, v, strip_stride, o, ldo, alpha) },
         }
     }
 
@@ -184,7 +202,7 @@ impl Isa {
         match self {
             Isa::Portable => x.iter_mut().for_each(|v| *v = portable::exp2(*v)),
             // SAFETY: see `qk`.
-            Isa::Avx2 => unsafe { avx2::exp2_slice(x) },
+            Isa::Avx2 | Isa::Avx512 => unsafe { avx2::exp2_slice(x) },
         }
     }
 
@@ -195,6 +213,8 @@ impl Isa {
             Isa::Portable => portable::fma_probe(seconds),
             // SAFETY: see `qk`.
             Isa::Avx2 => unsafe { avx2::fma_probe(seconds) },
+            // SAFETY: see `qk`.
+            Isa::Avx512 => unsafe { avx512::fma_probe(seconds) },
         }
     }
 }
@@ -206,6 +226,16 @@ fn avx2_available() -> bool {
 
 #[cfg(not(target_arch = "x86_64"))]
 fn avx2_available() -> bool {
+    false
+}
+
+#[cfg(target_arch = "x86_64")]
+fn avx512_available() -> bool {
+    is_x86_feature_detected!("avx512f")
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn avx512_available() -> bool {
     false
 }
 
