@@ -19,7 +19,11 @@ pub fn rational_from_mpfr(x: &rug::Float) -> Option<BigRational> {
     let sign = if m < 0 { Sign::Minus } else { Sign::Plus };
     let mag = BigInt::from_bytes_le(sign, &m.abs().to_digits::<u8>(rug::integer::Order::Lsf));
     let two = BigRational::from_integer(BigInt::from(2));
-    let scale = if e >= 0 { num_traits::pow(two, e as usize) } else { BigRational::one() / num_traits::pow(two, (-e) as usize) };
+    let scale = if e >= 0 {
+        num_traits::pow(two, e as usize)
+    } else {
+        BigRational::one() / num_traits::pow(two, (-e) as usize)
+    };
     Some(BigRational::from_integer(mag) * scale)
 }
 
@@ -52,10 +56,15 @@ mod tests {
     #[test]
     fn mpfr_conversion_is_exact() {
         for v in [0.0, -0.1, 3.5e-300, 1.7e308] {
-            assert_eq!(rational_from_mpfr(&rug::Float::with_val(53, v)).unwrap(), rational_from_f64(v).unwrap());
+            assert_eq!(
+                rational_from_mpfr(&rug::Float::with_val(53, v)).unwrap(),
+                rational_from_f64(v).unwrap()
+            );
         }
         let third = rug::Float::with_val(200, 1) / 3u32;
         let r = rational_from_mpfr(&third).unwrap();
-        assert!(r < BigRational::new(1.into(), 3.into()) || r > BigRational::new(1.into(), 3.into()));
+        assert!(
+            r < BigRational::new(1.into(), 3.into()) || r > BigRational::new(1.into(), 3.into())
+        );
     }
 }

@@ -56,6 +56,29 @@ fn rayon_threads() -> usize {
         .unwrap_or(1)
 }
 
+/// Upper bound of `a·t + b` for every finite `t ≥ 0`, in two plain round-to-nearest operations
+/// per entry: with `a' ≥ a(1+4u)` and `b' ≥ (b(1+2u) + η)`, `fl(fl(a't) + b') ≥
+/// (a't(1−u) − η/2 + b')(1−u) ≥ a·t + b` (the product may underflow by η/2; the sum of two
+/// non-negative numbers has relative error ≤ u and never underflows).
+struct AffineUpper {
+    a: f64,
+    b: f64,
+}
+
+impl AffineUpper {
+    fn new(a: f64, b: f64) -> Self {
+        Self {
+            a: mul_up(a, add_up(1.0, 4.0 * U64)),
+            b: add_up(mul_up(b, add_up(1.0, 2.0 * U64)), ETA64),
+        }
+    }
+
+    #[inline]
+    fn eval(&self, t: f64) -> f64 {
+        self.a * t + self.b
+    }
+}
+
 fn abs_mat(a: MatRef<'_, f64>) -> Mat<f64> {
     Mat::from_fn(a.nrows(), a.ncols(), |i, j| a[(i, j)].abs())
 }
@@ -80,12 +103,14 @@ pub fn matmul_ball(a: MatRef<'_, f64>, b: MatRef<'_, f64>, par: Par) -> BallMat 
     let t = gemm(abs_mat(a).as_ref(), abs_mat(b).as_ref(), par);
     let c = gamma_factor(k);
     let keta = mul_up(k as f64, ETA64);
+    // c·(T + kη) + kη = c·T + (c·kη + kη)
+    let bound = AffineUpper::new(c, add_up(mul_up(c, keta), keta));
     let rad = Mat::from_fn(mid.nrows(), mid.ncols(), |i, j| {
         let (m, s) = (mid[(i, j)], t[(i, j)]);
         if !m.is_finite() || !s.is_finite() {
             f64::INFINITY
         } else {
-            add_up(mul_up(c, add_up(s, keta)), keta)
+            bound.eval(s)
         }
     });
     BallMat { mid, rad }
@@ -105,19 +130,40 @@ pub fn matmul_nonneg_upper(p: MatRef<'_, f64>, q: MatRef<'_, f64>, par: Par) -> 
     let t = gemm(p, q, par);
     let one_plus_c = add_up(1.0, gamma_factor(k));
     let keta = mul_up(k as f64, ETA64);
+    // (T + kη)(1 + c) = (1 + c)·T + (1 + c)·kη
+    let bound = AffineUpper::new(one_plus_c, mul_up(one_plus_c, keta));
     Mat::from_fn(t.nrows(), t.ncols(), |i, j| {
         let s = t[(i, j)];
         if s.is_finite() {
-            mul_up(add_up(s, keta), one_plus_c)
+            bound.eval(s)
         } else {
             f64::INFINITY
         }
     })
 }
 
+/// Upper bound of `max |z − x·d|` over `z ∈ [mid − rad, mid + rad]`, i.e. `|mid − x·d| + rad`
+/// (exact product), with one directed operation.
+///
+/// With `p = fl(x·d)`, `a = fl(mid − p)`: `|mid − p| ≤ (1+2u)|a|` and `|p − xd| ≤ (u|p| + η/2)/(1−u)
+/// ≤ fl(1.02u·|p|) + η` (the product may underflow by η/2); the three non-negative terms summed to
+/// nearest lose at most a factor `(1−u)²`, so the truth is ≤ `s(1+5u) + 1.01η ≤ up(s(1+6u)) + 2η`.
+#[inline]
+pub fn ball_minus_product_mag(mid: f64, rad: f64, x: f64, d: f64) -> f64 {
+    let p = x * d;
+    let s = (mid - p).abs() + rad + (1.02 * U64) * p.abs();
+    if !s.is_finite() {
+        return f64::INFINITY;
+    }
+    add_up(mul_up(s, 1.0 + 6.0 * U64), 2.0 * ETA64)
+}
+
 /// Upper bound of the spectral norm of a matrix given an entrywise bound `M ≥ |X|`:
-/// `‖X‖₂ ≤ ‖M‖₂ ≤ min(√(‖M‖₁‖M‖∞), ‖M‖_F)`, all sums rounded upward. The matrix is first scaled
-/// by a power of two (exact) so that neither squares nor products under- or overflow.
+/// `‖X‖₂ ≤ ‖M‖₂ ≤ min(√(‖M‖₁‖M‖∞), ‖M‖_F)`. The matrix is first scaled by a power of two `2⁻ᵉ`
+/// so that neither squares nor products under- or overflow (exact unless a scaled entry is
+/// subnormal, which is then rounded upward); sums of k non-negative terms are taken to nearest and
+/// inflated by `1 + c_k` (they lose at most a factor `(1−u)^(k−1)`), squares get `+kη` for
+/// underflow; the final steps are rounded upward.
 pub fn norm2_upper(m: MatRef<'_, f64>) -> f64 {
     let (r, c) = (m.nrows(), m.ncols());
     let mut big = 0.0f64;
@@ -129,24 +175,36 @@ pub fn norm2_upper(m: MatRef<'_, f64>) -> f64 {
     if big == 0.0 || !big.is_finite() {
         return big;
     }
-    // 2^e ≈ big, so scaled entries are ≤ 2; scaling down by 2^e may round subnormals: go upward.
     let e = big.log2().floor() as i32;
     let down = 2f64.powi(-e.clamp(-1000, 1000));
     let up_factor = 2f64.powi(e.clamp(-1000, 1000));
+    let scaled = |v: f64| {
+        let s = v * down;
+        if s < f64::MIN_POSITIVE && v != 0.0 {
+            mul_up(v, down)
+        } else {
+            s
+        }
+    };
     let mut row_max = 0.0f64;
     let mut col_sums = vec![0.0f64; c];
     let mut frob = 0.0;
     for i in 0..r {
         let mut s = 0.0;
         for (j, cs) in col_sums.iter_mut().enumerate() {
-            let v = mul_up(m[(i, j)], down);
-            s = add_up(s, v);
-            *cs = add_up(*cs, v);
-            frob = add_up(frob, mul_up(v, v));
+            let v = scaled(m[(i, j)]);
+            s += v;
+            *cs += v;
+            frob += v * v;
         }
         row_max = row_max.max(s);
     }
-    let col_max = col_sums.into_iter().fold(0.0, f64::max);
+    let row_max = AffineUpper::new(add_up(1.0, gamma_factor(c)), 0.0).eval(row_max);
+    let col_max = AffineUpper::new(add_up(1.0, gamma_factor(r)), 0.0)
+        .eval(col_sums.into_iter().fold(0.0, f64::max));
+    let k = r * c;
+    let one_plus = add_up(1.0, gamma_factor(2 * k));
+    let frob = AffineUpper::new(one_plus, mul_up(one_plus, mul_up(k as f64, ETA64))).eval(frob);
     let hoelder = crate::round::sqrt_up(mul_up(row_max, col_max));
     mul_up(hoelder.min(crate::round::sqrt_up(frob)), up_factor)
 }
@@ -232,6 +290,24 @@ mod tests {
     }
 
     #[test]
+    fn ball_minus_product_mag_dominates_exact() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(13);
+        for _ in 0..20_000 {
+            let (mid, x, d) = (
+                rng.gen_range(-1.0..1.0),
+                rng.gen_range(-1.0..1.0),
+                rng.gen_range(-10.0..10.0),
+            );
+            let sc = 2f64.powi(rng.gen_range(-1074..0));
+            let rad = rng.gen_range(0.0..1e-12) * sc;
+            let (mid, x) = (mid * sc, x * sc.sqrt());
+            let b = ball_minus_product_mag(mid, rad, x, d);
+            let exact = (q(mid) - q(x) * q(d)).abs() + q(rad);
+            assert!(exact <= q(b), "{mid} {rad} {x} {d}");
+        }
+    }
+
+    #[test]
     fn norm2_upper_survives_extreme_scales() {
         for s in [1e-310, 1e-300, 1e300] {
             let j = Mat::from_fn(5, 5, |_, _| s);
@@ -245,6 +321,6 @@ mod tests {
         // ‖J_n‖₂ = n exactly; the bound must be ≥ n and here is exact.
         let j = Mat::from_fn(7, 7, |_, _| 1.0);
         assert!(norm2_upper(j.as_ref()) >= 7.0);
-        assert!(norm2_upper(j.as_ref()) <= 7.0 * (1.0 + 1e-15));
+        assert!(norm2_upper(j.as_ref()) <= 7.0 * (1.0 + 1e-14));
     }
 }

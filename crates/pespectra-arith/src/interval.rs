@@ -133,6 +133,12 @@ impl Neg for Interval {
 impl Mul for Interval {
     type Output = Interval;
     fn mul(self, o: Self) -> Self {
+        if self.lo == self.hi && o.lo == o.hi && self.lo.is_finite() && o.lo.is_finite() {
+            return Self {
+                lo: mul_down(self.lo, o.lo),
+                hi: mul_up(self.lo, o.lo),
+            };
+        }
         let zero_times_inf =
             |a: f64, b: f64| (a == 0.0 && b.is_infinite()) || (b == 0.0 && a.is_infinite());
         let pairs = [

@@ -12,7 +12,11 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 #[derive(Parser)]
-#[command(name = "pespectra", version, about = "Proves what positional encodings do to attention spectra")]
+#[command(
+    name = "pespectra",
+    version,
+    about = "Proves what positional encodings do to attention spectra"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -99,7 +103,9 @@ fn parse_precision(s: &str) -> Result<Precision, Failure> {
         "53" | "f64" => Ok(Precision::F64),
         _ => match s.parse::<u32>() {
             Ok(b) if b >= 54 => Ok(Precision::Bits(b)),
-            _ => Err(bad(format!("--precision must be 53, a number of bits ≥ 54, or auto; got '{s}'"))),
+            _ => Err(bad(format!(
+                "--precision must be 53, a number of bits ≥ 54, or auto; got '{s}'"
+            ))),
         },
     }
 }
@@ -133,7 +139,10 @@ fn load_matrix(args: &SpectrumArgs) -> Result<CMat, Failure> {
     if let Some(e) = args.example {
         return Ok(example_matrix(e));
     }
-    let path = args.input.as_ref().expect("clap requires --input or --example");
+    let path = args
+        .input
+        .as_ref()
+        .expect("clap requires --input or --example");
     let m = pespectra_npy::read(path).map_err(|e| bad(e.to_string()))?;
     let re = Mat::from_fn(m.rows, m.cols, |i, j| m.re[i * m.cols + j]);
     Ok(match &m.im {
@@ -145,7 +154,9 @@ fn load_matrix(args: &SpectrumArgs) -> Result<CMat, Failure> {
 fn options(args: &SpectrumArgs) -> Result<EigOptions, Failure> {
     if let Some(w) = args.width {
         if !(w >= 0.0) || !w.is_finite() {
-            return Err(bad(format!("--width must be a finite non-negative number, got {w}")));
+            return Err(bad(format!(
+                "--width must be a finite non-negative number, got {w}"
+            )));
         }
     }
     if !(args.budget_seconds > 0.0) || !args.budget_seconds.is_finite() {
@@ -168,7 +179,10 @@ fn report(enc: &SpectrumEnclosure, key: &str, json: bool, seconds: f64) {
     let dg = digits(enc.precision_bits);
     let bounds: Vec<(String, String)> = enc.values.iter().map(|v| v.decimal_bounds(dg)).collect();
     if json {
-        let list: Vec<_> = bounds.iter().map(|(lo, hi)| json!({"lo": lo, "hi": hi})).collect();
+        let list: Vec<_> = bounds
+            .iter()
+            .map(|(lo, hi)| json!({"lo": lo, "hi": hi}))
+            .collect();
         let out = json!({"n": enc.values.len(), key: list, "precision_bits": enc.precision_bits, "met_width": enc.met_width, "seconds": seconds});
         println!("{out}");
     } else {
@@ -176,7 +190,12 @@ fn report(enc: &SpectrumEnclosure, key: &str, json: bool, seconds: f64) {
         for (k, (lo, hi)) in bounds.iter().enumerate() {
             println!("{:>5}  {lo:>28}  {hi:>28}", k + 1);
         }
-        println!("precision {} bits, max width ≤ {:.3e}, width target {}, {seconds:.3} s", enc.precision_bits, enc.max_width, if enc.met_width { "met" } else { "NOT met" });
+        println!(
+            "precision {} bits, max width ≤ {:.3e}, width target {}, {seconds:.3} s",
+            enc.precision_bits,
+            enc.max_width,
+            if enc.met_width { "met" } else { "NOT met" }
+        );
     }
     if !enc.met_width {
         eprintln!("warning: the requested width was not reached; the enclosures above are valid but wider");
@@ -194,20 +213,48 @@ fn run_spectrum(args: &SpectrumArgs, singular: bool) -> Result<(), Failure> {
         }
         singular_values(&m, &opts).map_err(err)?
     } else {
-        let input = if args.hermitian_part { HermitianInput::hermitian_part(m) } else { HermitianInput::new(m) }.map_err(err)?;
+        let input = if args.hermitian_part {
+            HermitianInput::hermitian_part(m)
+        } else {
+            HermitianInput::new(m)
+        }
+        .map_err(err)?;
         eigenvalues(&input, &opts).map_err(err)?
     };
-    report(&enc, if singular { "singular_values" } else { "eigenvalues" }, args.json, start.elapsed().as_secs_f64());
+    report(
+        &enc,
+        if singular {
+            "singular_values"
+        } else {
+            "eigenvalues"
+        },
+        args.json,
+        start.elapsed().as_secs_f64(),
+    );
     Ok(())
 }
 
 fn run_bench(a: &BenchArgs) -> Result<(), Failure> {
-    let threads = a.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    let r = pespectra_attention::bench_attention(a.b, a.h, a.s, a.d, a.causal, threads).map_err(|e| bad(e.to_string()))?;
+    let threads = a.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let r = pespectra_attention::bench_attention(a.b, a.h, a.s, a.d, a.causal, threads)
+        .map_err(|e| bad(e.to_string()))?;
     if a.json {
-        println!("{}", json!({"gflops": r.gflops, "peak_gflops": r.peak_gflops, "ratio": r.ratio, "seconds": r.seconds}));
+        println!(
+            "{}",
+            json!({"gflops": r.gflops, "peak_gflops": r.peak_gflops, "ratio": r.ratio, "seconds": r.seconds})
+        );
     } else {
-        println!("{:.1} GFLOP/s of a measured {:.1} GFLOP/s FMA peak ({:.0}%), {:.4} s per call", r.gflops, r.peak_gflops, 100.0 * r.ratio, r.seconds);
+        println!(
+            "{:.1} GFLOP/s of a measured {:.1} GFLOP/s FMA peak ({:.0}%), {:.4} s per call",
+            r.gflops,
+            r.peak_gflops,
+            100.0 * r.ratio,
+            r.seconds
+        );
     }
     Ok(())
 }

@@ -17,13 +17,20 @@ fn tmp(name: &str, bytes: &[u8]) -> PathBuf {
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = bin().args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[test]
 fn eig_json_shape_and_outward_bounds() {
     // [[2, 1], [1, 2]]: eigenvalues exactly 3 and 1
-    let p = tmp("a.npy", &pespectra_npy::to_npy_f64(2, 2, &[2.0, 1.0, 1.0, 2.0]));
+    let p = tmp(
+        "a.npy",
+        &pespectra_npy::to_npy_f64(2, 2, &[2.0, 1.0, 1.0, 2.0]),
+    );
     let (code, out, err) = run(&["eig", "--input", p.to_str().unwrap(), "--json"]);
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -41,21 +48,42 @@ fn eig_json_shape_and_outward_bounds() {
 
 #[test]
 fn precision_auto_meets_width_and_reports_bits() {
-    let p = tmp("b.npy", &pespectra_npy::to_npy_f64(3, 3, &[2.0, 1.0, 0.0, 1.0, 2.0, 1.0, 0.0, 1.0, 2.0]));
-    let (code, out, _) = run(&["eig", "--input", p.to_str().unwrap(), "--precision", "auto", "--width", "1e-45", "--json"]);
+    let p = tmp(
+        "b.npy",
+        &pespectra_npy::to_npy_f64(3, 3, &[2.0, 1.0, 0.0, 1.0, 2.0, 1.0, 0.0, 1.0, 2.0]),
+    );
+    let (code, out, _) = run(&[
+        "eig",
+        "--input",
+        p.to_str().unwrap(),
+        "--precision",
+        "auto",
+        "--width",
+        "1e-45",
+        "--json",
+    ]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(v["precision_bits"].as_u64().unwrap() > 53);
     assert_eq!(v["met_width"], true);
     // 2 + √2 = 3.41421356237309504880168872420969807856967187537694…
     let top = &v["eigenvalues"][0];
-    assert!(top["lo"].as_str().unwrap().starts_with("3.41421356237309504880168872420969807"), "{top}");
+    assert!(
+        top["lo"]
+            .as_str()
+            .unwrap()
+            .starts_with("3.41421356237309504880168872420969807"),
+        "{top}"
+    );
 }
 
 #[test]
 fn svd_complex_fortran_order() {
     // complex diag(3i, −4): singular values 4 and 3
-    let p = tmp("c.npy", &pespectra_npy::to_npy_c128(2, 2, &[0.0, 0.0, 0.0, -4.0], &[3.0, 0.0, 0.0, 0.0]));
+    let p = tmp(
+        "c.npy",
+        &pespectra_npy::to_npy_c128(2, 2, &[0.0, 0.0, 0.0, -4.0], &[3.0, 0.0, 0.0, 0.0]),
+    );
     let (code, out, err) = run(&["svd", "--input", p.to_str().unwrap(), "--json"]);
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -69,15 +97,24 @@ fn svd_complex_fortran_order() {
 
 #[test]
 fn bad_inputs_exit_2_with_one_line() {
-    let nonsym = tmp("ns.npy", &pespectra_npy::to_npy_f64(2, 2, &[1.0, 2.0, 3.0, 4.0]));
+    let nonsym = tmp(
+        "ns.npy",
+        &pespectra_npy::to_npy_f64(2, 2, &[1.0, 2.0, 3.0, 4.0]),
+    );
     let nan = tmp("nan.npy", &pespectra_npy::to_npy_f64(1, 1, &[f64::NAN]));
     let rect = tmp("rect.npy", &pespectra_npy::to_npy_f64(2, 3, &[0.0; 6]));
     let empty = tmp("empty.npy", &pespectra_npy::to_npy_f64(0, 0, &[]));
     let good = pespectra_npy::to_npy_f64(2, 2, &[1.0, 0.0, 0.0, 1.0]);
     let trunc = tmp("trunc.npy", &good[..good.len() - 3]);
-    let f32 = tmp("f32.npy", &pespectra_npy::replace_bytes(&good, "<f8", "<f4"));
+    let f32 = tmp(
+        "f32.npy",
+        &pespectra_npy::replace_bytes(&good, "<f8", "<f4"),
+    );
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["eig", "--input", nonsym.to_str().unwrap()], "not Hermitian"),
+        (
+            vec!["eig", "--input", nonsym.to_str().unwrap()],
+            "not Hermitian",
+        ),
         (vec!["eig", "--input", nan.to_str().unwrap()], "NaN"),
         (vec!["eig", "--input", rect.to_str().unwrap()], "not square"),
         (vec!["svd", "--input", rect.to_str().unwrap()], "not square"),
@@ -85,8 +122,20 @@ fn bad_inputs_exit_2_with_one_line() {
         (vec!["eig", "--input", trunc.to_str().unwrap()], "truncated"),
         (vec!["eig", "--input", f32.to_str().unwrap()], "dtype"),
         (vec!["eig", "--input", "/nonexistent/x.npy"], "cannot read"),
-        (vec!["eig", "--input", nonsym.to_str().unwrap(), "--precision", "12"], "precision"),
-        (vec!["eig", "--input", nonsym.to_str().unwrap(), "--width", "-1"], "width"),
+        (
+            vec![
+                "eig",
+                "--input",
+                nonsym.to_str().unwrap(),
+                "--precision",
+                "12",
+            ],
+            "precision",
+        ),
+        (
+            vec!["eig", "--input", nonsym.to_str().unwrap(), "--width", "-1"],
+            "width",
+        ),
         (vec!["eig"], "--input"),
     ];
     for (args, needle) in cases {
@@ -96,7 +145,13 @@ fn bad_inputs_exit_2_with_one_line() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
     // the Hermitian part of the non-symmetric matrix is accepted: (A + Aᵀ)/2 = [[1, 2.5], [2.5, 4]]
-    let (code, out, _) = run(&["eig", "--input", nonsym.to_str().unwrap(), "--hermitian-part", "--json"]);
+    let (code, out, _) = run(&[
+        "eig",
+        "--input",
+        nonsym.to_str().unwrap(),
+        "--hermitian-part",
+        "--json",
+    ]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let lo: f64 = v["eigenvalues"][0]["lo"].as_str().unwrap().parse().unwrap();
@@ -113,7 +168,13 @@ fn builtin_example_runs() {
     let e = v["eigenvalues"].as_array().unwrap();
     assert_eq!(e.len(), 64);
     // T8: exactly one positive eigenvalue
-    let positive = e.iter().filter(|x| x["lo"].as_str().unwrap().parse::<f64>().unwrap() > 0.0).count();
-    let negative = e.iter().filter(|x| x["hi"].as_str().unwrap().parse::<f64>().unwrap() < 0.0).count();
+    let positive = e
+        .iter()
+        .filter(|x| x["lo"].as_str().unwrap().parse::<f64>().unwrap() > 0.0)
+        .count();
+    let negative = e
+        .iter()
+        .filter(|x| x["hi"].as_str().unwrap().parse::<f64>().unwrap() < 0.0)
+        .count();
     assert_eq!((positive, negative), (1, 63));
 }

@@ -44,7 +44,8 @@ fn err<T>(msg: impl Into<String>) -> Result<T, NpyError> {
 
 /// Reads and parses a file.
 pub fn read(path: &std::path::Path) -> Result<NpyMatrix, NpyError> {
-    let bytes = std::fs::read(path).map_err(|e| NpyError(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| NpyError(format!("cannot read {}: {e}", path.display())))?;
     parse(&bytes).map_err(|e| NpyError(format!("{}: {e}", path.display())))
 }
 
@@ -52,12 +53,23 @@ pub fn read(path: &std::path::Path) -> Result<NpyMatrix, NpyError> {
 fn dict_value<'a>(header: &'a str, key: &str) -> Result<&'a str, NpyError> {
     let pat_single = format!("'{key}'");
     let pat_double = format!("\"{key}\"");
-    let start = header.find(&pat_single).map(|p| p + pat_single.len()).or_else(|| header.find(&pat_double).map(|p| p + pat_double.len()));
-    let Some(start) = start else { return err(format!("header has no '{key}' entry")) };
+    let start = header
+        .find(&pat_single)
+        .map(|p| p + pat_single.len())
+        .or_else(|| header.find(&pat_double).map(|p| p + pat_double.len()));
+    let Some(start) = start else {
+        return err(format!("header has no '{key}' entry"));
+    };
     let rest = header[start..].trim_start();
-    let Some(rest) = rest.strip_prefix(':') else { return err(format!("malformed '{key}' entry")) };
+    let Some(rest) = rest.strip_prefix(':') else {
+        return err(format!("malformed '{key}' entry"));
+    };
     let rest = rest.trim_start();
-    let end = if rest.starts_with('(') { rest.find(')').map(|p| p + 1) } else { rest.find([',', '}']) };
+    let end = if rest.starts_with('(') {
+        rest.find(')').map(|p| p + 1)
+    } else {
+        rest.find([',', '}'])
+    };
     match end {
         Some(e) => Ok(rest[..e].trim()),
         None => err(format!("malformed '{key}' entry")),
@@ -75,11 +87,16 @@ pub fn parse(bytes: &[u8]) -> Result<NpyMatrix, NpyError> {
             if bytes.len() < 12 {
                 return err("truncated header");
             }
-            (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
+            (
+                u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+                12,
+            )
         }
         v => return err(format!("unsupported .npy format version {v}")),
     };
-    let Some(header) = bytes.get(hstart..hstart.saturating_add(hlen)) else { return err("truncated header") };
+    let Some(header) = bytes.get(hstart..hstart.saturating_add(hlen)) else {
+        return err("truncated header");
+    };
     let header = std::str::from_utf8(header).map_err(|_| NpyError("header is not text".into()))?;
     let descr = dict_value(header, "descr")?.trim_matches(['\'', '"']);
     let (complex, big_endian) = match descr {
@@ -87,7 +104,11 @@ pub fn parse(bytes: &[u8]) -> Result<NpyMatrix, NpyError> {
         ">f8" => (false, true),
         "<c16" | "=c16" => (true, false),
         ">c16" => (true, true),
-        other => return err(format!("unsupported dtype '{other}': expected float64 ('<f8') or complex128 ('<c16')")),
+        other => {
+            return err(format!(
+                "unsupported dtype '{other}': expected float64 ('<f8') or complex128 ('<c16')"
+            ))
+        }
     };
     let fortran = match dict_value(header, "fortran_order")? {
         "True" => true,
@@ -95,25 +116,41 @@ pub fn parse(bytes: &[u8]) -> Result<NpyMatrix, NpyError> {
         other => return err(format!("bad fortran_order value '{other}'")),
     };
     let shape_txt = dict_value(header, "shape")?;
-    let inner = shape_txt.strip_prefix('(').and_then(|s| s.strip_suffix(')')).ok_or_else(|| NpyError(format!("bad shape '{shape_txt}'")))?;
+    let inner = shape_txt
+        .strip_prefix('(')
+        .and_then(|s| s.strip_suffix(')'))
+        .ok_or_else(|| NpyError(format!("bad shape '{shape_txt}'")))?;
     let dims: Vec<usize> = inner
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<usize>().map_err(|_| NpyError(format!("bad shape '{shape_txt}'"))))
+        .map(|s| {
+            s.parse::<usize>()
+                .map_err(|_| NpyError(format!("bad shape '{shape_txt}'")))
+        })
         .collect::<Result<_, _>>()?;
     let [rows, cols] = dims[..] else {
         return err(format!("expected a 2-D matrix, got shape {shape_txt}"));
     };
     let width = if complex { 16 } else { 8 };
-    let count = rows.checked_mul(cols).ok_or_else(|| NpyError("shape too large".into()))?;
-    let need = count.checked_mul(width).ok_or_else(|| NpyError("shape too large".into()))?;
+    let count = rows
+        .checked_mul(cols)
+        .ok_or_else(|| NpyError("shape too large".into()))?;
+    let need = count
+        .checked_mul(width)
+        .ok_or_else(|| NpyError("shape too large".into()))?;
     let data = &bytes[hstart + hlen..];
     if data.len() < need {
-        return err(format!("truncated data: expected {need} bytes for shape ({rows}, {cols}), found {}", data.len()));
+        return err(format!(
+            "truncated data: expected {need} bytes for shape ({rows}, {cols}), found {}",
+            data.len()
+        ));
     }
     if data.len() > need {
-        return err(format!("{} trailing bytes after the data", data.len() - need));
+        return err(format!(
+            "{} trailing bytes after the data",
+            data.len() - need
+        ));
     }
     let word = |k: usize| -> f64 {
         let mut b = [0u8; 8];
@@ -142,7 +179,8 @@ pub fn parse(bytes: &[u8]) -> Result<NpyMatrix, NpyError> {
 }
 
 fn header_bytes(descr: &str, rows: usize, cols: usize) -> Vec<u8> {
-    let mut h = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    let mut h =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
     // pad so that magic + version + length + header + '\n' is a multiple of 64
     while (10 + h.len() + 1) % 64 != 0 {
         h.push(' ');
@@ -157,7 +195,8 @@ fn header_bytes(descr: &str, rows: usize, cols: usize) -> Vec<u8> {
 /// `.npy` bytes of a row-major float64 matrix.
 pub fn to_npy_f64(rows: usize, cols: usize, data: &[f64]) -> Vec<u8> {
     let mut out = header_bytes("<f8", rows, cols);
-    data.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+    data.iter()
+        .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
     out
 }
 
@@ -214,12 +253,30 @@ mod tests {
     #[test]
     fn malformed_files_are_refused_with_reasons() {
         let good = to_npy_f64(2, 2, &[1.0, 2.0, 3.0, 4.0]);
-        assert!(parse(&good[..good.len() - 1]).unwrap_err().0.contains("truncated data"));
-        assert!(parse(&good[..20]).unwrap_err().0.contains("truncated header"));
-        assert!(parse(b"hello world, not npy").unwrap_err().0.contains("magic"));
-        assert!(parse(&replace_bytes(&good, "<f8", "<f4")).unwrap_err().0.contains("unsupported dtype"));
-        assert!(parse(&replace_bytes(&good, "(2, 2)", "(4,)  ")).unwrap_err().0.contains("2-D"));
-        assert!(parse(&replace_bytes(&good, "False", "Maybe")).unwrap_err().0.contains("fortran_order"));
+        assert!(parse(&good[..good.len() - 1])
+            .unwrap_err()
+            .0
+            .contains("truncated data"));
+        assert!(parse(&good[..20])
+            .unwrap_err()
+            .0
+            .contains("truncated header"));
+        assert!(parse(b"hello world, not npy")
+            .unwrap_err()
+            .0
+            .contains("magic"));
+        assert!(parse(&replace_bytes(&good, "<f8", "<f4"))
+            .unwrap_err()
+            .0
+            .contains("unsupported dtype"));
+        assert!(parse(&replace_bytes(&good, "(2, 2)", "(4,)  "))
+            .unwrap_err()
+            .0
+            .contains("2-D"));
+        assert!(parse(&replace_bytes(&good, "False", "Maybe"))
+            .unwrap_err()
+            .0
+            .contains("fortran_order"));
         let mut extra = good.clone();
         extra.push(0);
         assert!(parse(&extra).unwrap_err().0.contains("trailing"));

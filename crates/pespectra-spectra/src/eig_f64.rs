@@ -5,9 +5,8 @@ use crate::matrix::CMat;
 use crate::weyl::ResidualBounds;
 use crate::SpectraError;
 use faer::{Mat, Par, Side};
-use pespectra_arith::gemm::{matmul_ball, norm2_upper, BallMat};
-use pespectra_arith::interval::Interval;
-use pespectra_arith::round::hypot_up;
+use pespectra_arith::gemm::{ball_minus_product_mag, matmul_ball, norm2_upper, BallMat};
+use pespectra_arith::round::{hypot_up, mul_up};
 use rug::Float;
 
 /// An approximate eigendecomposition `A ≈ X·diag(d)·Xᴴ` (no accuracy claimed).
@@ -83,26 +82,25 @@ pub fn cmatmul_ball(a: &CMat, adjoint: bool, b: &CMat, par: Par) -> (BallMat, Op
     (split(0), Some(split(n)))
 }
 
-/// Upper bound of |z| for `z ∈ ball(mid, rad) − shift` (one real component).
-fn component_mag(b: &BallMat, i: usize, j: usize, shift: Interval) -> f64 {
-    (Interval::ball(b.mid[(i, j)], b.rad[(i, j)]) - shift).mag()
-}
-
-/// Entrywise modulus bounds of `P − S` for a complex ball matrix `P` and exact shifts `S`.
+/// Entrywise modulus bounds of `P − S` for a complex ball matrix `P` and an exact shift `S` whose
+/// real and imaginary parts are given as products `x·y` of two f64 each.
 fn modulus_bounds(
     re: &BallMat,
     im: Option<&BallMat>,
-    shift_re: impl Fn(usize, usize) -> Interval,
-    shift_im: impl Fn(usize, usize) -> Interval,
+    shift_re: impl Fn(usize, usize) -> (f64, f64),
+    shift_im: impl Fn(usize, usize) -> (f64, f64),
 ) -> Mat<f64> {
     Mat::from_fn(re.mid.nrows(), re.mid.ncols(), |i, j| {
-        let r = component_mag(re, i, j, shift_re(i, j));
+        let (a, b) = shift_re(i, j);
+        let r = ball_minus_product_mag(re.mid[(i, j)], re.rad[(i, j)], a, b);
+        let (a, b) = shift_im(i, j);
         match im {
-            Some(im) => hypot_up(r, component_mag(im, i, j, shift_im(i, j))),
-            None => {
-                let s = shift_im(i, j);
-                hypot_up(r, s.mag())
-            }
+            Some(im) => hypot_up(
+                r,
+                ball_minus_product_mag(im.mid[(i, j)], im.rad[(i, j)], a, b),
+            ),
+            None if a != 0.0 && b != 0.0 => hypot_up(r, mul_up(a.abs(), b.abs())),
+            None => r,
         }
     })
 }
@@ -110,19 +108,19 @@ fn modulus_bounds(
 /// Rigorous bounds `‖AX − XD‖₂ ≤ r`, `‖XᴴX − I‖₂ ≤ a` for exact f64 data.
 pub fn residual_bounds(a: &CMat, x: &CMat, d: &[f64], par: Par) -> ResidualBounds {
     let (ax_re, ax_im) = cmatmul_ball(a, false, x, par);
-    let xd = |part: Option<&Mat<f64>>, i: usize, j: usize| match part {
-        Some(p) => Interval::point(p[(i, j)]) * Interval::point(d[j]),
-        None => Interval::point(0.0),
-    };
     let r_mod = modulus_bounds(
         &ax_re,
         ax_im.as_ref(),
-        |i, j| xd(Some(&x.re), i, j),
-        |i, j| xd(x.im.as_ref(), i, j),
+        |i, j| (x.re[(i, j)], d[j]),
+        |i, j| (x.im_at(i, j), d[j]),
     );
     let (g_re, g_im) = cmatmul_ball(x, true, x, par);
-    let eye = |i: usize, j: usize| Interval::point(if i == j { 1.0 } else { 0.0 });
-    let f_mod = modulus_bounds(&g_re, g_im.as_ref(), eye, |_, _| Interval::point(0.0));
+    let f_mod = modulus_bounds(
+        &g_re,
+        g_im.as_ref(),
+        |i, j| (if i == j { 1.0 } else { 0.0 }, 1.0),
+        |_, _| (0.0, 0.0),
+    );
     ResidualBounds {
         r: Float::with_val(53, norm2_upper(r_mod.as_ref())),
         a: Float::with_val(53, norm2_upper(f_mod.as_ref())),

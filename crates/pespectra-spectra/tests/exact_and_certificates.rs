@@ -23,7 +23,15 @@ fn random_symmetric(rng: &mut impl Rng, n: usize) -> Mat<f64> {
 fn random_hermitian(rng: &mut impl Rng, n: usize) -> CMat {
     let re = random_symmetric(rng, n);
     let m = Mat::from_fn(n, n, |_, _| rng.gen_range(-1.0..1.0));
-    let im = Mat::from_fn(n, n, |i, j| if i < j { m[(i, j)] } else if i > j { -m[(j, i)] } else { 0.0 });
+    let im = Mat::from_fn(n, n, |i, j| {
+        if i < j {
+            m[(i, j)]
+        } else if i > j {
+            -m[(j, i)]
+        } else {
+            0.0
+        }
+    });
     CMat::complex(re, im)
 }
 
@@ -34,12 +42,37 @@ fn float_enclosures_pass_the_exact_checker() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(21);
     for trial in 0..6 {
         let n = 3 + trial;
-        let input = if trial % 2 == 0 { HermitianInput::new(CMat::real(random_symmetric(&mut rng, n))) } else { HermitianInput::new(random_hermitian(&mut rng, n)) }.unwrap();
+        let input = if trial % 2 == 0 {
+            HermitianInput::new(CMat::real(random_symmetric(&mut rng, n)))
+        } else {
+            HermitianInput::new(random_hermitian(&mut rng, n))
+        }
+        .unwrap();
         let exact = RationalSymmetric::from_input(&input).unwrap();
         for p in [Precision::F64, Precision::Bits(128)] {
-            let enc = eigenvalues(&input, &EigOptions { precision: p, ..EigOptions::default() }).unwrap();
-            let claims: Vec<_> = enc.values.iter().map(|v| (rational_from_mpfr(v.lo()).unwrap(), rational_from_mpfr(v.hi()).unwrap())).collect();
-            assert_eq!(exact.first_false_claim(&claims), None, "trial {trial}, {p:?}");
+            let enc = eigenvalues(
+                &input,
+                &EigOptions {
+                    precision: p,
+                    ..EigOptions::default()
+                },
+            )
+            .unwrap();
+            let claims: Vec<_> = enc
+                .values
+                .iter()
+                .map(|v| {
+                    (
+                        rational_from_mpfr(v.lo()).unwrap(),
+                        rational_from_mpfr(v.hi()).unwrap(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                exact.first_false_claim(&claims),
+                None,
+                "trial {trial}, {p:?}"
+            );
         }
     }
 }
@@ -49,7 +82,15 @@ fn float_enclosures_pass_the_exact_checker() {
 #[test]
 fn exact_bisection_matches_closed_form() {
     // [[2, 1, 0], [1, 2, 1], [0, 1, 2]]: eigenvalues 2 + √2, 2, 2 − √2.
-    let m = Mat::from_fn(3, 3, |i, j| if i == j { 2.0 } else if i.abs_diff(j) == 1 { 1.0 } else { 0.0 });
+    let m = Mat::from_fn(3, 3, |i, j| {
+        if i == j {
+            2.0
+        } else if i.abs_diff(j) == 1 {
+            1.0
+        } else {
+            0.0
+        }
+    });
     let input = HermitianInput::new(CMat::real(m)).unwrap();
     let exact = RationalSymmetric::from_input(&input).unwrap();
     let width = q(1e-20);
@@ -65,7 +106,10 @@ fn exact_bisection_matches_closed_form() {
     }
     let f = eigenvalues(&input, &EigOptions::default()).unwrap();
     for (a, (lo, hi)) in f.values.iter().zip(&enc) {
-        assert!(rational_from_mpfr(a.lo()).unwrap() <= *hi && *lo <= rational_from_mpfr(a.hi()).unwrap());
+        assert!(
+            rational_from_mpfr(a.lo()).unwrap() <= *hi
+                && *lo <= rational_from_mpfr(a.hi()).unwrap()
+        );
     }
 }
 
@@ -91,19 +135,29 @@ fn exact_checker_refuses_shifted_enclosures_by_one_ulp() {
         assert_eq!(exact.first_false_claim(&bad), Some(k));
     }
     // …and a tight irrational enclosure from bisection, shrunk by a few ulps, is refused too.
-    let t = Mat::from_fn(2, 2, |i, j| if i == j { 0.0 } else { 1.0 }) ;
-    let t = Mat::from_fn(2, 2, |i, j| t[(i, j)] + if i == 0 && j == 0 { 1.0 } else { 0.0 });
-    let exact = RationalSymmetric::from_input(&HermitianInput::new(CMat::real(t)).unwrap()).unwrap();
+    let t = Mat::from_fn(2, 2, |i, j| if i == j { 0.0 } else { 1.0 });
+    let t = Mat::from_fn(2, 2, |i, j| {
+        t[(i, j)] + if i == 0 && j == 0 { 1.0 } else { 0.0 }
+    });
+    let exact =
+        RationalSymmetric::from_input(&HermitianInput::new(CMat::real(t)).unwrap()).unwrap();
     // eigenvalues (1 ± √5)/2; bracket the golden ratio by the two adjacent doubles
     let phi = (1.0 + 5f64.sqrt()) / 2.0;
     let (mut lo, mut hi) = (phi.next_down(), phi.next_up());
     let psi = (1.0 - 5f64.sqrt()) / 2.0;
     let tail = (q(psi - 1e-12), q(psi + 1e-12));
-    assert_eq!(exact.first_false_claim(&[(q(lo), q(hi)), tail.clone()]), None);
+    assert_eq!(
+        exact.first_false_claim(&[(q(lo), q(hi)), tail.clone()]),
+        None
+    );
     // the true value lies in exactly one of the two ulp gaps around phi: shrinking to [lo, phi]
     // or [phi, hi] keeps it in only one of them, and moving by 3 ulps up loses it for sure
-    let ok_left = exact.first_false_claim(&[(q(lo), q(phi)), tail.clone()]).is_none();
-    let ok_right = exact.first_false_claim(&[(q(phi), q(hi)), tail.clone()]).is_none();
+    let ok_left = exact
+        .first_false_claim(&[(q(lo), q(phi)), tail.clone()])
+        .is_none();
+    let ok_right = exact
+        .first_false_claim(&[(q(phi), q(hi)), tail.clone()])
+        .is_none();
     assert!(ok_left != ok_right);
     for _ in 0..3 {
         lo = lo.next_up();
@@ -118,22 +172,46 @@ fn cholesky_certificate_and_hair_refusal() {
     let input = HermitianInput::new(CMat::real(d)).unwrap();
     // λ_min = 1 exactly: the claim λ_min > 1 is false and must be refused, as must λ_min > 1 + ulp
     for c in [1.0, 1f64.next_up()] {
-        assert!(matches!(certify_min_eig_above(&input, c).unwrap(), MinEigVerdict::Refused(_)), "{c}");
+        assert!(
+            matches!(
+                certify_min_eig_above(&input, c).unwrap(),
+                MinEigVerdict::Refused(_)
+            ),
+            "{c}"
+        );
     }
     match certify_min_eig_above(&input, 1.0 - 1e-12).unwrap() {
-        MinEigVerdict::Proved { lower_bound, .. } => assert!(lower_bound >= 1.0 - 1e-12 && lower_bound <= 1.0),
+        MinEigVerdict::Proved { lower_bound, .. } => {
+            assert!(lower_bound >= 1.0 - 1e-12 && lower_bound <= 1.0)
+        }
         r => panic!("{r:?}"),
     }
     // KMS(1/2), n = 200: λ_min > 1/3 is true (Poisson kernel) and is proved
     let n = 200;
     let k = Mat::from_fn(n, n, |i, j| 0.5f64.powi(i.abs_diff(j) as i32));
     let kin = HermitianInput::new(CMat::real(k)).unwrap();
-    assert!(matches!(certify_min_eig_above(&kin, 1.0 / 3.0).unwrap(), MinEigVerdict::Proved { .. }));
+    assert!(matches!(
+        certify_min_eig_above(&kin, 1.0 / 3.0).unwrap(),
+        MinEigVerdict::Proved { .. }
+    ));
     // complex: [[2, i], [−i, 2]] has λ_min = 1
-    let c = CMat::complex(Mat::from_fn(2, 2, |i, j| if i == j { 2.0 } else { 0.0 }), Mat::from_fn(2, 2, |i, j| match (i, j) { (0, 1) => 1.0, (1, 0) => -1.0, _ => 0.0 }));
+    let c = CMat::complex(
+        Mat::from_fn(2, 2, |i, j| if i == j { 2.0 } else { 0.0 }),
+        Mat::from_fn(2, 2, |i, j| match (i, j) {
+            (0, 1) => 1.0,
+            (1, 0) => -1.0,
+            _ => 0.0,
+        }),
+    );
     let cin = HermitianInput::new(c).unwrap();
-    assert!(matches!(certify_min_eig_above(&cin, 0.999).unwrap(), MinEigVerdict::Proved { .. }));
-    assert!(matches!(certify_min_eig_above(&cin, 1.0).unwrap(), MinEigVerdict::Refused(_)));
+    assert!(matches!(
+        certify_min_eig_above(&cin, 0.999).unwrap(),
+        MinEigVerdict::Proved { .. }
+    ));
+    assert!(matches!(
+        certify_min_eig_above(&cin, 1.0).unwrap(),
+        MinEigVerdict::Refused(_)
+    ));
     // the certified bound is consistent with the exact inertia count
     let exact = RationalSymmetric::from_input(&cin).unwrap();
     assert_eq!(exact.inertia_shifted(&q(0.999)).neg, 0);
@@ -143,9 +221,24 @@ fn cholesky_certificate_and_hair_refusal() {
 fn mpfr_256_bits_at_n64_meets_width_target() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
     let input = HermitianInput::new(CMat::real(random_symmetric(&mut rng, 64))).unwrap();
-    let enc = eigenvalues(&input, &EigOptions { precision: Precision::Bits(256), ..EigOptions::default() }).unwrap();
-    let norm = enc.values[0].hi_f64().abs().max(enc.values[63].lo_f64().abs());
-    assert!(enc.max_width <= 1e-60 * norm, "width {} vs ‖A‖ {}", enc.max_width, norm);
+    let enc = eigenvalues(
+        &input,
+        &EigOptions {
+            precision: Precision::Bits(256),
+            ..EigOptions::default()
+        },
+    )
+    .unwrap();
+    let norm = enc.values[0]
+        .hi_f64()
+        .abs()
+        .max(enc.values[63].lo_f64().abs());
+    assert!(
+        enc.max_width <= 1e-60 * norm,
+        "width {} vs ‖A‖ {}",
+        enc.max_width,
+        norm
+    );
     // and agrees with the f64 path
     let f = eigenvalues(&input, &EigOptions::default()).unwrap();
     for (a, b) in f.values.iter().zip(&enc.values) {

@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""Same-run comparison of Arb's acb_mat.eig (python-flint 0.9.0 / FLINT 3.6) with `pespectra eig`.
+
+Usage: .venv/bin/python benches/arb_vs_pespectra.py [n] [arb_prec ...]
+Writes a random symmetric n×n matrix (seed 0) to a temporary .npy, times `pespectra eig --json`
+(release build at target/release/pespectra) and Arb at each precision, and prints the time ratio
+and the largest enclosure widths of both.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+from flint import acb, acb_mat, ctx
+
+n = int(sys.argv[1]) if len(sys.argv) > 1 else 256
+precs = [int(p) for p in sys.argv[2:]] or [53, 128]
+rng = np.random.default_rng(0)
+m = rng.uniform(-1, 1, (n, n))
+a = np.triu(m) + np.triu(m, 1).T
+path = os.path.join(tempfile.mkdtemp(), "a.npy")
+np.save(path, a)
+exe = os.path.join(os.path.dirname(__file__), "..", "target", "release", "pespectra")
+
+best = None
+for _ in range(3):
+    t = time.perf_counter()
+    out = subprocess.run([exe, "eig", "--input", path, "--json"], check=True, capture_output=True, text=True).stdout
+    el = time.perf_counter() - t
+    best = el if best is None else min(best, el)
+res = json.loads(out)
+width = max(float(e["hi"]) - float(e["lo"]) for e in res["eigenvalues"])
+print(f"n = {n}: pespectra f64 path {best:.3f} s (whole process), max width {width:.2e}")
+
+for prec in precs:
+    ctx.prec = prec
+    am = acb_mat(n, n, [acb(float(v)) for v in a.ravel()])
+    t = time.perf_counter()
+    try:
+        eig = am.eig(multiple=True)
+        el = time.perf_counter() - t
+        w = max(float(2 * z.real.rad()) for z in eig)
+        print(f"  Arb acb_mat.eig(multiple=True) at {prec} bits: {el:.2f} s, max width {w:.2e}; ratio Arb/pespectra = {el / best:.0f}x")
+    except Exception as e:  # Arb signals failure to converge by raising
+        el = time.perf_counter() - t
+        print(f"  Arb at {prec} bits failed after {el:.2f} s: {e}")

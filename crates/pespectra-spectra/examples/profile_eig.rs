@@ -1,0 +1,50 @@
+//! Where the time of one verified f64 enclosure goes (decomposition vs verification GEMMs).
+//! `cargo run --release -p pespectra-spectra --example profile_eig -- 512`
+use faer::Mat;
+use pespectra_arith::gemm::default_par;
+use pespectra_spectra::eig_f64::{approx_eig, residual_bounds};
+use pespectra_spectra::matrix::CMat;
+use std::time::Instant;
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(256);
+    let m = Mat::from_fn(n, n, |i, j| {
+        (((i * 31 + j * 17) % 97) as f64 - 48.0) / 97.0 + if i == j { 0.5 } else { 0.0 }
+    });
+    let a = CMat::real(Mat::from_fn(n, n, |i, j| m[(i.min(j), i.max(j))]));
+    for _ in 0..3 {
+        let t = Instant::now();
+        let ap = approx_eig(&a).unwrap();
+        let t1 = t.elapsed();
+        let _ = residual_bounds(&a, &ap.x, &ap.d, default_par());
+        println!(
+            "n = {n}: decomposition {t1:?}, verification {:?}",
+            t.elapsed() - t1
+        );
+        let t = Instant::now();
+        let _ = pespectra_arith::gemm::matmul_ball(a.re.as_ref(), ap.x.re.as_ref(), default_par());
+        let t2 = t.elapsed();
+        let _ = pespectra_arith::gemm::matmul_ball(a.re.as_ref(), ap.x.re.as_ref(), faer::Par::Seq);
+        println!(
+            "  one matmul_ball: rayon {t2:?}, seq {:?}",
+            t.elapsed() - t2
+        );
+        let t = Instant::now();
+        let mut c = Mat::<f64>::zeros(n, n);
+        faer::linalg::matmul::matmul(
+            c.as_mut(),
+            faer::Accum::Replace,
+            a.re.as_ref(),
+            ap.x.re.as_ref(),
+            1.0,
+            faer::Par::Seq,
+        );
+        let t3 = t.elapsed();
+        let ab = Mat::from_fn(n, n, |i, j| a.re[(i, j)].abs());
+        println!("  raw gemm seq {t3:?}, one from_fn {:?}", t.elapsed() - t3);
+        std::hint::black_box((c, ab));
+    }
+}

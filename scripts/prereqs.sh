@@ -1,0 +1,12 @@
+# Sourced by run.sh and test.sh: installs what a fresh Debian machine lacks.
+# m4 is needed by the bundled GMP build of rug (gmp-mpfr-sys); the build is cached in
+# GMP_MPFR_SYS_CACHE so only the first build pays its ~3 minutes.
+if ! command -v m4 >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && apt-get install -y -qq m4 >/dev/null
+  else
+    echo "pespectra needs m4 to build GMP: sudo apt-get install -y m4" >&2
+    exit 2
+  fi
+fi
+export GMP_MPFR_SYS_CACHE="${GMP_MPFR_SYS_CACHE:-$HOME/.cache/gmp-mpfr-sys}"
