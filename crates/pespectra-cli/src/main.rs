@@ -28,6 +28,10 @@ enum Command {
     Eig(SpectrumArgs),
     /// Verified enclosures of every singular value of a general square matrix.
     Svd(SpectrumArgs),
+    /// Runs theorem checks (all of THEOREMS.md by default) on built-in seeded instances.
+    Check(CheckArgs),
+    /// Lists the theorem catalogue.
+    Theorems,
     /// Throughput of the fused attention kernel against the FMA peak measured in the same run.
     BenchAttention(BenchArgs),
 }
@@ -65,6 +69,21 @@ struct SpectrumArgs {
     /// eig only: analyse the Hermitian part (A + Aᴴ)/2 of a non-Hermitian input (enclosed rigorously).
     #[arg(long)]
     hermitian_part: bool,
+    /// Machine-readable JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Catalogue ids to run (default: all), e.g. T3 R1.
+    ids: Vec<String>,
+    /// Seed of the built-in instances.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Sequence length of the spectral instances (2..=1024).
+    #[arg(long, default_value_t = 64)]
+    n: usize,
     /// Machine-readable JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -259,11 +278,60 @@ fn run_bench(a: &BenchArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+fn run_check(a: &CheckArgs) -> Result<(), Failure> {
+    use pespectra_theorems::{catalogue, run, Params};
+    let all = catalogue();
+    let ids: Vec<String> = if a.ids.is_empty() { all.iter().map(|e| e.id.to_string()).collect() } else { a.ids.clone() };
+    for id in &ids {
+        if !all.iter().any(|e| e.id.eq_ignore_ascii_case(id)) {
+            return Err(bad(format!("unknown theorem id '{id}' (see `pespectra theorems`)")));
+        }
+    }
+    let params = Params { seed: a.seed, n: a.n };
+    let mut rows = Vec::new();
+    let mut all_expected = true;
+    if !a.json {
+        println!("{:<4} {:<13} {:>22} {:>8}  statement", "id", "verdict", "certified margin", "seconds");
+    }
+    for id in &ids {
+        let entry = all.iter().find(|e| e.id.eq_ignore_ascii_case(id)).expect("validated above");
+        let r = run(id, &params).map_err(|e| bad(format!("{id}: {e}")))?;
+        all_expected &= r.verdict == entry.expected;
+        // the margin is a certified lower bound: print it rounded toward −∞
+        let margin = r.margin.map(|m| pespectra_arith::mp::decimal(&rug::Float::with_val(53, m), 6, rug::float::Round::Down));
+        if a.json {
+            rows.push(json!({"id": r.id, "verdict": r.verdict.as_str(), "margin": margin, "certificate": null, "seconds": r.seconds, "detail": r.detail}));
+        } else {
+            let flag = if r.verdict == entry.expected { "" } else { "  ← UNEXPECTED" };
+            println!("{:<4} {:<13} {:>22} {:>8.3}  {}{flag}", r.id, r.verdict.as_str(), margin.unwrap_or_else(|| "-".into()), r.seconds, entry.statement);
+        }
+    }
+    if a.json {
+        println!("{}", json!({"results": rows}));
+    }
+    if all_expected {
+        Ok(())
+    } else {
+        Err(Failure(1, "some verdicts differ from the expected ones (HOLDS for T*/D*, FAILS for R*)".into()))
+    }
+}
+
+fn list_theorems() {
+    for e in pespectra_theorems::catalogue() {
+        println!("{:<4} expected {:<6} {}", e.id, e.expected.as_str(), e.statement);
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Eig(a) => run_spectrum(a, false),
         Command::Svd(a) => run_spectrum(a, true),
+        Command::Check(a) => run_check(a),
+        Command::Theorems => {
+            list_theorems();
+            Ok(())
+        }
         Command::BenchAttention(a) => run_bench(a),
     };
     match result {

@@ -221,6 +221,11 @@ pub fn eigenvalues(
 /// `{±σ_k}`; the approximate eigenvectors `[[U, U], [V, −V]]/√2` come from faer's SVD, and the
 /// lower ends are clipped at 0 (singular values are non-negative).
 pub fn singular_values(a: &CMat, opts: &EigOptions) -> Result<SpectrumEnclosure, SpectraError> {
+    singular_values_ball(a, None, opts)
+}
+
+/// Like [`singular_values`], for every matrix within the entrywise modulus `radius` of `a`.
+pub fn singular_values_ball(a: &CMat, radius: Option<&Mat<f64>>, opts: &EigOptions) -> Result<SpectrumEnclosure, SpectraError> {
     matrix::check_general(a)?;
     let n = a.nrows();
     let fail = |e: faer::linalg::svd::SvdError| SpectraError::Decomposition(format!("{e:?}"));
@@ -241,7 +246,14 @@ pub fn singular_values(a: &CMat, opts: &EigOptions) -> Result<SpectrumEnclosure,
             s,
         )
     };
-    let h = jordan_wielandt(a);
+    let mut h = jordan_wielandt(a);
+    h.radius = radius.map(|rad| {
+        Mat::from_fn(2 * n, 2 * n, |i, j| match (i < n, j < n) {
+            (true, false) => rad[(i, j - n)],
+            (false, true) => rad[(j, i - n)],
+            _ => 0.0,
+        })
+    });
     let r = std::f64::consts::FRAC_1_SQRT_2;
     let block = |m: &Mat<f64>, w: &Mat<f64>, sign: f64| {
         Mat::from_fn(2 * n, 2 * n, |i, j| match (i < n, j < n) {

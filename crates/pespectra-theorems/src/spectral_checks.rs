@@ -1,0 +1,433 @@
+//! Checks that rest on verified spectral enclosures (T2–T10, R1, R3) and on the rigorous
+//! rounding bounds of the PE reference (D1, D2).
+
+use crate::ball::{Ball, ANGLES};
+use crate::{CheckError, Outcome, Params, Verdict};
+use faer::Mat;
+use pespectra_arith::gemm::{default_par, matmul_ball};
+use pespectra_arith::interval::Interval;
+use pespectra_arith::mp::MpInterval;
+use pespectra_spectra::matrix::{CMat, HermitianInput};
+use pespectra_spectra::{eigenvalues, singular_values_ball, EigOptions};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rug::float::{Constant, Round};
+use rug::Float;
+
+pub(crate) fn rng(p: &Params, salt: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(p.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(salt))
+}
+
+fn iv(m: &MpInterval) -> Interval {
+    Interval::new(m.lo_f64(), m.hi_f64()).expect("enclosures are ordered")
+}
+
+/// Verified eigenvalue enclosures, decreasing.
+pub(crate) fn eig(h: &HermitianInput) -> Result<Vec<Interval>, CheckError> {
+    Ok(eigenvalues(h, &EigOptions::default())?.values.iter().map(iv).collect())
+}
+
+/// Verified singular-value enclosures, decreasing.
+fn svals(b: &Ball) -> Result<Vec<Interval>, CheckError> {
+    Ok(singular_values_ball(&b.center, Some(&b.radius), &EigOptions::default())?.values.iter().map(iv).collect())
+}
+
+/// `min_k lo(scale·S_k(big) − S_k(small))` over k = 1..upto, S_k the top-k partial sums: a
+/// certified lower bound of the weak-majorization slack.
+fn majorization_margin(big: &[Interval], small: &[Interval], scale: Interval, upto: usize) -> f64 {
+    let (mut sb, mut ss) = (Interval::point(0.0), Interval::point(0.0));
+    let mut m = f64::INFINITY;
+    for k in 0..upto {
+        sb = sb + big[k];
+        ss = ss + small[k];
+        m = m.min((scale * sb - ss).lo());
+    }
+    m
+}
+
+/// The certified violation if some partial sum of `small` provably exceeds `big`'s.
+fn majorization_violation(big: &[Interval], small: &[Interval], scale: Interval, upto: usize) -> f64 {
+    let (mut sb, mut ss) = (Interval::point(0.0), Interval::point(0.0));
+    let mut v = 0.0f64;
+    for k in 0..upto {
+        sb = sb + big[k];
+        ss = ss + small[k];
+        v = v.max((ss - scale * sb).lo());
+    }
+    v
+}
+
+fn random_mat(r: &mut ChaCha8Rng, rows: usize, cols: usize) -> Mat<f64> {
+    Mat::from_fn(rows, cols, |_, _| r.gen_range(-1.0..1.0))
+}
+
+/// Random real symmetric matrix (exact).
+fn random_symmetric(r: &mut ChaCha8Rng, n: usize) -> Ball {
+    let m = random_mat(r, n, n);
+    Ball::exact(CMat::real(Mat::from_fn(n, n, |i, j| m[(i.min(j), i.max(j))])))
+}
+
+/// `X Yᵀ` enclosed (two GEMMs).
+fn gram(x: &Mat<f64>, y: &Mat<f64>) -> Ball {
+    let b = matmul_ball(x.as_ref(), y.transpose(), default_par());
+    Ball { center: CMat::real(b.mid), radius: b.rad }
+}
+
+fn unit_diagonal_exact(b: &Ball) -> bool {
+    (0..b.n()).all(|i| b.center.re[(i, i)] == 1.0 && b.center.im_at(i, i) == 0.0 && b.radius[(i, i)] == 0.0)
+}
+
+pub(crate) fn d1(p: &Params) -> Result<Outcome, CheckError> {
+    use pespectra_pe::{check_d1, Pairing, PositionalEncoding, RealMatrix, RopeConfig};
+    let (n, d) = (p.n.min(256), 64);
+    let mut r = rng(p, 1);
+    let mut q = vec![0.0; n * d];
+    let mut k = vec![0.0; n * d];
+    q.iter_mut().chain(k.iter_mut()).for_each(|v| *v = r.gen_range(-1.0..1.0));
+    let (q, k) = (RealMatrix::new(n, d, q)?, RealMatrix::new(n, d, k)?);
+    let mut worst = 0.0f64;
+    for pairing in [Pairing::Interleaved, Pairing::HalfSplit] {
+        let pe = PositionalEncoding::Rope(RopeConfig::new(d, 10000.0, pairing));
+        let c = check_d1(&q, &k, &pe, 1.0)?;
+        if !c.holds {
+            return Ok(Outcome { verdict: Verdict::Fails, margin: Some(c.max_discrepancy), detail: format!("{pairing:?}: direct and reconstructed logits differ beyond the rounding bound at {:?}", c.worst_entry) });
+        }
+        worst = worst.max(c.max_budget_used);
+    }
+    Ok(Outcome { verdict: Verdict::Holds, margin: Some(1.0 - worst), detail: format!("n = {n}, d = {d}, base 1e4, interleaved and half-split: |direct − Σ_f Re(G^f∘E^f)| within the rigorous bound (margin = unused fraction of the bound; assumes libm cos/sin within 4 ulps)") })
+}
+
+pub(crate) fn d2(p: &Params) -> Result<Outcome, CheckError> {
+    use pespectra_pe::{check_d2, sinusoidal_table, AlibiForm, PositionalEncoding, RealMatrix, SinusoidalLayout};
+    let (n, dm, dh) = (p.n.min(256), 32, 16);
+    let mut r = rng(p, 2);
+    let mut fill = |rows, cols| -> Result<RealMatrix, CheckError> { Ok(RealMatrix::new(rows, cols, (0..rows * cols).map(|_| r.gen_range(-1.0..1.0)).collect())?) };
+    let (content, wq, wk) = (fill(n, dm)?, fill(dm, dh)?, fill(dm, dh)?);
+    let positions = sinusoidal_table(n, dm, 10000.0, SinusoidalLayout::Interleaved)?;
+    let bias = pespectra_pe::bias_matrix(n, &PositionalEncoding::Alibi { slope: 0.125, form: AlibiForm::Symmetric })?;
+    let c = check_d2(&content, &positions, &wq, &wk, bias.as_ref(), 0.25)?;
+    let detail = format!("n = {n}, d_model = {dm}, head dim {dh}, sinusoidal positions + symmetric ALiBi (m = 1/8): four Gram terms + B vs direct");
+    Ok(if c.holds { Outcome { verdict: Verdict::Holds, margin: Some(1.0 - c.max_budget_used), detail } } else { Outcome { verdict: Verdict::Fails, margin: Some(c.max_discrepancy), detail } })
+}
+
+/// T2 on A random symmetric and B the real RoPE kernel (PSD by construction, unit diagonal).
+pub(crate) fn t2(p: &Params) -> Result<Outcome, CheckError> {
+    let n = p.n;
+    let a = random_symmetric(&mut rng(p, 3), n);
+    let b = ANGLES[0].cos_kernel(n);
+    t2_instance(&a, &b, "A random symmetric, B = cos((j−i)θ) with cos θ = 3/5 (PSD: B = vvᵀ + wwᵀ exactly)")
+}
+
+fn t2_instance(a: &Ball, b: &Ball, what: &str) -> Result<Outcome, CheckError> {
+    let n = a.n();
+    let ea = eig(&a.hermitian_input()?)?;
+    let ec = eig(&a.hadamard(b).hermitian_input()?)?;
+    let diag: Vec<Interval> = (0..n).map(|i| Interval::ball(b.center.re[(i, i)], b.radius[(i, i)])).collect();
+    let bmin = diag.iter().fold(diag[0], |m, d| Interval::new(m.lo().min(d.lo()), m.hi().min(d.hi())).expect("ordered"));
+    let bmax = diag.iter().fold(diag[0], |m, d| Interval::new(m.lo().max(d.lo()), m.hi().max(d.hi())).expect("ordered"));
+    let (lmax, lmin) = (ea[0], ea[n - 1]);
+    // lower bound of max(λmax·βmin, λmax·βmax), upper bound of min(λmin·βmin, λmin·βmax)
+    let upper_end = (lmax * bmin).lo().max((lmax * bmax).lo());
+    let lower_end = (lmin * bmin).hi().min((lmin * bmax).hi());
+    let m_up = (Interval::point(upper_end) - ec[0]).lo();
+    let m_lo = (ec[n - 1] - Interval::point(lower_end)).lo();
+    let viol = (ec[0] - Interval::point((lmax * bmin).hi().max((lmax * bmax).hi()))).lo().max((Interval::point((lmin * bmin).lo().min((lmin * bmax).lo())) - ec[n - 1]).lo());
+    Ok(Outcome::from_margin(m_up.min(m_lo), viol, format!("n = {n}, {what}: λmax(A∘B) ≤ {:.6} ≤ bound {:.6}, λmin(A∘B) ≥ {:.6} ≥ bound {:.6}", ec[0].hi(), upper_end, ec[n - 1].lo(), lower_end)))
+}
+
+pub(crate) fn t3(p: &Params) -> Result<Outcome, CheckError> {
+    let n = p.n;
+    let a = random_symmetric(&mut rng(p, 4), n);
+    let b = ANGLES[1].cos_kernel(n);
+    t3_instance(&a, &b, "A random symmetric, B = cos((j−i)θ), cos θ = 12/13")
+}
+
+fn t3_instance(a: &Ball, b: &Ball, what: &str) -> Result<Outcome, CheckError> {
+    let n = a.n();
+    if !unit_diagonal_exact(b) {
+        return Ok(Outcome { verdict: Verdict::Inconclusive, margin: None, detail: "hypothesis not verified: B's diagonal is not exactly 1".into() });
+    }
+    let ea = eig(&a.hermitian_input()?)?;
+    let ec = eig(&a.hadamard(b).hermitian_input()?)?;
+    let one = Interval::point(1.0);
+    // k = n is the trace equality tr(A∘B) = Σ a_ii b_ii = tr A, exact for unit-diagonal B.
+    let m = majorization_margin(&ea, &ec, one, n - 1);
+    let v = majorization_violation(&ea, &ec, one, n - 1);
+    Ok(Outcome::from_margin(m, v, format!("n = {n}, {what}: every top-k partial sum of λ(A∘B) ≤ that of λ(A) (k < n), traces equal exactly (unit diagonal)")))
+}
+
+pub(crate) fn t4(p: &Params) -> Result<Outcome, CheckError> {
+    let (n, d) = (p.n, 16.min(p.n));
+    let mut r = rng(p, 5);
+    let (q, k) = (random_mat(&mut r, n, d), random_mat(&mut r, n, d));
+    let a = gram(&q, &k);
+    let b = ANGLES[2].cos_kernel(n);
+    let sa = svals(&a)?;
+    let sc = svals(&a.hadamard(&b))?;
+    let beta = Interval::point(1.0);
+    let m = majorization_margin(&sa, &sc, beta, n);
+    let v = majorization_violation(&sa, &sc, beta, n);
+    Ok(Outcome::from_margin(m, v, format!("n = {n}, A = QKᵀ (W_Q ≠ W_K, rank {d}), B = cos kernel (cos θ = 5/13, max b_ii = 1): top-k sums of σ(A∘B) ≤ those of σ(A), k = 1..n")))
+}
+
+pub(crate) fn t5(p: &Params) -> Result<Outcome, CheckError> {
+    let n = p.n;
+    let mut r = rng(p, 6);
+    let re = random_mat(&mut r, n, n);
+    let im = random_mat(&mut r, n, n);
+    let h = CMat::complex(Mat::from_fn(n, n, |i, j| re[(i.min(j), i.max(j))]), Mat::from_fn(n, n, |i, j| if i < j { im[(i, j)] } else if i > j { -im[(j, i)] } else { 0.0 }));
+    let eh = eig(&HermitianInput::new(h.clone())?)?;
+    let er = eig(&HermitianInput::new(CMat::real(h.re.clone()))?)?;
+    let one = Interval::point(1.0);
+    let m = majorization_margin(&eh, &er, one, n - 1);
+    let v = majorization_violation(&eh, &er, one, n - 1);
+    Ok(Outcome::from_margin(m, v, format!("n = {n}, H random complex Hermitian: partial sums of λ(Re H) ≤ those of λ(H), traces equal exactly")))
+}
+
+/// Content-pair matrix `G_ij = conj(a_i)·b_j` of one frequency (interleaved pairing).
+fn content_matrix(q: &Mat<f64>, k: &Mat<f64>, f: usize) -> Ball {
+    let n = q.nrows();
+    Ball::from_entries(n, n, |i, j| {
+        let p = Interval::point;
+        let (ar, ai, br, bi) = (p(q[(i, 2 * f)]), p(q[(i, 2 * f + 1)]), p(k[(j, 2 * f)]), p(k[(j, 2 * f + 1)]));
+        // (ar − i·ai)(br + i·bi)
+        (ar * br + ai * bi, ar * bi - ai * br, 0.0)
+    })
+}
+
+pub(crate) fn t6(p: &Params) -> Result<Outcome, CheckError> {
+    let (n, d) = (p.n, 8);
+    let mut r = rng(p, 7);
+    let (q, k) = (random_mat(&mut r, n, d), random_mat(&mut r, n, d));
+    let mut margin = f64::INFINITY;
+    let mut viol = 0.0f64;
+    for f in 0..d / 2 {
+        let e = ANGLES[f].kernel(n);
+        // W_Q ≠ W_K: singular values, weak majorization
+        // G^f = conj(a)bᵀ has rank 1 and Re(G^f∘E^f) rank ≤ 2 (exactly, by construction), so
+        // every partial sum with k ≥ 2 equals the k = 2 one: checking k = 1, 2 is complete.
+        let g = content_matrix(&q, &k, f);
+        let (sg, sc) = (svals(&g)?, svals(&g.hadamard(&e).real_part())?);
+        margin = margin.min(majorization_margin(&sg, &sc, Interval::point(1.0), 2));
+        viol = viol.max(majorization_violation(&sg, &sc, Interval::point(1.0), 2));
+        // W_Q = W_K: G = conj(a)aᵀ is Hermitian PSD of rank 1 and Re(G∘E) = vvᵀ + wwᵀ is PSD of
+        // rank ≤ 2 with the same trace (E_ii = 1): the sums for k ≥ 2 are both exactly tr G, so
+        // only k = 1 needs an enclosure.
+        let g = content_matrix(&q, &q, f);
+        let (eg, ec) = (eig(&g.hermitian_input()?)?, eig(&g.hadamard(&e).real_part().hermitian_input()?)?);
+        margin = margin.min(majorization_margin(&eg, &ec, Interval::point(1.0), 1));
+        viol = viol.max(majorization_violation(&eg, &ec, Interval::point(1.0), 1));
+    }
+    Ok(Outcome::from_margin(margin, viol, format!("n = {n}, d = {d}: 4 frequencies with Pythagorean angles, random content, both σ (q ≠ k) and λ (q = k) forms; k ≥ 2 by the exact rank-≤2 and trace identities")))
+}
+
+/// ALiBi bias −m·|i−j| (exact for a dyadic slope).
+fn alibi(n: usize, m: f64) -> Ball {
+    Ball::exact(CMat::real(Mat::from_fn(n, n, |i, j| -m * i.abs_diff(j) as f64)))
+}
+
+pub(crate) fn t7(p: &Params) -> Result<Outcome, CheckError> {
+    let (n, d) = (p.n, 16.min(p.n));
+    let mut r = rng(p, 8);
+    let x = random_mat(&mut r, n, d);
+    let g = gram(&x, &x);
+    let b = alibi(n, 0.125);
+    let gb = g.add(&b);
+    let (eg, eb, egb) = (eig(&g.hermitian_input()?)?, eig(&b.hermitian_input()?)?, eig(&gb.hermitian_input()?)?);
+    let (bmin, bmax) = (eb[n - 1], eb[0]);
+    let mut margin = f64::INFINITY;
+    let mut viol = 0.0f64;
+    for k in 0..n {
+        margin = margin.min((egb[k] - (eg[k] + bmin)).lo()).min(((eg[k] + bmax) - egb[k]).lo());
+        viol = viol.max(((eg[k] + bmin) - egb[k]).lo()).max((egb[k] - (eg[k] + bmax)).lo());
+    }
+    let spread = |e: &[Interval]| e[0] - e[n - 1];
+    let sp = spread(&egb) - (spread(&eb) - spread(&eg));
+    margin = margin.min(sp.lo());
+    // non-Hermitian: σ_k(A + B) ≤ σ_k(A) + σ_1(B) with A = QKᵀ
+    let y = random_mat(&mut r, n, d);
+    let a = gram(&x, &y);
+    let (sa, sab) = (svals(&a)?, svals(&a.add(&b))?);
+    let s1b = eb[0].mag().max(eb[n - 1].mag());
+    for k in 0..n {
+        margin = margin.min((sa[k] + Interval::point(s1b) - sab[k]).lo());
+    }
+    Ok(Outcome::from_margin(margin, viol, format!("n = {n}, G = XXᵀ (rank {d}), B = ALiBi −|i−j|/8: spread(G) ≤ {:.4}, spread(G+B) ≥ {:.4}: the whole positional spectrum is added", spread(&eg).hi(), spread(&egb).lo())))
+}
+
+pub(crate) fn t8(p: &Params) -> Result<Outcome, CheckError> {
+    let n = p.n;
+    let d = Ball::exact(CMat::real(Mat::from_fn(n, n, |i, j| i.abs_diff(j) as f64)));
+    let e = eig(&d.hermitian_input()?)?;
+    let nf = n as f64;
+    // (n² − 1)/3 and n(n − 1)/2 are exact in f64 for n ≤ 1024
+    let (lower, upper) = ((nf * nf - 1.0) / 3.0, nf * (nf - 1.0) / 2.0);
+    let lower_hi = Interval::point(nf * nf - 1.0).div_pos(Interval::point(3.0)).expect("3 > 0").hi();
+    let mut margin = (e[0] - Interval::point(lower_hi)).lo().min((Interval::point(upper) - e[0]).lo()).min(e[0].lo());
+    for v in &e[1..] {
+        margin = margin.min(-v.hi());
+    }
+    let viol = (Interval::point(lower) - e[0]).lo().max((e[0] - Interval::point(upper)).lo());
+    let (plus, minus) = limit_constants();
+    Ok(Outcome::from_margin(margin, viol, format!("n = {n}: 1 positive and {} negative eigenvalues certified; λmax/n² ∈ [{:.6}, {:.6}], λmin/n² ∈ [{:.6}, {:.6}]; limits: 2/ω₀² ∈ [{}, {}] (ω₀·tanh(ω₀/2) = 2), −2/π² ∈ [{}, {}]", n - 1, e[0].lo() / (nf * nf), e[0].hi() / (nf * nf), e[n - 1].lo() / (nf * nf), e[n - 1].hi() / (nf * nf), plus.0, plus.1, minus.0, minus.1)))
+}
+
+/// Certified enclosures (decimal strings) of `lim λmax(D_n)/n² = 2/ω₀²` with ω₀ > 0 the root of
+/// `ω·tanh(ω/2) = 2`, and of `lim λmin(D_n)/n² = −2/π²`, in MPFR with directed rounding: the
+/// root is bracketed by bisection on `g(ω) = ω·tanh(ω/2) − 2` (increasing for ω > 0), evaluated
+/// with all-down and all-up rounding (every factor is positive there).
+pub fn limit_constants() -> ((String, String), (String, String)) {
+    let prec = 128;
+    let g_bounds = |w: &Float| -> (Float, Float) {
+        let half = Float::with_val(prec, w / 2u32);
+        let t_lo = Float::with_val_round(prec, half.tanh_ref(), Round::Down).0;
+        let t_hi = Float::with_val_round(prec, half.tanh_ref(), Round::Up).0;
+        let lo = Float::with_val_round(prec, w * &t_lo, Round::Down).0 - 2u32;
+        let hi = Float::with_val_round(prec, w * &t_hi, Round::Up).0 - 2u32;
+        (lo, hi)
+    };
+    let (mut a, mut b) = (Float::with_val(prec, 2), Float::with_val(prec, 3));
+    for _ in 0..100 {
+        let m = Float::with_val(prec, &a + &b) / 2u32;
+        let (lo, hi) = g_bounds(&m);
+        if hi < 0 {
+            a = m;
+        } else if lo > 0 {
+            b = m;
+        } else {
+            break;
+        }
+    }
+    // the root lies in [a, b] (g(a) < 0 < g(b) certified); λ = 2/ω² is decreasing in ω
+    let up = |x: &Float, r: Round| Float::with_val_round(prec, Float::with_val_round(prec, x.square_ref(), if r == Round::Down { Round::Up } else { Round::Down }).0.recip_ref(), r).0 * 2u32;
+    let plus = (pespectra_arith::mp::decimal(&up(&b, Round::Down), 12, Round::Down), pespectra_arith::mp::decimal(&up(&a, Round::Up), 12, Round::Up));
+    let pi_lo = Float::with_val_round(prec, Constant::Pi, Round::Down).0;
+    let pi_hi = Float::with_val_round(prec, Constant::Pi, Round::Up).0;
+    let minus = (pespectra_arith::mp::decimal(&-up(&pi_lo, Round::Up), 12, Round::Down), pespectra_arith::mp::decimal(&-up(&pi_hi, Round::Down), 12, Round::Up));
+    (plus, minus)
+}
+
+/// Rigorous enclosure of `s(ω) = t_0 + 2Σ_k t_k cos(kω)` on `[ω_m − h/2, ω_m + h/2]`.
+fn symbol_bounds(t: &[f64], w: &Float, half_h_lip: &Float, prec: u32) -> (Float, Float) {
+    let mut lo = Float::with_val(prec, t[0]);
+    let mut hi = lo.clone();
+    for (k, &tk) in t.iter().enumerate().skip(1) {
+        let arg = Float::with_val(prec, w * k as u32); // exact: k·ω needs ≤ 64 + 11 bits
+        let c_lo = Float::with_val_round(prec, arg.cos_ref(), Round::Down).0;
+        let c_hi = Float::with_val_round(prec, arg.cos_ref(), Round::Up).0;
+        let two_t = Float::with_val(prec, 2.0 * tk); // exact
+        let (a, b) = if tk >= 0.0 { (&c_lo, &c_hi) } else { (&c_hi, &c_lo) };
+        lo = Float::with_val_round(prec, &lo + Float::with_val_round(prec, &two_t * a, Round::Down).0, Round::Down).0;
+        hi = Float::with_val_round(prec, &hi + Float::with_val_round(prec, &two_t * b, Round::Up).0, Round::Up).0;
+    }
+    (Float::with_val_round(prec, &lo - half_h_lip, Round::Down).0, Float::with_val_round(prec, &hi + half_h_lip, Round::Up).0)
+}
+
+pub(crate) fn t9(p: &Params) -> Result<Outcome, CheckError> {
+    use pespectra_pe::T5Buckets;
+    let n = p.n;
+    let mut r = rng(p, 9);
+    // symmetrised T5 bias: t_k = (β(bucket(k)) + β(bucket(−k)))/2, a learned table of 32 values
+    let table: Vec<f64> = (0..32).map(|_| r.gen_range(-2.0..2.0)).collect();
+    let bk = T5Buckets::ENCODER;
+    let t: Vec<f64> = (0..n as i64).map(|k| Ok::<f64, CheckError>(0.5 * (table[bk.bucket(k)?] + table[bk.bucket(-k)?]))).collect::<Result<_, _>>()?;
+    let tm = Ball::exact(CMat::real(Mat::from_fn(n, n, |i, j| t[i.abs_diff(j)])));
+    let e = eig(&tm.hermitian_input()?)?;
+    let prec = 128;
+    // Lipschitz constant of s: |s'| ≤ 2Σ k|t_k| (upward), grid of M points covering [0, π]
+    let lip = t.iter().enumerate().fold(Float::new(prec), |s, (k, v)| Float::with_val_round(prec, s + Float::with_val(prec, v.abs()) * k as u32 * 2u32, Round::Up).0);
+    let m_pts = (16 * n).max(2048) as u32;
+    let pi_hi = Float::with_val_round(prec, Constant::Pi, Round::Up).0;
+    let h = Float::with_val_round(prec, &pi_hi / m_pts, Round::Up).0;
+    let half_h_lip = Float::with_val_round(prec, Float::with_val_round(prec, &h * &lip, Round::Up).0 / 2u32, Round::Up).0;
+    let (mut min_upper, mut max_lower) = (f64::INFINITY, f64::NEG_INFINITY);
+    let (mut min_lower, mut max_upper) = (f64::INFINITY, f64::NEG_INFINITY);
+    let zero = Float::new(prec);
+    for m in 0..=m_pts {
+        let w = Float::with_val(prec, &h * m);
+        // point values (no Lipschitz term) certify an upper bound of min s / lower bound of max s
+        let (plo, phi) = symbol_bounds(&t, &w, &zero, prec);
+        min_upper = min_upper.min(phi.to_f64_round(Round::Up));
+        max_lower = max_lower.max(plo.to_f64_round(Round::Down));
+        let (slo, shi) = symbol_bounds(&t, &w, &half_h_lip, prec);
+        min_lower = min_lower.min(slo.to_f64_round(Round::Down));
+        max_upper = max_upper.max(shi.to_f64_round(Round::Up));
+    }
+    // spec ⊂ [min s, max s] ⇐ λmin ≥ (an upper bound of min s) and λmax ≤ (a lower bound of max s)
+    let margin = (e[n - 1] - Interval::point(min_upper)).lo().min((Interval::point(max_lower) - e[0]).lo());
+    let viol = (Interval::point(min_lower) - e[n - 1]).lo().max((e[0] - Interval::point(max_upper)).lo());
+    Ok(Outcome::from_margin(margin, viol, format!("n = {n}, symmetrised T5 bias (32 buckets, max distance 128): spec ⊂ [{:.6}, {:.6}] ⊂ [min s, max s], min s ∈ [{min_lower:.6}, {min_upper:.6}], max s ∈ [{max_lower:.6}, {max_upper:.6}] ({m_pts} subintervals)", e[n - 1].lo(), e[0].hi())))
+}
+
+pub(crate) fn t10(p: &Params) -> Result<Outcome, CheckError> {
+    let n = p.n;
+    let mut r = rng(p, 10);
+    let x = random_mat(&mut r, n, n);
+    let a = gram(&x, &x); // A = XXᵀ with X square: positive definite (certified below)
+    let b = ANGLES[3].cos_kernel(n);
+    let (ea, ec) = (eig(&a.hermitian_input()?)?, eig(&a.hadamard(&b).hermitian_input()?)?);
+    let (amax, amin, cmax, cmin) = (ea[0], ea[n - 1], ec[0], ec[n - 1]);
+    let pd = amin.lo().min(cmin.lo());
+    let kappa = |mx: Interval, mn: Interval| mx.div_pos(mn);
+    let (ka, kc) = (kappa(amax, amin), kappa(cmax, cmin));
+    let mut margin = pd.min((cmin - amin).lo()).min((amax - cmax).lo());
+    margin = match (ka, kc) {
+        (Some(ka), Some(kc)) if pd > 0.0 => margin.min((ka - kc).lo()),
+        _ => f64::NEG_INFINITY,
+    };
+    // the additive analogue fails: A + ALiBi loses definiteness (search slopes 2^-k)
+    let mut additive = String::from("no certified loss of definiteness for A + ALiBi found");
+    for k in 0..12 {
+        let m = 2f64.powi(-k);
+        let e = eig(&a.add(&alibi(n, m)).hermitian_input()?)?;
+        if e[n - 1].hi() < 0.0 {
+            additive = format!("A + ALiBi(m = 2^-{k}) has λmin ≤ {:.4e} < 0 (certified)", e[n - 1].hi());
+        }
+    }
+    Ok(Outcome::from_margin(margin, 0.0, format!("n = {n}, A = XXᵀ ≻ 0 (λmin ≥ {:.3e}), B = cos kernel (cos θ = 24/25): κ(A) ≥ {:.4e} ≥ κ(A∘B); {additive}", amin.lo(), ka.map_or(f64::NAN, |k| k.lo()))))
+}
+
+/// R1: content whose phases undo the rotation, a_j = r_j·e^{−ijθ}, makes the RoPE logits r rᵀ.
+pub(crate) fn r1(p: &Params) -> Result<Outcome, CheckError> {
+    let n = 16;
+    let mut r = rng(p, 11);
+    for attempt in 0..32 {
+        let angle = ANGLES[attempt % ANGLES.len()];
+        let rv: Vec<f64> = (0..n).map(|_| r.gen_range(0.25..2.0)).collect();
+        let pw = angle.powers(n);
+        // a_j = r_j conj(z)^j (exact); G_ij = conj(a_i) a_j; E_ij = z^(j−i)
+        let a: Vec<crate::ball::QComplex> = (0..n).map(|j| pw[j].conj().mul(&crate::ball::QComplex::new(num_rational::BigRational::from_float(rv[j]).expect("finite"), num_rational::BigRational::from_integer(0.into())))).collect();
+        let g = Ball::from_entries(n, n, |i, j| {
+            let v = a[i].conj().mul(&a[j]);
+            let (cr, rr) = crate::ball::rational_ball(&v.re);
+            let (ci, ri) = crate::ball::rational_ball(&v.im);
+            (Interval::point(cr), Interval::point(ci), pespectra_arith::round::hypot_up(rr, ri))
+        });
+        let rope = g.hadamard(&angle.kernel(n)).real_part();
+        let nope = g.real_part();
+        let (er, en) = (eig(&rope.hermitian_input()?)?, eig(&nope.hermitian_input()?)?);
+        let viol = (er[0] - en[0]).lo();
+        if viol > 0.0 {
+            return Ok(Outcome { verdict: Verdict::Fails, margin: Some(viol), detail: format!("n = {n}, θ = {:.4} (cos θ = {}/{}), attempt {attempt}: λmax(RoPE logits) ≥ {:.4} > {:.4} ≥ λmax(NoPE logits)", angle.theta(), angle.p, angle.r, er[0].lo(), en[0].hi()) });
+        }
+    }
+    Ok(Outcome { verdict: Verdict::Inconclusive, margin: None, detail: "no certified counterexample in 32 attempts".into() })
+}
+
+/// R3: a unit-diagonal Toeplitz kernel that is not PSD expands the spectrum of A = 11ᵀ.
+pub(crate) fn r3(p: &Params) -> Result<Outcome, CheckError> {
+    let mut r = rng(p, 12);
+    for attempt in 0..64 {
+        let n = 2 + attempt % 4;
+        let t: Vec<f64> = (0..n).map(|k| if k == 0 { 1.0 } else { r.gen_range(-6i32..=6) as f64 }).collect();
+        let b = Ball::exact(CMat::real(Mat::from_fn(n, n, |i, j| t[i.abs_diff(j)])));
+        let a = Ball::exact(CMat::real(Mat::from_fn(n, n, |_, _| 1.0)));
+        let (ea, eb, ec) = (eig(&a.hermitian_input()?)?, eig(&b.hermitian_input()?)?, eig(&a.hadamard(&b).hermitian_input()?)?);
+        let not_psd = eb[n - 1].hi() < 0.0;
+        let viol = (ec[0] - ea[0]).lo().max((ea[n - 1] - ec[n - 1]).lo());
+        if not_psd && viol > 0.0 {
+            return Ok(Outcome { verdict: Verdict::Fails, margin: Some(viol), detail: format!("attempt {attempt}: A = 11ᵀ ({n}×{n}), B Toeplitz with first row {t:?} (unit diagonal, λmin(B) ≤ {:.4} < 0): spec(A∘B) ⊂ [{:.4}, {:.4}] leaves [λmin(A), λmax(A)] = [0, {n}]", eb[n - 1].hi(), ec[n - 1].lo(), ec[0].hi()) });
+        }
+    }
+    Ok(Outcome { verdict: Verdict::Inconclusive, margin: None, detail: "no certified counterexample in 64 attempts".into() })
+}
