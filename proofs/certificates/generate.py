@@ -428,6 +428,43 @@ def t8(n):
     )
 
 
+def t10_additive():
+    # A = 2I is PD. ALiBi (bidirectional, slope 1/2) adds B = -D_4/2: the eigenvalues of
+    # A + B are 2 - lambda(D_4)/2, and lambda_max(D_4) > 5 makes the smallest negative.
+    # The multiplicative analogue keeps definiteness: A o K with K = KMS(1/2) is PD (T10).
+    n = 4
+    A = [F(2) if r == c else F(0) for r in range(n) for c in range(n)]
+    D = [abs(r - c) for r in range(n) for c in range(n)]
+    S = [a - F(d, 2) for a, d in zip(A, D)]
+    K = [F(1, 2) ** abs(r - c) for r in range(n) for c in range(n)]
+    eS = eigen_enclosures(to_sympy(n, n, S))
+    assert eS[-1][1] < 0
+    return cert(
+        "T10-additive",
+        "FALSE reading (additive analogue of T10): adding the ALiBi bias keeps positive definite logits "
+        "positive definite, 0 < lambda_min(A + B); refuted by A = 2I, B = -D_4/2 (slope 1/2)",
+        "FAILS",
+        {"A": mat(n, n, A), "D": mat(n, n, D), "K": mat(n, n, K)},
+        [
+            {"name": "B", "op": "scale", "args": ["D"], "scalar": "-0.5"},
+            {"name": "S", "op": "add", "args": ["A", "B"]},
+            {"name": "AK", "op": "hadamard", "args": ["A", "K"]},
+        ],
+        [
+            {"kind": "pd", "matrix": "A"},
+            {"kind": "inertia", "matrix": "S", "shift": "0", "neg": 1, "zero": 0, "pos": 3},
+            eig_claim("S", n, eS[-1]),
+            {"kind": "pd", "matrix": "K"},
+            {"kind": "unit_diagonal", "matrix": "K"},
+            {"kind": "pd", "matrix": "AK"},
+        ],
+        {"lhs": {"value": "0"}, "rel": "lt", "rhs": {"claim": 2, "end": "hi"}, "margin": s(-eS[-1][1])},
+        "A + B = 2I - D_4/2 has eigenvalues 2 - lambda(D_4)/2; claim 1 shows it is indefinite and claim 2 "
+        "encloses its smallest eigenvalue (sympy, outward to 2^-40, generate.py). Claims 3-5: the RoPE-style "
+        "multiplicative coupling with a PSD unit-diagonal kernel keeps A o K positive definite (T10).",
+    )
+
+
 if __name__ == "__main__":
     write("R3.json", r3())
     write("R2.json", r2())
@@ -436,3 +473,4 @@ if __name__ == "__main__":
     write("T2-complex.json", t2_complex())
     write("T8-D4.json", t8(4))
     write("T8-D16.json", t8(16))
+    write("T10-additive.json", t10_additive())

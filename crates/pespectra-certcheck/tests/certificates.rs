@@ -123,6 +123,8 @@ fn expected_verdicts_and_margins() {
         (r2.verdict, r2.margin.to_string()),
         (Verdict::Fails, "1/2".into())
     );
+    let t10 = verify_file(&cert_dir().join("T10-additive.json")).unwrap();
+    assert_eq!(t10.verdict, Verdict::Fails);
     let t1 = verify_file(&cert_dir().join("T1.json")).unwrap();
     assert_eq!(
         (t1.verdict, t1.margin.to_string()),
