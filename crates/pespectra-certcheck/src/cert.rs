@@ -140,11 +140,44 @@ struct RawCert {
     #[serde(default)]
     #[allow(dead_code)]
     notes: Option<String>,
+    #[serde(deserialize_with = "unique_keys")]
     matrices: BTreeMap<String, RawMatrix>,
     #[serde(default)]
     derived: Vec<RawDerived>,
     claims: Vec<RawClaim>,
     conclusion: RawConclusion,
+}
+
+/// Deserialize a JSON object into a map, rejecting duplicate keys. JSON
+/// readers disagree on which duplicate wins; a certificate whose meaning
+/// depends on that must not be accepted.
+fn unique_keys<'de, D>(de: D) -> Result<BTreeMap<String, RawMatrix>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = BTreeMap<String, RawMatrix>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an object of matrices")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((k, v)) = map.next_entry::<String, RawMatrix>()? {
+                if out.contains_key(&k) {
+                    return Err(serde::de::Error::custom(format!(
+                        "duplicate matrix name {k:?}"
+                    )));
+                }
+                out.insert(k, v);
+            }
+            Ok(out)
+        }
+    }
+    de.deserialize_map(V)
 }
 
 #[derive(Deserialize)]

@@ -390,6 +390,23 @@ fn garbage_and_truncated_json_is_unreadable() {
         let e = verify_str(&text[..cut]).unwrap_err();
         assert!(e.is_unreadable(), "prefix {cut}: {e}");
     }
+    // Duplicate keys: which one wins differs between JSON readers.
+    let dup_matrix = text.replacen(
+        "\"B\": {",
+        "\"B\": {\"rows\": 1, \"cols\": 1, \"re\": [\"1\"]},\n  \"B\": {",
+        1,
+    );
+    assert!(dup_matrix.len() > text.len());
+    assert!(verify_str(&dup_matrix).unwrap_err().is_unreadable());
+    let dup_field = text.replacen(
+        "\"verdict\": \"FAILS\",",
+        "\"verdict\": \"HOLDS\", \"verdict\": \"FAILS\",",
+        1,
+    );
+    assert!(verify_str(&dup_field).unwrap_err().is_unreadable());
+    let dup_claim_field = text.replacen("\"lo\": \"6\",", "\"lo\": \"7\", \"lo\": \"6\",", 1);
+    assert!(dup_claim_field.len() > text.len());
+    assert!(verify_str(&dup_claim_field).unwrap_err().is_unreadable());
     let missing = verify_file(Path::new("/nonexistent/cert.json")).unwrap_err();
     assert_eq!(missing.exit_code(), 2);
 }
