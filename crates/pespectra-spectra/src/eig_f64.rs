@@ -1,11 +1,11 @@
-//! The f64 path: faer's approximate eigendecomposition, then rigorous residual bounds from four
-//! verified GEMMs ([`pespectra_arith::gemm`]), then [`crate::weyl::enclose`].
+//! The f64 path: faer's approximate eigendecomposition, then rigorous residual bounds from
+//! verified split GEMMs ([`pespectra_arith::gemm`]), then [`crate::weyl::enclose`].
 
 use crate::matrix::CMat;
 use crate::weyl::ResidualBounds;
 use crate::SpectraError;
 use faer::{Mat, Par, Side};
-use pespectra_arith::gemm::{ball_minus_product_mag, matmul_ball, norm2_upper, BallMat};
+use pespectra_arith::gemm::{ball_minus_product_mag, matmul_split, norm2_upper, BallMat};
 use pespectra_arith::round::{hypot_up, mul_up};
 use rug::Float;
 
@@ -56,7 +56,10 @@ fn op_parts(a: &CMat, adjoint: bool) -> (Mat<f64>, Option<Mat<f64>>) {
 pub fn cmatmul_ball(a: &CMat, adjoint: bool, b: &CMat, par: Par) -> (BallMat, Option<BallMat>) {
     let (ar, ai) = op_parts(a, adjoint);
     if ai.is_none() && b.im.is_none() {
-        return (matmul_ball(ar.as_ref(), b.re.as_ref(), par), None);
+        return (
+            matmul_split(ar.as_ref(), b.re.as_ref(), par).into_ball(),
+            None,
+        );
     }
     let (m, k, n) = (ar.nrows(), ar.ncols(), b.ncols());
     let zero_k = Mat::<f64>::zeros(m, k);
@@ -74,7 +77,7 @@ pub fn cmatmul_ball(a: &CMat, adjoint: bool, b: &CMat, par: Par) -> (BallMat, Op
         (false, true) => -bi[(i - k, j)],
         (false, false) => b.re[(i - k, j - n)],
     });
-    let full = matmul_ball(left.as_ref(), right.as_ref(), par);
+    let full = matmul_split(left.as_ref(), right.as_ref(), par).into_ball();
     let split = |off: usize| BallMat {
         mid: full.mid.as_ref().submatrix(0, off, m, n).to_owned(),
         rad: full.rad.as_ref().submatrix(0, off, m, n).to_owned(),

@@ -225,7 +225,11 @@ pub fn singular_values(a: &CMat, opts: &EigOptions) -> Result<SpectrumEnclosure,
 }
 
 /// Like [`singular_values`], for every matrix within the entrywise modulus `radius` of `a`.
-pub fn singular_values_ball(a: &CMat, radius: Option<&Mat<f64>>, opts: &EigOptions) -> Result<SpectrumEnclosure, SpectraError> {
+pub fn singular_values_ball(
+    a: &CMat,
+    radius: Option<&Mat<f64>>,
+    opts: &EigOptions,
+) -> Result<SpectrumEnclosure, SpectraError> {
     matrix::check_general(a)?;
     let n = a.nrows();
     let fail = |e: faer::linalg::svd::SvdError| SpectraError::Decomposition(format!("{e:?}"));
