@@ -32,6 +32,11 @@ enum Command {
     Check(CheckArgs),
     /// Lists the theorem catalogue.
     Theorems,
+    /// Re-verifies a certificate with the independent exact checker (exit 0 valid, 1 invalid, 2 unreadable).
+    Verify {
+        /// Certificate file (pespectra-certificate/1 JSON).
+        cert: PathBuf,
+    },
     /// Throughput of the fused attention kernel against the FMA peak measured in the same run.
     BenchAttention(BenchArgs),
 }
@@ -84,6 +89,15 @@ struct CheckArgs {
     /// Sequence length of the spectral instances (2..=1024).
     #[arg(long, default_value_t = 64)]
     n: usize,
+    /// Check user matrices instead of built-in instances (T2, T3, T4, T5): A (.npy).
+    #[arg(long)]
+    a: Option<PathBuf>,
+    /// Second user matrix B (.npy) for T2, T3, T4.
+    #[arg(long, requires = "a")]
+    b: Option<PathBuf>,
+    /// Write certificates (instances with n ≤ 16) into this directory.
+    #[arg(long)]
+    certificates: Option<PathBuf>,
     /// Machine-readable JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -158,10 +172,14 @@ fn load_matrix(args: &SpectrumArgs) -> Result<CMat, Failure> {
     if let Some(e) = args.example {
         return Ok(example_matrix(e));
     }
-    let path = args
-        .input
-        .as_ref()
-        .expect("clap requires --input or --example");
+    read_npy(
+        args.input
+            .as_ref()
+            .expect("clap requires --input or --example"),
+    )
+}
+
+fn read_npy(path: &std::path::Path) -> Result<CMat, Failure> {
     let m = pespectra_npy::read(path).map_err(|e| bad(e.to_string()))?;
     let re = Mat::from_fn(m.rows, m.cols, |i, j| m.re[i * m.cols + j]);
     Ok(match &m.im {
@@ -281,29 +299,86 @@ fn run_bench(a: &BenchArgs) -> Result<(), Failure> {
 fn run_check(a: &CheckArgs) -> Result<(), Failure> {
     use pespectra_theorems::{catalogue, run, Params};
     let all = catalogue();
-    let ids: Vec<String> = if a.ids.is_empty() { all.iter().map(|e| e.id.to_string()).collect() } else { a.ids.clone() };
+    let ids: Vec<String> = if a.ids.is_empty() {
+        all.iter().map(|e| e.id.to_string()).collect()
+    } else {
+        a.ids.clone()
+    };
     for id in &ids {
         if !all.iter().any(|e| e.id.eq_ignore_ascii_case(id)) {
-            return Err(bad(format!("unknown theorem id '{id}' (see `pespectra theorems`)")));
+            return Err(bad(format!(
+                "unknown theorem id '{id}' (see `pespectra theorems`)"
+            )));
         }
     }
-    let params = Params { seed: a.seed, n: a.n };
+    if a.a.is_some() && ids.len() != 1 {
+        return Err(bad(
+            "with --a, name exactly one theorem id (T2, T3, T4 or T5)",
+        ));
+    }
+    let user = match &a.a {
+        Some(pa) => Some((read_npy(pa)?, a.b.as_deref().map(read_npy).transpose()?)),
+        None => None,
+    };
+    if let Some(dir) = &a.certificates {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| bad(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let params = Params {
+        seed: a.seed,
+        n: a.n,
+    };
     let mut rows = Vec::new();
     let mut all_expected = true;
     if !a.json {
-        println!("{:<4} {:<13} {:>22} {:>8}  statement", "id", "verdict", "certified margin", "seconds");
+        println!(
+            "{:<4} {:<13} {:>22} {:>8}  statement",
+            "id", "verdict", "certified margin", "seconds"
+        );
     }
     for id in &ids {
-        let entry = all.iter().find(|e| e.id.eq_ignore_ascii_case(id)).expect("validated above");
-        let r = run(id, &params).map_err(|e| bad(format!("{id}: {e}")))?;
+        let entry = all
+            .iter()
+            .find(|e| e.id.eq_ignore_ascii_case(id))
+            .expect("validated above");
+        let r = match &user {
+            Some((ma, mb)) => pespectra_theorems::run_on(id, ma, mb.as_ref()),
+            None => run(id, &params),
+        }
+        .map_err(|e| bad(format!("{id}: {e}")))?;
+        let cert_path = match (&a.certificates, &r.certificate) {
+            (Some(dir), Some(c)) => {
+                let p = dir.join(format!("{}.json", r.id));
+                std::fs::write(&p, serde_json::to_string_pretty(c).expect("JSON"))
+                    .map_err(|e| bad(format!("cannot write {}: {e}", p.display())))?;
+                Some(p.display().to_string())
+            }
+            _ => None,
+        };
         all_expected &= r.verdict == entry.expected;
         // the margin is a certified lower bound: print it rounded toward −∞
-        let margin = r.margin.map(|m| pespectra_arith::mp::decimal(&rug::Float::with_val(53, m), 6, rug::float::Round::Down));
+        let margin = r.margin.map(|m| {
+            pespectra_arith::mp::decimal(&rug::Float::with_val(53, m), 6, rug::float::Round::Down)
+        });
         if a.json {
-            rows.push(json!({"id": r.id, "verdict": r.verdict.as_str(), "margin": margin, "certificate": null, "seconds": r.seconds, "detail": r.detail}));
+            rows.push(json!({"id": r.id, "verdict": r.verdict.as_str(), "margin": margin, "certificate": cert_path, "seconds": r.seconds, "detail": r.detail}));
         } else {
-            let flag = if r.verdict == entry.expected { "" } else { "  ← UNEXPECTED" };
-            println!("{:<4} {:<13} {:>22} {:>8.3}  {}{flag}", r.id, r.verdict.as_str(), margin.unwrap_or_else(|| "-".into()), r.seconds, entry.statement);
+            let flag = if r.verdict == entry.expected {
+                ""
+            } else {
+                "  ← UNEXPECTED"
+            };
+            println!(
+                "{:<4} {:<13} {:>22} {:>8.3}  {}{flag}",
+                r.id,
+                r.verdict.as_str(),
+                margin.unwrap_or_else(|| "-".into()),
+                r.seconds,
+                entry.statement
+            );
+            if user.is_some() || r.verdict != entry.expected {
+                println!("      {}", r.detail);
+            }
         }
     }
     if a.json {
@@ -312,13 +387,21 @@ fn run_check(a: &CheckArgs) -> Result<(), Failure> {
     if all_expected {
         Ok(())
     } else {
-        Err(Failure(1, "some verdicts differ from the expected ones (HOLDS for T*/D*, FAILS for R*)".into()))
+        Err(Failure(
+            1,
+            "some verdicts differ from the expected ones (HOLDS for T*/D*, FAILS for R*)".into(),
+        ))
     }
 }
 
 fn list_theorems() {
     for e in pespectra_theorems::catalogue() {
-        println!("{:<4} expected {:<6} {}", e.id, e.expected.as_str(), e.statement);
+        println!(
+            "{:<4} expected {:<6} {}",
+            e.id,
+            e.expected.as_str(),
+            e.statement
+        );
     }
 }
 
@@ -331,6 +414,14 @@ fn main() -> ExitCode {
         Command::Theorems => {
             list_theorems();
             Ok(())
+        }
+        Command::Verify { cert } => {
+            let r = pespectra_certcheck::verify_file(cert);
+            match &r {
+                Ok(rep) => print!("{rep}"),
+                Err(e) => eprintln!("error: {e}"),
+            }
+            return ExitCode::from(pespectra_certcheck::exit_code(&r) as u8);
         }
         Command::BenchAttention(a) => run_bench(a),
     };

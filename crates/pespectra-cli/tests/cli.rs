@@ -133,7 +133,7 @@ fn bad_inputs_exit_2_with_one_line() {
             "precision",
         ),
         (
-            vec!["eig", "--input", nonsym.to_str().unwrap(), "--width", "-1"],
+            vec!["eig", "--input", nonsym.to_str().unwrap(), "--width=-1"],
             "width",
         ),
         (vec!["eig"], "--input"),
@@ -177,4 +177,98 @@ fn builtin_example_runs() {
         .filter(|x| x["hi"].as_str().unwrap().parse::<f64>().unwrap() < 0.0)
         .count();
     assert_eq!((positive, negative), (1, 63));
+}
+
+#[test]
+fn check_catalogue_json_and_exit_codes() {
+    let (code, out, err) = run(&["check", "T3", "R3", "--n", "16", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let r = v["results"].as_array().unwrap();
+    assert_eq!(
+        (r[0]["id"].as_str(), r[0]["verdict"].as_str()),
+        (Some("T3"), Some("HOLDS"))
+    );
+    assert_eq!(
+        (r[1]["id"].as_str(), r[1]["verdict"].as_str()),
+        (Some("R3"), Some("FAILS"))
+    );
+    assert!(r[0]["margin"].as_str().unwrap().parse::<f64>().unwrap() >= 0.0);
+    assert!(r[0]["certificate"].is_null() && r[0]["seconds"].as_f64().is_some());
+    let (code, _, err) = run(&["check", "T42"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown theorem id"));
+    let (code, out, _) = run(&["theorems"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 18);
+}
+
+#[test]
+fn check_user_matrices_verifies_hypotheses() {
+    let n: usize = 6;
+    let a: Vec<f64> = (0..n * n)
+        .map(|t| ((t / n + t % n) % 5) as f64 - 2.0)
+        .collect();
+    let kms: Vec<f64> = (0..n * n)
+        .map(|t| 0.5f64.powi((t / n).abs_diff(t % n) as i32))
+        .collect();
+    let mut not_psd = kms.clone();
+    not_psd[1] = 3.0;
+    not_psd[n] = 3.0;
+    let pa = tmp("ua.npy", &pespectra_npy::to_npy_f64(n, n, &a));
+    let pb = tmp("ub.npy", &pespectra_npy::to_npy_f64(n, n, &kms));
+    let pbad = tmp("ubad.npy", &pespectra_npy::to_npy_f64(n, n, &not_psd));
+    let (code, out, err) = run(&[
+        "check",
+        "T3",
+        "--a",
+        pa.to_str().unwrap(),
+        "--b",
+        pb.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"HOLDS\""));
+    // the PSD hypothesis fails: reported, never assumed; exit 1 (not the expected verdict)
+    let (code, out, _) = run(&[
+        "check",
+        "T3",
+        "--a",
+        pa.to_str().unwrap(),
+        "--b",
+        pbad.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.contains("INCONCLUSIVE") && out.contains("negative eigenvalue"));
+    let (code, _, err) = run(&["check", "T3", "R3", "--a", pa.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn verify_produced_certificate_and_tampered_one() {
+    let dir = std::env::temp_dir().join(format!("pespectra-certs-{}", std::process::id()));
+    let (code, out, err) = run(&[
+        "check",
+        "T8",
+        "--n",
+        "8",
+        "--certificates",
+        dir.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let path = v["results"][0]["certificate"].as_str().unwrap().to_string();
+    let (code, _, err) = run(&["verify", &path]);
+    assert_eq!(code, 0, "{err}");
+    // tamper: claim the inertia has one more positive eigenvalue
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replacen("\"pos\": 1", "\"pos\": 2", 1);
+    let bad = tmp("tampered.json", text.as_bytes());
+    let (code, _, _) = run(&["verify", bad.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let junk = tmp("junk.json", b"{not json");
+    assert_eq!(run(&["verify", junk.to_str().unwrap()]).0, 2);
 }

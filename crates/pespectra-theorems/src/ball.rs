@@ -35,7 +35,10 @@ impl Ball {
     /// An exactly known matrix.
     pub fn exact(center: CMat) -> Self {
         let (r, c) = (center.nrows(), center.ncols());
-        Self { center, radius: Mat::zeros(r, c) }
+        Self {
+            center,
+            radius: Mat::zeros(r, c),
+        }
     }
 
     /// Dimension (square matrices).
@@ -44,10 +47,18 @@ impl Ball {
     }
 
     fn entry(&self, i: usize, j: usize) -> (f64, f64, f64) {
-        (self.center.re[(i, j)], self.center.im_at(i, j), self.radius[(i, j)])
+        (
+            self.center.re[(i, j)],
+            self.center.im_at(i, j),
+            self.radius[(i, j)],
+        )
     }
 
-    pub(crate) fn from_entries(rows: usize, cols: usize, f: impl Fn(usize, usize) -> (Interval, Interval, f64)) -> Self {
+    pub(crate) fn from_entries(
+        rows: usize,
+        cols: usize,
+        f: impl Fn(usize, usize) -> (Interval, Interval, f64),
+    ) -> Self {
         let mut re = Mat::zeros(rows, cols);
         let mut im = Mat::zeros(rows, cols);
         let mut rad = Mat::zeros(rows, cols);
@@ -61,7 +72,10 @@ impl Ball {
                 rad[(i, j)] = add_up(hypot_up(er, ei), extra);
             }
         }
-        Self { center: CMat::complex(re, im), radius: rad }
+        Self {
+            center: CMat::complex(re, im),
+            radius: rad,
+        }
     }
 
     /// Entrywise (Hadamard) product.
@@ -73,7 +87,10 @@ impl Ball {
             let re = p(ar) * p(br) - p(ai) * p(bi);
             let im = p(ar) * p(bi) + p(ai) * p(br);
             // |(a+δa)(b+δb) − ab| ≤ |a|·rb + ra·|b| + ra·rb
-            let prop = add_up(add_up(mul_up(hypot_up(ar, ai), rb), mul_up(ra, hypot_up(br, bi))), mul_up(ra, rb));
+            let prop = add_up(
+                add_up(mul_up(hypot_up(ar, ai), rb), mul_up(ra, hypot_up(br, bi))),
+                mul_up(ra, rb),
+            );
             (re, im, prop)
         })
     }
@@ -90,7 +107,10 @@ impl Ball {
 
     /// Entrywise real part (exact on the center; the radius still bounds the real part).
     pub fn real_part(&self) -> Ball {
-        Ball { center: CMat::real(self.center.re.clone()), radius: self.radius.clone() }
+        Ball {
+            center: CMat::real(self.center.re.clone()),
+            radius: self.radius.clone(),
+        }
     }
 
     /// The input for the spectral engine, for a matrix known to be Hermitian (its exact value
@@ -105,7 +125,11 @@ impl Ball {
         for i in 0..n {
             for j in i..n {
                 let (cr, ci, r) = self.entry(i, j);
-                let (ci, r) = if i == j { (0.0, add_up(r, ci.abs())) } else { (ci, r) };
+                let (ci, r) = if i == j {
+                    (0.0, add_up(r, ci.abs()))
+                } else {
+                    (ci, r)
+                };
                 re[(i, j)] = cr;
                 re[(j, i)] = cr;
                 im[(i, j)] = ci;
@@ -138,27 +162,42 @@ impl QComplex {
 
     /// 1.
     pub fn one() -> Self {
-        Self { re: BigRational::one(), im: BigRational::zero() }
+        Self {
+            re: BigRational::one(),
+            im: BigRational::zero(),
+        }
     }
 
     /// Product.
     pub fn mul(&self, o: &Self) -> Self {
-        Self { re: &self.re * &o.re - &self.im * &o.im, im: &self.re * &o.im + &self.im * &o.re }
+        Self {
+            re: &self.re * &o.re - &self.im * &o.im,
+            im: &self.re * &o.im + &self.im * &o.re,
+        }
     }
 
     /// Sum.
     pub fn add(&self, o: &Self) -> Self {
-        Self { re: &self.re + &o.re, im: &self.im + &o.im }
+        Self {
+            re: &self.re + &o.re,
+            im: &self.im + &o.im,
+        }
     }
 
     /// Difference.
     pub fn sub(&self, o: &Self) -> Self {
-        Self { re: &self.re - &o.re, im: &self.im - &o.im }
+        Self {
+            re: &self.re - &o.re,
+            im: &self.im - &o.im,
+        }
     }
 
     /// Complex conjugate.
     pub fn conj(&self) -> Self {
-        Self { re: self.re.clone(), im: -self.im.clone() }
+        Self {
+            re: self.re.clone(),
+            im: -self.im.clone(),
+        }
     }
 
     /// Whether it is 0.
@@ -199,7 +238,11 @@ pub const ANGLES: [PythagoreanAngle; 6] = [
     PythagoreanAngle { p: 12, q: 5, r: 13 },
     PythagoreanAngle { p: 5, q: 12, r: 13 },
     PythagoreanAngle { p: 24, q: 7, r: 25 },
-    PythagoreanAngle { p: 20, q: 21, r: 29 },
+    PythagoreanAngle {
+        p: 20,
+        q: 21,
+        r: 29,
+    },
     PythagoreanAngle { p: 7, q: 24, r: 25 },
 ];
 
@@ -207,7 +250,10 @@ impl PythagoreanAngle {
     /// `z = e^{iθ}` exactly.
     pub fn unit(&self) -> QComplex {
         let r = BigInt::from(self.r);
-        QComplex::new(BigRational::new(BigInt::from(self.p), r.clone()), BigRational::new(BigInt::from(self.q), r))
+        QComplex::new(
+            BigRational::new(BigInt::from(self.p), r.clone()),
+            BigRational::new(BigInt::from(self.q), r),
+        )
     }
 
     /// θ in radians (for display only).
@@ -227,9 +273,22 @@ impl PythagoreanAngle {
         out
     }
 
+    /// The exact kernel entry `E_ij = z^(j−i)` from the powers `pw = z^0, z^1, …`.
+    pub fn kernel_entry(pw: &[QComplex], i: usize, j: usize) -> QComplex {
+        if j >= i {
+            pw[j - i].clone()
+        } else {
+            pw[i - j].conj()
+        }
+    }
+
     /// The RoPE kernel `E_ij = e^{i(j−i)θ}` (Hermitian, PSD, rank one, unit diagonal) as a ball.
     pub fn kernel(&self, n: usize) -> Ball {
-        let pw: Vec<((f64, f64), (f64, f64))> = self.powers(n).iter().map(|w| (rational_ball(&w.re), rational_ball(&w.im))).collect();
+        let pw: Vec<((f64, f64), (f64, f64))> = self
+            .powers(n)
+            .iter()
+            .map(|w| (rational_ball(&w.re), rational_ball(&w.im)))
+            .collect();
         let mut re = Mat::zeros(n, n);
         let mut im = Mat::zeros(n, n);
         let mut rad = Mat::zeros(n, n);
@@ -241,7 +300,10 @@ impl PythagoreanAngle {
                 rad[(i, j)] = hypot_up(rc, rs);
             }
         }
-        Ball { center: CMat::complex(re, im), radius: rad }
+        Ball {
+            center: CMat::complex(re, im),
+            radius: rad,
+        }
     }
 
     /// The real RoPE kernel `C_ij = cos((j−i)θ)` (real symmetric Toeplitz, PSD, rank ≤ 2, unit

@@ -26,7 +26,13 @@ fn f(x: &BigRational) -> f64 {
 pub(crate) fn t1(p: &Params) -> Result<Outcome, CheckError> {
     let n = p.n.min(24);
     let mut r = rng(p, 21);
-    let x: Vec<Vec<QComplex>> = (0..n).map(|_| (0..n).map(|_| qc(r.gen_range(-9..=9), r.gen_range(-9..=9))).collect()).collect();
+    let x: Vec<Vec<QComplex>> = (0..n)
+        .map(|_| {
+            (0..n)
+                .map(|_| qc(r.gen_range(-9..=9), r.gen_range(-9..=9)))
+                .collect()
+        })
+        .collect();
     for angle in ANGLES {
         let u = angle.powers(n);
         for i in 0..n {
@@ -34,16 +40,26 @@ pub(crate) fn t1(p: &Params) -> Result<Outcome, CheckError> {
                 let lhs = x[i][j].mul(&u[i].mul(&u[j].conj()));
                 let rhs = u[i].mul(&x[i][j]).mul(&u[j].conj());
                 if lhs != rhs {
-                    return Ok(Outcome { verdict: Verdict::Fails, margin: Some(f(&lhs.sub(&rhs).re.abs())), detail: format!("entry ({i}, {j}) differs") });
+                    return Ok(Outcome {
+                        certificate: None,
+                        verdict: Verdict::Fails,
+                        margin: Some(f(&lhs.sub(&rhs).re.abs())),
+                        detail: format!("entry ({i}, {j}) differs"),
+                    });
                 }
             }
         }
         // |u_j| = 1 exactly
         if u.iter().any(|w| w.mul(&w.conj()) != QComplex::one()) {
-            return Ok(Outcome { verdict: Verdict::Inconclusive, margin: None, detail: "hypothesis |u_j| = 1 failed".into() });
+            return Ok(Outcome {
+                certificate: None,
+                verdict: Verdict::Inconclusive,
+                margin: None,
+                detail: "hypothesis |u_j| = 1 failed".into(),
+            });
         }
     }
-    Ok(Outcome { verdict: Verdict::Holds, margin: Some(0.0), detail: format!("exact identity on {n}×{n} Gaussian-integer X for 6 Pythagorean angles (margin 0: an equality); diag(u) unitary ⇒ identical eigen- and singular values") })
+    Ok(Outcome::new(Verdict::Holds, 0.0, format!("exact identity on {n}×{n} Gaussian-integer X for 6 Pythagorean angles (margin 0: an equality); diag(u) unitary ⇒ identical eigen- and singular values")))
 }
 
 /// Spectral radius of a real 2×2 matrix enclosed in MPFR: eigenvalues (t ± √(t² − 4Δ))/2.
@@ -54,7 +70,17 @@ fn rho_2x2(a: [[BigRational; 2]; 2]) -> (f64, f64) {
     let tr = &a[0][0] + &a[1][1];
     let det = &a[0][0] * &a[1][1] - &a[0][1] * &a[1][0];
     let disc = &tr * &tr - BigRational::from_integer(4.into()) * &det;
-    let to_float = |x: &BigRational, r: Round| Float::with_val_round(prec, rug::Rational::from((rug::Integer::from_str_radix(&x.numer().to_str_radix(16), 16).expect("hex"), rug::Integer::from_str_radix(&x.denom().to_str_radix(16), 16).expect("hex"))), r).0;
+    let to_float = |x: &BigRational, r: Round| {
+        Float::with_val_round(
+            prec,
+            rug::Rational::from((
+                rug::Integer::from_str_radix(&x.numer().to_str_radix(16), 16).expect("hex"),
+                rug::Integer::from_str_radix(&x.denom().to_str_radix(16), 16).expect("hex"),
+            )),
+            r,
+        )
+        .0
+    };
     if disc.is_negative() {
         // complex pair: ρ = √det
         let lo = Float::with_val_round(prec, to_float(&det, Round::Down).sqrt_ref(), Round::Down).0;
@@ -75,16 +101,26 @@ fn rho_2x2(a: [[BigRational; 2]; 2]) -> (f64, f64) {
 pub(crate) fn r2(p: &Params) -> Result<Outcome, CheckError> {
     let mut r = rng(p, 22);
     for attempt in 0..256 {
-        let quarter = |r: &mut rand_chacha::ChaCha8Rng| BigRational::new(BigInt::from(r.gen_range(-12i64..=12)), BigInt::from(4));
-        let a = [[quarter(&mut r), quarter(&mut r)], [quarter(&mut r), quarter(&mut r)]];
+        let quarter = |r: &mut rand_chacha::ChaCha8Rng| {
+            BigRational::new(BigInt::from(r.gen_range(-12i64..=12)), BigInt::from(4))
+        };
+        let a = [
+            [quarter(&mut r), quarter(&mut r)],
+            [quarter(&mut r), quarter(&mut r)],
+        ];
         let rho_diag = a[0][0].abs().max(a[1][1].abs());
         let (_, rho_hi) = rho_2x2(a.clone());
         let viol = f(&rho_diag) - rho_hi;
         if viol > 0.0 {
-            return Ok(Outcome { verdict: Verdict::Fails, margin: Some(viol), detail: format!("attempt {attempt}: A = [[{}, {}], [{}, {}]], θ = π/2, n = 2 ⇒ Re E = I: ρ(A∘I) = {} > ρ(A) ≤ {rho_hi:.6} (MPFR enclosure)", a[0][0], a[0][1], a[1][0], a[1][1], rho_diag) });
+            return Ok(Outcome::new(Verdict::Fails, viol, format!("attempt {attempt}: A = [[{}, {}], [{}, {}]], θ = π/2, n = 2 ⇒ Re E = I: ρ(A∘I) = {} > ρ(A) ≤ {rho_hi:.6} (MPFR enclosure)", a[0][0], a[0][1], a[1][0], a[1][1], rho_diag)));
         }
     }
-    Ok(Outcome { verdict: Verdict::Inconclusive, margin: None, detail: "no counterexample in 256 attempts".into() })
+    Ok(Outcome {
+        certificate: None,
+        verdict: Verdict::Inconclusive,
+        margin: None,
+        detail: "no counterexample in 256 attempts".into(),
+    })
 }
 
 /// Exact RoPE logits `L_ij = Σ_f Re(conj(a_i^f) b_j^f z_f^(j−i))` and the content Gram `QKᵀ`
@@ -98,7 +134,13 @@ struct ExactRope {
 fn exact_rope(n: usize, d: usize, qv: &[Vec<i64>], kv: &[Vec<i64>]) -> ExactRope {
     let nf = d / 2;
     let pw: Vec<Vec<QComplex>> = (0..nf).map(|f| ANGLES[f].powers(n)).collect();
-    let ker = |f: usize, i: usize, j: usize| if j >= i { pw[f][j - i].clone() } else { pw[f][i - j].conj() };
+    let ker = |f: usize, i: usize, j: usize| {
+        if j >= i {
+            pw[f][j - i].clone()
+        } else {
+            pw[f][i - j].conj()
+        }
+    };
     let mut rope = vec![vec![BigRational::zero(); n]; n];
     let mut content = vec![vec![BigRational::zero(); n]; n];
     let mut kernel_sum = vec![vec![QComplex::new(BigRational::zero(), BigRational::zero()); n]; n];
@@ -113,11 +155,17 @@ fn exact_rope(n: usize, d: usize, qv: &[Vec<i64>], kv: &[Vec<i64>]) -> ExactRope
             content[i][j] = (0..d).map(|t| q(qv[i][t] * kv[j][t])).sum();
         }
     }
-    ExactRope { rope, content, kernel_sum }
+    ExactRope {
+        rope,
+        content,
+        kernel_sum,
+    }
 }
 
 fn random_content(r: &mut rand_chacha::ChaCha8Rng, n: usize, d: usize) -> Vec<Vec<i64>> {
-    (0..n).map(|_| (0..d).map(|_| r.gen_range(-5..=5)).collect()).collect()
+    (0..n)
+        .map(|_| (0..d).map(|_| r.gen_range(-5..=5)).collect())
+        .collect()
 }
 
 /// R4: the one-kernel reading Re(QKᵀ ∘ Σ_f E^f) (or its 1/F normalisation) differs from the RoPE
@@ -147,10 +195,15 @@ pub(crate) fn r4(p: &Params) -> Result<Outcome, CheckError> {
             both_wrong &= !w.is_zero();
         }
         if both_wrong {
-            return Ok(Outcome { verdict: Verdict::Fails, margin: Some(f(&worst.0)), detail: format!("attempt {attempt}: n = {n}, d = {d}, θ = atan(4/3), atan(5/12): |Re(QKᵀ∘ΣE^f) − RoPE logits| = {} at {:?} (exact rationals; also with the 1/F normalisation)", worst.0, worst.1) });
+            return Ok(Outcome::new(Verdict::Fails, f(&worst.0), format!("attempt {attempt}: n = {n}, d = {d}, θ = atan(4/3), atan(5/12): |Re(QKᵀ∘ΣE^f) − RoPE logits| = {} at {:?} (exact rationals; also with the 1/F normalisation)", worst.0, worst.1)));
         }
     }
-    Ok(Outcome { verdict: Verdict::Inconclusive, margin: None, detail: "no counterexample found".into() })
+    Ok(Outcome {
+        certificate: None,
+        verdict: Verdict::Inconclusive,
+        margin: None,
+        detail: "no counterexample found".into(),
+    })
 }
 
 /// R5: under a causal mask the logit matrix is triangular, so its eigenvalues are its diagonal,
@@ -173,10 +226,15 @@ pub(crate) fn r5(p: &Params) -> Result<Outcome, CheckError> {
             }
         }
         if same_diag && !change.is_zero() {
-            return Ok(Outcome { verdict: Verdict::Fails, margin: Some(f(&change)), detail: format!("attempt {attempt}: n = {n}, d = {d}: masked RoPE logits differ from masked NoPE logits by up to {change} below the diagonal, yet both are triangular with the same diagonal, hence identical eigenvalues (exact); singular values still obey T4") });
+            return Ok(Outcome::new(Verdict::Fails, f(&change), format!("attempt {attempt}: n = {n}, d = {d}: masked RoPE logits differ from masked NoPE logits by up to {change} below the diagonal, yet both are triangular with the same diagonal, hence identical eigenvalues (exact); singular values still obey T4")));
         }
     }
-    Ok(Outcome { verdict: Verdict::Inconclusive, margin: None, detail: "no instance found".into() })
+    Ok(Outcome {
+        certificate: None,
+        verdict: Verdict::Inconclusive,
+        margin: None,
+        detail: "no instance found".into(),
+    })
 }
 
 /// R6: with sinusoidal-style positions p_i = (cos iθ_f, sin iθ_f)_f (Pythagorean angles, exact),
@@ -185,7 +243,13 @@ pub(crate) fn r6(p: &Params) -> Result<Outcome, CheckError> {
     let (n, nf) = (6, 2);
     let d = 2 * nf;
     let pw: Vec<Vec<QComplex>> = (0..nf).map(|fr| ANGLES[fr].powers(n)).collect();
-    let pos: Vec<Vec<BigRational>> = (0..n).map(|i| (0..nf).flat_map(|fr| [pw[fr][i].re.clone(), pw[fr][i].im.clone()]).collect()).collect();
+    let pos: Vec<Vec<BigRational>> = (0..n)
+        .map(|i| {
+            (0..nf)
+                .flat_map(|fr| [pw[fr][i].re.clone(), pw[fr][i].im.clone()])
+                .collect()
+        })
+        .collect();
     let form = |w: &[Vec<BigRational>], i: usize, j: usize| -> BigRational {
         let mut s = BigRational::zero();
         for a in 0..d {
@@ -195,22 +259,37 @@ pub(crate) fn r6(p: &Params) -> Result<Outcome, CheckError> {
         }
         s
     };
-    let eye: Vec<Vec<BigRational>> = (0..d).map(|a| (0..d).map(|b| q((a == b) as i64)).collect()).collect();
-    let toeplitz = (0..n - 1).all(|i| (0..n - 1).all(|j| form(&eye, i, j) == form(&eye, i + 1, j + 1)));
+    let eye: Vec<Vec<BigRational>> = (0..d)
+        .map(|a| (0..d).map(|b| q((a == b) as i64)).collect())
+        .collect();
+    let toeplitz =
+        (0..n - 1).all(|i| (0..n - 1).all(|j| form(&eye, i, j) == form(&eye, i + 1, j + 1)));
     if !toeplitz {
-        return Ok(Outcome { verdict: Verdict::Inconclusive, margin: None, detail: "P Pᵀ unexpectedly not Toeplitz".into() });
+        return Ok(Outcome {
+            certificate: None,
+            verdict: Verdict::Inconclusive,
+            margin: None,
+            detail: "P Pᵀ unexpectedly not Toeplitz".into(),
+        });
     }
     let mut r = rng(p, 26);
     for attempt in 0..32 {
-        let w: Vec<Vec<BigRational>> = (0..d).map(|_| (0..d).map(|_| q(r.gen_range(-3..=3))).collect()).collect();
+        let w: Vec<Vec<BigRational>> = (0..d)
+            .map(|_| (0..d).map(|_| q(r.gen_range(-3..=3))).collect())
+            .collect();
         for i in 0..n - 1 {
             for j in 0..n - 1 {
                 let diff = (form(&w, i, j) - form(&w, i + 1, j + 1)).abs();
                 if !diff.is_zero() {
-                    return Ok(Outcome { verdict: Verdict::Fails, margin: Some(f(&diff)), detail: format!("attempt {attempt}: P Pᵀ is exactly Toeplitz (n = {n}, 2 frequencies) but (P W Pᵀ)_({i},{j}) − (P W Pᵀ)_({},{}) = ±{diff} ≠ 0 for an integer W", i + 1, j + 1) });
+                    return Ok(Outcome::new(Verdict::Fails, f(&diff), format!("attempt {attempt}: P Pᵀ is exactly Toeplitz (n = {n}, 2 frequencies) but (P W Pᵀ)_({i},{j}) − (P W Pᵀ)_({},{}) = ±{diff} ≠ 0 for an integer W", i + 1, j + 1)));
                 }
             }
         }
     }
-    Ok(Outcome { verdict: Verdict::Inconclusive, margin: None, detail: "no counterexample found".into() })
+    Ok(Outcome {
+        certificate: None,
+        verdict: Verdict::Inconclusive,
+        margin: None,
+        detail: "no counterexample found".into(),
+    })
 }

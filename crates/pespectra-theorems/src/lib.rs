@@ -12,6 +12,7 @@
 //! ```
 
 pub mod ball;
+pub mod certificate;
 mod exact_checks;
 mod spectral_checks;
 
@@ -68,6 +69,9 @@ pub struct CheckResult {
     pub detail: String,
     /// Wall-clock seconds.
     pub seconds: f64,
+    /// A `pespectra-certificate/1` document for small instances (n ≤ 16), re-verifiable by the
+    /// independent checker.
+    pub certificate: Option<serde_json::Value>,
 }
 
 /// Errors: bad parameters, or a failure of the spectral engine on the instance.
@@ -99,6 +103,7 @@ pub(crate) struct Outcome {
     pub verdict: Verdict,
     pub margin: Option<f64>,
     pub detail: String,
+    pub certificate: Option<serde_json::Value>,
 }
 
 impl Outcome {
@@ -106,12 +111,40 @@ impl Outcome {
     /// (`violation > 0`), otherwise INCONCLUSIVE.
     pub fn from_margin(margin: f64, violation: f64, detail: String) -> Self {
         if margin >= 0.0 {
-            Self { verdict: Verdict::Holds, margin: Some(margin), detail }
+            Self::new(Verdict::Holds, margin, detail)
         } else if violation > 0.0 {
-            Self { verdict: Verdict::Fails, margin: Some(violation), detail }
+            Self::new(Verdict::Fails, violation, detail)
         } else {
-            Self { verdict: Verdict::Inconclusive, margin: None, detail }
+            Self::inconclusive(detail)
         }
+    }
+
+    /// Nothing certified.
+    pub fn inconclusive(detail: impl Into<String>) -> Self {
+        Self {
+            verdict: Verdict::Inconclusive,
+            margin: None,
+            detail: detail.into(),
+            certificate: None,
+        }
+    }
+
+    /// A verdict with its certified margin and no certificate.
+    pub fn new(verdict: Verdict, margin: f64, detail: String) -> Self {
+        Self {
+            verdict,
+            margin: Some(margin),
+            detail,
+            certificate: None,
+        }
+    }
+
+    /// Attaches a certificate when there is a verdict for it to certify.
+    pub fn with_certificate(mut self, cert: Option<serde_json::Value>) -> Self {
+        if self.verdict != Verdict::Inconclusive {
+            self.certificate = cert;
+        }
+        self
     }
 }
 
@@ -129,7 +162,12 @@ pub struct Entry {
 /// The whole catalogue, in THEOREMS.md order.
 pub fn catalogue() -> Vec<Entry> {
     use Verdict::{Fails, Holds};
-    let e = |id, statement, expected, run| Entry { id, statement, expected, run };
+    let e = |id, statement, expected, run| Entry {
+        id,
+        statement,
+        expected,
+        run,
+    };
     vec![
         e("D1", "RoPE logits = Σ_f Re(G^f ∘ E^f) (both pairings), within rigorous rounding bounds", Holds, spectral_checks::d1),
         e("D2", "additive logits = G_cc + G_cp + G_pc + G_pp + B, within rigorous rounding bounds", Holds, spectral_checks::d2),
@@ -152,13 +190,58 @@ pub fn catalogue() -> Vec<Entry> {
     ]
 }
 
+/// Runs T2, T3, T4 or T5 on user matrices `A` (and `B`); every hypothesis (Hermitian, PSD,
+/// unit diagonal) is verified rigorously first, and one that cannot be verified makes the
+/// verdict INCONCLUSIVE with the reason.
+pub fn run_on(
+    id: &str,
+    a: &pespectra_spectra::matrix::CMat,
+    b: Option<&pespectra_spectra::matrix::CMat>,
+) -> Result<CheckResult, CheckError> {
+    let entry = catalogue()
+        .into_iter()
+        .find(|e| e.id.eq_ignore_ascii_case(id))
+        .ok_or_else(|| {
+            CheckError(format!(
+                "unknown theorem id '{id}' (see `pespectra theorems`)"
+            ))
+        })?;
+    let start = Instant::now();
+    let o = spectral_checks::user_check(entry.id, a, b)?;
+    Ok(CheckResult {
+        id: entry.id,
+        verdict: o.verdict,
+        margin: o.margin,
+        detail: o.detail,
+        seconds: start.elapsed().as_secs_f64(),
+        certificate: o.certificate,
+    })
+}
+
 /// Runs one check by id on the built-in instance for `params`.
 pub fn run(id: &str, params: &Params) -> Result<CheckResult, CheckError> {
-    let entry = catalogue().into_iter().find(|e| e.id.eq_ignore_ascii_case(id)).ok_or_else(|| CheckError(format!("unknown theorem id '{id}' (see `pespectra theorems`)")))?;
+    let entry = catalogue()
+        .into_iter()
+        .find(|e| e.id.eq_ignore_ascii_case(id))
+        .ok_or_else(|| {
+            CheckError(format!(
+                "unknown theorem id '{id}' (see `pespectra theorems`)"
+            ))
+        })?;
     if params.n < 2 || params.n > 1024 {
-        return Err(CheckError(format!("n must be between 2 and 1024, got {}", params.n)));
+        return Err(CheckError(format!(
+            "n must be between 2 and 1024, got {}",
+            params.n
+        )));
     }
     let start = Instant::now();
     let o = (entry.run)(params)?;
-    Ok(CheckResult { id: entry.id, verdict: o.verdict, margin: o.margin, detail: o.detail, seconds: start.elapsed().as_secs_f64() })
+    Ok(CheckResult {
+        id: entry.id,
+        verdict: o.verdict,
+        margin: o.margin,
+        detail: o.detail,
+        seconds: start.elapsed().as_secs_f64(),
+        certificate: o.certificate,
+    })
 }

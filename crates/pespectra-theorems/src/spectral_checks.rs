@@ -1,7 +1,8 @@
 //! Checks that rest on verified spectral enclosures (T2–T10, R1, R3) and on the rigorous
 //! rounding bounds of the PE reference (D1, D2).
 
-use crate::ball::{Ball, ANGLES};
+use crate::ball::{Ball, PythagoreanAngle, QComplex, ANGLES};
+use crate::certificate::{self as cert, MAX_CERT_N};
 use crate::{CheckError, Outcome, Params, Verdict};
 use faer::Mat;
 use pespectra_arith::gemm::{default_par, matmul_ball};
@@ -13,9 +14,14 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rug::float::{Constant, Round};
 use rug::Float;
+use serde_json::json;
 
 pub(crate) fn rng(p: &Params, salt: u64) -> ChaCha8Rng {
-    ChaCha8Rng::seed_from_u64(p.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(salt))
+    ChaCha8Rng::seed_from_u64(
+        p.seed
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(salt),
+    )
 }
 
 fn iv(m: &MpInterval) -> Interval {
@@ -24,12 +30,22 @@ fn iv(m: &MpInterval) -> Interval {
 
 /// Verified eigenvalue enclosures, decreasing.
 pub(crate) fn eig(h: &HermitianInput) -> Result<Vec<Interval>, CheckError> {
-    Ok(eigenvalues(h, &EigOptions::default())?.values.iter().map(iv).collect())
+    Ok(eigenvalues(h, &EigOptions::default())?
+        .values
+        .iter()
+        .map(iv)
+        .collect())
 }
 
 /// Verified singular-value enclosures, decreasing.
 fn svals(b: &Ball) -> Result<Vec<Interval>, CheckError> {
-    Ok(singular_values_ball(&b.center, Some(&b.radius), &EigOptions::default())?.values.iter().map(iv).collect())
+    Ok(
+        singular_values_ball(&b.center, Some(&b.radius), &EigOptions::default())?
+            .values
+            .iter()
+            .map(iv)
+            .collect(),
+    )
 }
 
 /// `min_k lo(scale·S_k(big) − S_k(small))` over k = 1..upto, S_k the top-k partial sums: a
@@ -46,7 +62,12 @@ fn majorization_margin(big: &[Interval], small: &[Interval], scale: Interval, up
 }
 
 /// The certified violation if some partial sum of `small` provably exceeds `big`'s.
-fn majorization_violation(big: &[Interval], small: &[Interval], scale: Interval, upto: usize) -> f64 {
+fn majorization_violation(
+    big: &[Interval],
+    small: &[Interval],
+    scale: Interval,
+    upto: usize,
+) -> f64 {
     let (mut sb, mut ss) = (Interval::point(0.0), Interval::point(0.0));
     let mut v = 0.0f64;
     for k in 0..upto {
@@ -64,17 +85,24 @@ fn random_mat(r: &mut ChaCha8Rng, rows: usize, cols: usize) -> Mat<f64> {
 /// Random real symmetric matrix (exact).
 fn random_symmetric(r: &mut ChaCha8Rng, n: usize) -> Ball {
     let m = random_mat(r, n, n);
-    Ball::exact(CMat::real(Mat::from_fn(n, n, |i, j| m[(i.min(j), i.max(j))])))
+    Ball::exact(CMat::real(Mat::from_fn(n, n, |i, j| {
+        m[(i.min(j), i.max(j))]
+    })))
 }
 
 /// `X Yᵀ` enclosed (two GEMMs).
 fn gram(x: &Mat<f64>, y: &Mat<f64>) -> Ball {
     let b = matmul_ball(x.as_ref(), y.transpose(), default_par());
-    Ball { center: CMat::real(b.mid), radius: b.rad }
+    Ball {
+        center: CMat::real(b.mid),
+        radius: b.rad,
+    }
 }
 
 fn unit_diagonal_exact(b: &Ball) -> bool {
-    (0..b.n()).all(|i| b.center.re[(i, i)] == 1.0 && b.center.im_at(i, i) == 0.0 && b.radius[(i, i)] == 0.0)
+    (0..b.n()).all(|i| {
+        b.center.re[(i, i)] == 1.0 && b.center.im_at(i, i) == 0.0 && b.radius[(i, i)] == 0.0
+    })
 }
 
 pub(crate) fn d1(p: &Params) -> Result<Outcome, CheckError> {
@@ -83,31 +111,61 @@ pub(crate) fn d1(p: &Params) -> Result<Outcome, CheckError> {
     let mut r = rng(p, 1);
     let mut q = vec![0.0; n * d];
     let mut k = vec![0.0; n * d];
-    q.iter_mut().chain(k.iter_mut()).for_each(|v| *v = r.gen_range(-1.0..1.0));
+    q.iter_mut()
+        .chain(k.iter_mut())
+        .for_each(|v| *v = r.gen_range(-1.0..1.0));
     let (q, k) = (RealMatrix::new(n, d, q)?, RealMatrix::new(n, d, k)?);
     let mut worst = 0.0f64;
     for pairing in [Pairing::Interleaved, Pairing::HalfSplit] {
         let pe = PositionalEncoding::Rope(RopeConfig::new(d, 10000.0, pairing));
         let c = check_d1(&q, &k, &pe, 1.0)?;
         if !c.holds {
-            return Ok(Outcome { verdict: Verdict::Fails, margin: Some(c.max_discrepancy), detail: format!("{pairing:?}: direct and reconstructed logits differ beyond the rounding bound at {:?}", c.worst_entry) });
+            return Ok(Outcome::new(Verdict::Fails, c.max_discrepancy, format!("{pairing:?}: direct and reconstructed logits differ beyond the rounding bound at {:?}", c.worst_entry)));
         }
         worst = worst.max(c.max_budget_used);
     }
-    Ok(Outcome { verdict: Verdict::Holds, margin: Some(1.0 - worst), detail: format!("n = {n}, d = {d}, base 1e4, interleaved and half-split: |direct − Σ_f Re(G^f∘E^f)| within the rigorous bound (margin = unused fraction of the bound; assumes libm cos/sin within 4 ulps)") })
+    Ok(Outcome::new(Verdict::Holds, 1.0 - worst, format!("n = {n}, d = {d}, base 1e4, interleaved and half-split: |direct − Σ_f Re(G^f∘E^f)| within the rigorous bound (margin = unused fraction of the bound; assumes libm cos/sin within 4 ulps)")))
 }
 
 pub(crate) fn d2(p: &Params) -> Result<Outcome, CheckError> {
-    use pespectra_pe::{check_d2, sinusoidal_table, AlibiForm, PositionalEncoding, RealMatrix, SinusoidalLayout};
+    use pespectra_pe::{
+        check_d2, sinusoidal_table, AlibiForm, PositionalEncoding, RealMatrix, SinusoidalLayout,
+    };
     let (n, dm, dh) = (p.n.min(256), 32, 16);
     let mut r = rng(p, 2);
-    let mut fill = |rows, cols| -> Result<RealMatrix, CheckError> { Ok(RealMatrix::new(rows, cols, (0..rows * cols).map(|_| r.gen_range(-1.0..1.0)).collect())?) };
+    let mut fill = |rows, cols| -> Result<RealMatrix, CheckError> {
+        Ok(RealMatrix::new(
+            rows,
+            cols,
+            (0..rows * cols).map(|_| r.gen_range(-1.0..1.0)).collect(),
+        )?)
+    };
     let (content, wq, wk) = (fill(n, dm)?, fill(dm, dh)?, fill(dm, dh)?);
     let positions = sinusoidal_table(n, dm, 10000.0, SinusoidalLayout::Interleaved)?;
-    let bias = pespectra_pe::bias_matrix(n, &PositionalEncoding::Alibi { slope: 0.125, form: AlibiForm::Symmetric })?;
+    let bias = pespectra_pe::bias_matrix(
+        n,
+        &PositionalEncoding::Alibi {
+            slope: 0.125,
+            form: AlibiForm::Symmetric,
+        },
+    )?;
     let c = check_d2(&content, &positions, &wq, &wk, bias.as_ref(), 0.25)?;
     let detail = format!("n = {n}, d_model = {dm}, head dim {dh}, sinusoidal positions + symmetric ALiBi (m = 1/8): four Gram terms + B vs direct");
-    Ok(if c.holds { Outcome { verdict: Verdict::Holds, margin: Some(1.0 - c.max_budget_used), detail } } else { Outcome { verdict: Verdict::Fails, margin: Some(c.max_discrepancy), detail } })
+    Ok(if c.holds {
+        Outcome {
+            certificate: None,
+            verdict: Verdict::Holds,
+            margin: Some(1.0 - c.max_budget_used),
+            detail,
+        }
+    } else {
+        Outcome {
+            certificate: None,
+            verdict: Verdict::Fails,
+            margin: Some(c.max_discrepancy),
+            detail,
+        }
+    })
 }
 
 /// T2 on A random symmetric and B the real RoPE kernel (PSD by construction, unit diagonal).
@@ -115,24 +173,77 @@ pub(crate) fn t2(p: &Params) -> Result<Outcome, CheckError> {
     let n = p.n;
     let a = random_symmetric(&mut rng(p, 3), n);
     let b = ANGLES[0].cos_kernel(n);
-    t2_instance(&a, &b, "A random symmetric, B = cos((j−i)θ) with cos θ = 3/5 (PSD: B = vvᵀ + wwᵀ exactly)")
+    let exact = (n <= MAX_CERT_N).then(|| {
+        let pw = ANGLES[0].powers(n);
+        let b = cert::complex_matrix(n, |i, j| {
+            QComplex::new(
+                PythagoreanAngle::kernel_entry(&pw, i, j).re,
+                num_rational::BigRational::from_integer(0.into()),
+            )
+        });
+        json!({"A": cert::real_matrix(&a.center.re), "B": b})
+    });
+    t2_instance(
+        &a,
+        &b,
+        exact,
+        "A random symmetric, B = cos((j−i)θ) with cos θ = 3/5 (PSD: B = vvᵀ + wwᵀ exactly)",
+    )
 }
 
-fn t2_instance(a: &Ball, b: &Ball, what: &str) -> Result<Outcome, CheckError> {
+/// T2 on balls A (Hermitian) and B (PSD, guaranteed by the caller); `exact` holds the exact
+/// matrices A and B as certificate JSON when a certificate is wanted.
+fn t2_instance(
+    a: &Ball,
+    b: &Ball,
+    exact: Option<serde_json::Value>,
+    what: &str,
+) -> Result<Outcome, CheckError> {
     let n = a.n();
     let ea = eig(&a.hermitian_input()?)?;
     let ec = eig(&a.hadamard(b).hermitian_input()?)?;
-    let diag: Vec<Interval> = (0..n).map(|i| Interval::ball(b.center.re[(i, i)], b.radius[(i, i)])).collect();
-    let bmin = diag.iter().fold(diag[0], |m, d| Interval::new(m.lo().min(d.lo()), m.hi().min(d.hi())).expect("ordered"));
-    let bmax = diag.iter().fold(diag[0], |m, d| Interval::new(m.lo().max(d.lo()), m.hi().max(d.hi())).expect("ordered"));
+    let diag: Vec<Interval> = (0..n)
+        .map(|i| Interval::ball(b.center.re[(i, i)], b.radius[(i, i)]))
+        .collect();
+    let bmin = diag.iter().fold(diag[0], |m, d| {
+        Interval::new(m.lo().min(d.lo()), m.hi().min(d.hi())).expect("ordered")
+    });
+    let bmax = diag.iter().fold(diag[0], |m, d| {
+        Interval::new(m.lo().max(d.lo()), m.hi().max(d.hi())).expect("ordered")
+    });
     let (lmax, lmin) = (ea[0], ea[n - 1]);
     // lower bound of max(λmax·βmin, λmax·βmax), upper bound of min(λmin·βmin, λmin·βmax)
     let upper_end = (lmax * bmin).lo().max((lmax * bmax).lo());
     let lower_end = (lmin * bmin).hi().min((lmin * bmax).hi());
     let m_up = (Interval::point(upper_end) - ec[0]).lo();
     let m_lo = (ec[n - 1] - Interval::point(lower_end)).lo();
-    let viol = (ec[0] - Interval::point((lmax * bmin).hi().max((lmax * bmax).hi()))).lo().max((Interval::point((lmin * bmin).lo().min((lmin * bmax).lo())) - ec[n - 1]).lo());
-    Ok(Outcome::from_margin(m_up.min(m_lo), viol, format!("n = {n}, {what}: λmax(A∘B) ≤ {:.6} ≤ bound {:.6}, λmin(A∘B) ≥ {:.6} ≥ bound {:.6}", ec[0].hi(), upper_end, ec[n - 1].lo(), lower_end)))
+    let viol = (ec[0] - Interval::point((lmax * bmin).hi().max((lmax * bmax).hi())))
+        .lo()
+        .max((Interval::point((lmin * bmin).lo().min((lmin * bmax).lo())) - ec[n - 1]).lo());
+    // certificate of the upper end for unit-diagonal B: λmax(A∘B) ≤ λmax(A)
+    let certificate = exact.filter(|_| bmin == Interval::point(1.0) && bmax == bmin).map(|matrices| {
+        cert::document(
+            "T2",
+            "A Hermitian, B PSD with unit diagonal: lambda_max(A o B) <= lambda_max(A)",
+            "HOLDS",
+            matrices,
+            json!([{"name": "C", "op": "hadamard", "args": ["A", "B"]}]),
+            vec![json!({"kind": "psd", "matrix": "B"}), json!({"kind": "unit_diagonal", "matrix": "B"}), cert::eigenvalue_claim("C", 1, ec[0]), cert::eigenvalue_claim("A", 1, ea[0])],
+            json!({"lhs": {"claim": 2, "end": "hi"}, "rel": "le", "rhs": {"claim": 3, "end": "lo"}, "margin": cert::margin(ea[0].lo(), ec[0].hi())}),
+        )
+    });
+    Ok(Outcome::from_margin(
+        m_up.min(m_lo),
+        viol,
+        format!(
+            "n = {n}, {what}: λmax(A∘B) ≤ {:.6} ≤ bound {:.6}, λmin(A∘B) ≥ {:.6} ≥ bound {:.6}",
+            ec[0].hi(),
+            upper_end,
+            ec[n - 1].lo(),
+            lower_end
+        ),
+    )
+    .with_certificate(certificate))
 }
 
 pub(crate) fn t3(p: &Params) -> Result<Outcome, CheckError> {
@@ -145,7 +256,12 @@ pub(crate) fn t3(p: &Params) -> Result<Outcome, CheckError> {
 fn t3_instance(a: &Ball, b: &Ball, what: &str) -> Result<Outcome, CheckError> {
     let n = a.n();
     if !unit_diagonal_exact(b) {
-        return Ok(Outcome { verdict: Verdict::Inconclusive, margin: None, detail: "hypothesis not verified: B's diagonal is not exactly 1".into() });
+        return Ok(Outcome {
+            certificate: None,
+            verdict: Verdict::Inconclusive,
+            margin: None,
+            detail: "hypothesis not verified: B's diagonal is not exactly 1".into(),
+        });
     }
     let ea = eig(&a.hermitian_input()?)?;
     let ec = eig(&a.hadamard(b).hermitian_input()?)?;
@@ -162,12 +278,37 @@ pub(crate) fn t4(p: &Params) -> Result<Outcome, CheckError> {
     let (q, k) = (random_mat(&mut r, n, d), random_mat(&mut r, n, d));
     let a = gram(&q, &k);
     let b = ANGLES[2].cos_kernel(n);
-    let sa = svals(&a)?;
-    let sc = svals(&a.hadamard(&b))?;
-    let beta = Interval::point(1.0);
-    let m = majorization_margin(&sa, &sc, beta, n);
-    let v = majorization_violation(&sa, &sc, beta, n);
-    Ok(Outcome::from_margin(m, v, format!("n = {n}, A = QKᵀ (W_Q ≠ W_K, rank {d}), B = cos kernel (cos θ = 5/13, max b_ii = 1): top-k sums of σ(A∘B) ≤ those of σ(A), k = 1..n")))
+    t4_instance(
+        &a,
+        &b,
+        &format!("A = QKᵀ (W_Q ≠ W_K, rank {d}), B = cos kernel (cos θ = 5/13)"),
+    )
+}
+
+/// T4 on a ball A (any square) and a ball B (PSD, guaranteed by the caller).
+fn t4_instance(a: &Ball, b: &Ball, what: &str) -> Result<Outcome, CheckError> {
+    let n = a.n();
+    let sa = svals(a)?;
+    let sc = svals(&a.hadamard(b))?;
+    // max_i b_ii, enclosed
+    let beta = (0..n)
+        .map(|i| Interval::ball(b.center.re[(i, i)], b.radius[(i, i)]))
+        .fold(Interval::point(f64::NEG_INFINITY), |m, d| {
+            Interval::new(m.lo().max(d.lo()), m.hi().max(d.hi())).expect("ordered")
+        });
+    let m = majorization_margin(
+        &sa,
+        &sc,
+        Interval::new(beta.lo(), beta.lo()).expect("finite"),
+        n,
+    );
+    let v = majorization_violation(
+        &sa,
+        &sc,
+        Interval::new(beta.hi(), beta.hi()).expect("finite"),
+        n,
+    );
+    Ok(Outcome::from_margin(m, v, format!("n = {n}, {what}, max b_ii ∈ [{}, {}]: top-k sums of σ(A∘B) ≤ max b_ii · those of σ(A), k = 1..n", beta.lo(), beta.hi())))
 }
 
 pub(crate) fn t5(p: &Params) -> Result<Outcome, CheckError> {
@@ -175,7 +316,18 @@ pub(crate) fn t5(p: &Params) -> Result<Outcome, CheckError> {
     let mut r = rng(p, 6);
     let re = random_mat(&mut r, n, n);
     let im = random_mat(&mut r, n, n);
-    let h = CMat::complex(Mat::from_fn(n, n, |i, j| re[(i.min(j), i.max(j))]), Mat::from_fn(n, n, |i, j| if i < j { im[(i, j)] } else if i > j { -im[(j, i)] } else { 0.0 }));
+    let h = CMat::complex(
+        Mat::from_fn(n, n, |i, j| re[(i.min(j), i.max(j))]),
+        Mat::from_fn(n, n, |i, j| {
+            if i < j {
+                im[(i, j)]
+            } else if i > j {
+                -im[(j, i)]
+            } else {
+                0.0
+            }
+        }),
+    );
     let eh = eig(&HermitianInput::new(h.clone())?)?;
     let er = eig(&HermitianInput::new(CMat::real(h.re.clone()))?)?;
     let one = Interval::point(1.0);
@@ -189,7 +341,12 @@ fn content_matrix(q: &Mat<f64>, k: &Mat<f64>, f: usize) -> Ball {
     let n = q.nrows();
     Ball::from_entries(n, n, |i, j| {
         let p = Interval::point;
-        let (ar, ai, br, bi) = (p(q[(i, 2 * f)]), p(q[(i, 2 * f + 1)]), p(k[(j, 2 * f)]), p(k[(j, 2 * f + 1)]));
+        let (ar, ai, br, bi) = (
+            p(q[(i, 2 * f)]),
+            p(q[(i, 2 * f + 1)]),
+            p(k[(j, 2 * f)]),
+            p(k[(j, 2 * f + 1)]),
+        );
         // (ar − i·ai)(br + i·bi)
         (ar * br + ai * bi, ar * bi - ai * br, 0.0)
     })
@@ -214,7 +371,10 @@ pub(crate) fn t6(p: &Params) -> Result<Outcome, CheckError> {
         // rank ≤ 2 with the same trace (E_ii = 1): the sums for k ≥ 2 are both exactly tr G, so
         // only k = 1 needs an enclosure.
         let g = content_matrix(&q, &q, f);
-        let (eg, ec) = (eig(&g.hermitian_input()?)?, eig(&g.hadamard(&e).real_part().hermitian_input()?)?);
+        let (eg, ec) = (
+            eig(&g.hermitian_input()?)?,
+            eig(&g.hadamard(&e).real_part().hermitian_input()?)?,
+        );
         margin = margin.min(majorization_margin(&eg, &ec, Interval::point(1.0), 1));
         viol = viol.max(majorization_violation(&eg, &ec, Interval::point(1.0), 1));
     }
@@ -223,7 +383,9 @@ pub(crate) fn t6(p: &Params) -> Result<Outcome, CheckError> {
 
 /// ALiBi bias −m·|i−j| (exact for a dyadic slope).
 fn alibi(n: usize, m: f64) -> Ball {
-    Ball::exact(CMat::real(Mat::from_fn(n, n, |i, j| -m * i.abs_diff(j) as f64)))
+    Ball::exact(CMat::real(Mat::from_fn(n, n, |i, j| {
+        -m * i.abs_diff(j) as f64
+    })))
 }
 
 pub(crate) fn t7(p: &Params) -> Result<Outcome, CheckError> {
@@ -233,13 +395,21 @@ pub(crate) fn t7(p: &Params) -> Result<Outcome, CheckError> {
     let g = gram(&x, &x);
     let b = alibi(n, 0.125);
     let gb = g.add(&b);
-    let (eg, eb, egb) = (eig(&g.hermitian_input()?)?, eig(&b.hermitian_input()?)?, eig(&gb.hermitian_input()?)?);
+    let (eg, eb, egb) = (
+        eig(&g.hermitian_input()?)?,
+        eig(&b.hermitian_input()?)?,
+        eig(&gb.hermitian_input()?)?,
+    );
     let (bmin, bmax) = (eb[n - 1], eb[0]);
     let mut margin = f64::INFINITY;
     let mut viol = 0.0f64;
     for k in 0..n {
-        margin = margin.min((egb[k] - (eg[k] + bmin)).lo()).min(((eg[k] + bmax) - egb[k]).lo());
-        viol = viol.max(((eg[k] + bmin) - egb[k]).lo()).max((egb[k] - (eg[k] + bmax)).lo());
+        margin = margin
+            .min((egb[k] - (eg[k] + bmin)).lo())
+            .min(((eg[k] + bmax) - egb[k]).lo());
+        viol = viol
+            .max(((eg[k] + bmin) - egb[k]).lo())
+            .max((egb[k] - (eg[k] + bmax)).lo());
     }
     let spread = |e: &[Interval]| e[0] - e[n - 1];
     let sp = spread(&egb) - (spread(&eb) - spread(&eg));
@@ -262,14 +432,34 @@ pub(crate) fn t8(p: &Params) -> Result<Outcome, CheckError> {
     let nf = n as f64;
     // (n² − 1)/3 and n(n − 1)/2 are exact in f64 for n ≤ 1024
     let (lower, upper) = ((nf * nf - 1.0) / 3.0, nf * (nf - 1.0) / 2.0);
-    let lower_hi = Interval::point(nf * nf - 1.0).div_pos(Interval::point(3.0)).expect("3 > 0").hi();
-    let mut margin = (e[0] - Interval::point(lower_hi)).lo().min((Interval::point(upper) - e[0]).lo()).min(e[0].lo());
+    let lower_hi = Interval::point(nf * nf - 1.0)
+        .div_pos(Interval::point(3.0))
+        .expect("3 > 0")
+        .hi();
+    let mut margin = (e[0] - Interval::point(lower_hi))
+        .lo()
+        .min((Interval::point(upper) - e[0]).lo())
+        .min(e[0].lo());
     for v in &e[1..] {
         margin = margin.min(-v.hi());
     }
-    let viol = (Interval::point(lower) - e[0]).lo().max((e[0] - Interval::point(upper)).lo());
+    let viol = (Interval::point(lower) - e[0])
+        .lo()
+        .max((e[0] - Interval::point(upper)).lo());
     let (plus, minus) = limit_constants();
-    Ok(Outcome::from_margin(margin, viol, format!("n = {n}: 1 positive and {} negative eigenvalues certified; λmax/n² ∈ [{:.6}, {:.6}], λmin/n² ∈ [{:.6}, {:.6}]; limits: 2/ω₀² ∈ [{}, {}] (ω₀·tanh(ω₀/2) = 2), −2/π² ∈ [{}, {}]", n - 1, e[0].lo() / (nf * nf), e[0].hi() / (nf * nf), e[n - 1].lo() / (nf * nf), e[n - 1].hi() / (nf * nf), plus.0, plus.1, minus.0, minus.1)))
+    let certificate = (n <= MAX_CERT_N).then(|| {
+        let third = num_rational::BigRational::new(((n * n - 1) as i64).into(), 3.into());
+        cert::document(
+            "T8",
+            "D_n = [|i-j|] has exactly one positive and n-1 negative eigenvalues, and (n^2-1)/3 <= lambda_max(D_n)",
+            "HOLDS",
+            json!({"D": cert::real_matrix(&d.center.re)}),
+            json!([]),
+            vec![json!({"kind": "inertia", "matrix": "D", "shift": "0", "neg": n - 1, "zero": 0, "pos": 1}), cert::eigenvalue_claim("D", 1, e[0])],
+            json!({"lhs": {"value": cert::scalar(&third)}, "rel": "le", "rhs": {"claim": 1, "end": "lo"}, "margin": cert::scalar(&(num_rational::BigRational::from_float(e[0].lo()).expect("finite") - third))}),
+        )
+    });
+    Ok(Outcome::from_margin(margin, viol, format!("n = {n}: 1 positive and {} negative eigenvalues certified; λmax/n² ∈ [{:.6}, {:.6}], λmin/n² ∈ [{:.6}, {:.6}]; limits: 2/ω₀² ∈ [{}, {}] (ω₀·tanh(ω₀/2) = 2), −2/π² ∈ [{}, {}]", n - 1, e[0].lo() / (nf * nf), e[0].hi() / (nf * nf), e[n - 1].lo() / (nf * nf), e[n - 1].hi() / (nf * nf), plus.0, plus.1, minus.0, minus.1)).with_certificate(certificate))
 }
 
 /// Certified enclosures (decimal strings) of `lim λmax(D_n)/n² = 2/ω₀²` with ω₀ > 0 the root of
@@ -299,11 +489,34 @@ pub fn limit_constants() -> ((String, String), (String, String)) {
         }
     }
     // the root lies in [a, b] (g(a) < 0 < g(b) certified); λ = 2/ω² is decreasing in ω
-    let up = |x: &Float, r: Round| Float::with_val_round(prec, Float::with_val_round(prec, x.square_ref(), if r == Round::Down { Round::Up } else { Round::Down }).0.recip_ref(), r).0 * 2u32;
-    let plus = (pespectra_arith::mp::decimal(&up(&b, Round::Down), 12, Round::Down), pespectra_arith::mp::decimal(&up(&a, Round::Up), 12, Round::Up));
+    let up = |x: &Float, r: Round| {
+        Float::with_val_round(
+            prec,
+            Float::with_val_round(
+                prec,
+                x.square_ref(),
+                if r == Round::Down {
+                    Round::Up
+                } else {
+                    Round::Down
+                },
+            )
+            .0
+            .recip_ref(),
+            r,
+        )
+        .0 * 2u32
+    };
+    let plus = (
+        pespectra_arith::mp::decimal(&up(&b, Round::Down), 12, Round::Down),
+        pespectra_arith::mp::decimal(&up(&a, Round::Up), 12, Round::Up),
+    );
     let pi_lo = Float::with_val_round(prec, Constant::Pi, Round::Down).0;
     let pi_hi = Float::with_val_round(prec, Constant::Pi, Round::Up).0;
-    let minus = (pespectra_arith::mp::decimal(&-up(&pi_lo, Round::Up), 12, Round::Down), pespectra_arith::mp::decimal(&-up(&pi_hi, Round::Down), 12, Round::Up));
+    let minus = (
+        pespectra_arith::mp::decimal(&-up(&pi_lo, Round::Up), 12, Round::Down),
+        pespectra_arith::mp::decimal(&-up(&pi_hi, Round::Down), 12, Round::Up),
+    );
     (plus, minus)
 }
 
@@ -316,11 +529,28 @@ fn symbol_bounds(t: &[f64], w: &Float, half_h_lip: &Float, prec: u32) -> (Float,
         let c_lo = Float::with_val_round(prec, arg.cos_ref(), Round::Down).0;
         let c_hi = Float::with_val_round(prec, arg.cos_ref(), Round::Up).0;
         let two_t = Float::with_val(prec, 2.0 * tk); // exact
-        let (a, b) = if tk >= 0.0 { (&c_lo, &c_hi) } else { (&c_hi, &c_lo) };
-        lo = Float::with_val_round(prec, &lo + Float::with_val_round(prec, &two_t * a, Round::Down).0, Round::Down).0;
-        hi = Float::with_val_round(prec, &hi + Float::with_val_round(prec, &two_t * b, Round::Up).0, Round::Up).0;
+        let (a, b) = if tk >= 0.0 {
+            (&c_lo, &c_hi)
+        } else {
+            (&c_hi, &c_lo)
+        };
+        lo = Float::with_val_round(
+            prec,
+            &lo + Float::with_val_round(prec, &two_t * a, Round::Down).0,
+            Round::Down,
+        )
+        .0;
+        hi = Float::with_val_round(
+            prec,
+            &hi + Float::with_val_round(prec, &two_t * b, Round::Up).0,
+            Round::Up,
+        )
+        .0;
     }
-    (Float::with_val_round(prec, &lo - half_h_lip, Round::Down).0, Float::with_val_round(prec, &hi + half_h_lip, Round::Up).0)
+    (
+        Float::with_val_round(prec, &lo - half_h_lip, Round::Down).0,
+        Float::with_val_round(prec, &hi + half_h_lip, Round::Up).0,
+    )
 }
 
 pub(crate) fn t9(p: &Params) -> Result<Outcome, CheckError> {
@@ -330,16 +560,30 @@ pub(crate) fn t9(p: &Params) -> Result<Outcome, CheckError> {
     // symmetrised T5 bias: t_k = (β(bucket(k)) + β(bucket(−k)))/2, a learned table of 32 values
     let table: Vec<f64> = (0..32).map(|_| r.gen_range(-2.0..2.0)).collect();
     let bk = T5Buckets::ENCODER;
-    let t: Vec<f64> = (0..n as i64).map(|k| Ok::<f64, CheckError>(0.5 * (table[bk.bucket(k)?] + table[bk.bucket(-k)?]))).collect::<Result<_, _>>()?;
+    let t: Vec<f64> = (0..n as i64)
+        .map(|k| Ok::<f64, CheckError>(0.5 * (table[bk.bucket(k)?] + table[bk.bucket(-k)?])))
+        .collect::<Result<_, _>>()?;
     let tm = Ball::exact(CMat::real(Mat::from_fn(n, n, |i, j| t[i.abs_diff(j)])));
     let e = eig(&tm.hermitian_input()?)?;
     let prec = 128;
     // Lipschitz constant of s: |s'| ≤ 2Σ k|t_k| (upward), grid of M points covering [0, π]
-    let lip = t.iter().enumerate().fold(Float::new(prec), |s, (k, v)| Float::with_val_round(prec, s + Float::with_val(prec, v.abs()) * k as u32 * 2u32, Round::Up).0);
+    let lip = t.iter().enumerate().fold(Float::new(prec), |s, (k, v)| {
+        Float::with_val_round(
+            prec,
+            s + Float::with_val(prec, v.abs()) * k as u32 * 2u32,
+            Round::Up,
+        )
+        .0
+    });
     let m_pts = (16 * n).max(2048) as u32;
     let pi_hi = Float::with_val_round(prec, Constant::Pi, Round::Up).0;
     let h = Float::with_val_round(prec, &pi_hi / m_pts, Round::Up).0;
-    let half_h_lip = Float::with_val_round(prec, Float::with_val_round(prec, &h * &lip, Round::Up).0 / 2u32, Round::Up).0;
+    let half_h_lip = Float::with_val_round(
+        prec,
+        Float::with_val_round(prec, &h * &lip, Round::Up).0 / 2u32,
+        Round::Up,
+    )
+    .0;
     let (mut min_upper, mut max_lower) = (f64::INFINITY, f64::NEG_INFINITY);
     let (mut min_lower, mut max_upper) = (f64::INFINITY, f64::NEG_INFINITY);
     let zero = Float::new(prec);
@@ -354,8 +598,12 @@ pub(crate) fn t9(p: &Params) -> Result<Outcome, CheckError> {
         max_upper = max_upper.max(shi.to_f64_round(Round::Up));
     }
     // spec ⊂ [min s, max s] ⇐ λmin ≥ (an upper bound of min s) and λmax ≤ (a lower bound of max s)
-    let margin = (e[n - 1] - Interval::point(min_upper)).lo().min((Interval::point(max_lower) - e[0]).lo());
-    let viol = (Interval::point(min_lower) - e[n - 1]).lo().max((e[0] - Interval::point(max_upper)).lo());
+    let margin = (e[n - 1] - Interval::point(min_upper))
+        .lo()
+        .min((Interval::point(max_lower) - e[0]).lo());
+    let viol = (Interval::point(min_lower) - e[n - 1])
+        .lo()
+        .max((e[0] - Interval::point(max_upper)).lo());
     Ok(Outcome::from_margin(margin, viol, format!("n = {n}, symmetrised T5 bias (32 buckets, max distance 128): spec ⊂ [{:.6}, {:.6}] ⊂ [min s, max s], min s ∈ [{min_lower:.6}, {min_upper:.6}], max s ∈ [{max_lower:.6}, {max_upper:.6}] ({m_pts} subintervals)", e[n - 1].lo(), e[0].hi())))
 }
 
@@ -365,7 +613,10 @@ pub(crate) fn t10(p: &Params) -> Result<Outcome, CheckError> {
     let x = random_mat(&mut r, n, n);
     let a = gram(&x, &x); // A = XXᵀ with X square: positive definite (certified below)
     let b = ANGLES[3].cos_kernel(n);
-    let (ea, ec) = (eig(&a.hermitian_input()?)?, eig(&a.hadamard(&b).hermitian_input()?)?);
+    let (ea, ec) = (
+        eig(&a.hermitian_input()?)?,
+        eig(&a.hadamard(&b).hermitian_input()?)?,
+    );
     let (amax, amin, cmax, cmin) = (ea[0], ea[n - 1], ec[0], ec[n - 1]);
     let pd = amin.lo().min(cmin.lo());
     let kappa = |mx: Interval, mn: Interval| mx.div_pos(mn);
@@ -381,7 +632,10 @@ pub(crate) fn t10(p: &Params) -> Result<Outcome, CheckError> {
         let m = 2f64.powi(-k);
         let e = eig(&a.add(&alibi(n, m)).hermitian_input()?)?;
         if e[n - 1].hi() < 0.0 {
-            additive = format!("A + ALiBi(m = 2^-{k}) has λmin ≤ {:.4e} < 0 (certified)", e[n - 1].hi());
+            additive = format!(
+                "A + ALiBi(m = 2^-{k}) has λmin ≤ {:.4e} < 0 (certified)",
+                e[n - 1].hi()
+            );
         }
     }
     Ok(Outcome::from_margin(margin, 0.0, format!("n = {n}, A = XXᵀ ≻ 0 (λmin ≥ {:.3e}), B = cos kernel (cos θ = 24/25): κ(A) ≥ {:.4e} ≥ κ(A∘B); {additive}", amin.lo(), ka.map_or(f64::NAN, |k| k.lo()))))
@@ -396,22 +650,50 @@ pub(crate) fn r1(p: &Params) -> Result<Outcome, CheckError> {
         let rv: Vec<f64> = (0..n).map(|_| r.gen_range(0.25..2.0)).collect();
         let pw = angle.powers(n);
         // a_j = r_j conj(z)^j (exact); G_ij = conj(a_i) a_j; E_ij = z^(j−i)
-        let a: Vec<crate::ball::QComplex> = (0..n).map(|j| pw[j].conj().mul(&crate::ball::QComplex::new(num_rational::BigRational::from_float(rv[j]).expect("finite"), num_rational::BigRational::from_integer(0.into())))).collect();
+        let a: Vec<crate::ball::QComplex> = (0..n)
+            .map(|j| {
+                pw[j].conj().mul(&crate::ball::QComplex::new(
+                    num_rational::BigRational::from_float(rv[j]).expect("finite"),
+                    num_rational::BigRational::from_integer(0.into()),
+                ))
+            })
+            .collect();
         let g = Ball::from_entries(n, n, |i, j| {
             let v = a[i].conj().mul(&a[j]);
             let (cr, rr) = crate::ball::rational_ball(&v.re);
             let (ci, ri) = crate::ball::rational_ball(&v.im);
-            (Interval::point(cr), Interval::point(ci), pespectra_arith::round::hypot_up(rr, ri))
+            (
+                Interval::point(cr),
+                Interval::point(ci),
+                pespectra_arith::round::hypot_up(rr, ri),
+            )
         });
         let rope = g.hadamard(&angle.kernel(n)).real_part();
         let nope = g.real_part();
-        let (er, en) = (eig(&rope.hermitian_input()?)?, eig(&nope.hermitian_input()?)?);
+        let (er, en) = (
+            eig(&rope.hermitian_input()?)?,
+            eig(&nope.hermitian_input()?)?,
+        );
         let viol = (er[0] - en[0]).lo();
         if viol > 0.0 {
-            return Ok(Outcome { verdict: Verdict::Fails, margin: Some(viol), detail: format!("n = {n}, θ = {:.4} (cos θ = {}/{}), attempt {attempt}: λmax(RoPE logits) ≥ {:.4} > {:.4} ≥ λmax(NoPE logits)", angle.theta(), angle.p, angle.r, er[0].lo(), en[0].hi()) });
+            let certificate = cert::document(
+                "R1",
+                "FALSE reading: RoPE lowers the top eigenvalue of the symmetric logits, lambda_max(Re(G o E)) <= lambda_max(Re G)",
+                "FAILS",
+                json!({"G": cert::complex_matrix(n, |i, j| a[i].conj().mul(&a[j])), "E": cert::complex_matrix(n, |i, j| PythagoreanAngle::kernel_entry(&pw, i, j))}),
+                json!([{"name": "H", "op": "hadamard", "args": ["G", "E"]}, {"name": "ROPE", "op": "real_part", "args": ["H"]}, {"name": "NOPE", "op": "real_part", "args": ["G"]}]),
+                vec![cert::eigenvalue_claim("ROPE", 1, er[0]), cert::eigenvalue_claim("NOPE", 1, en[0])],
+                json!({"lhs": {"claim": 0, "end": "lo"}, "rel": "le", "rhs": {"claim": 1, "end": "hi"}, "margin": cert::margin(er[0].lo(), en[0].hi())}),
+            );
+            return Ok(Outcome::new(Verdict::Fails, viol, format!("n = {n}, θ = {:.4} (cos θ = {}/{}), attempt {attempt}: λmax(RoPE logits) ≥ {:.4} > {:.4} ≥ λmax(NoPE logits)", angle.theta(), angle.p, angle.r, er[0].lo(), en[0].hi())).with_certificate(Some(certificate)));
         }
     }
-    Ok(Outcome { verdict: Verdict::Inconclusive, margin: None, detail: "no certified counterexample in 32 attempts".into() })
+    Ok(Outcome {
+        certificate: None,
+        verdict: Verdict::Inconclusive,
+        margin: None,
+        detail: "no certified counterexample in 32 attempts".into(),
+    })
 }
 
 /// R3: a unit-diagonal Toeplitz kernel that is not PSD expands the spectrum of A = 11ᵀ.
@@ -419,15 +701,174 @@ pub(crate) fn r3(p: &Params) -> Result<Outcome, CheckError> {
     let mut r = rng(p, 12);
     for attempt in 0..64 {
         let n = 2 + attempt % 4;
-        let t: Vec<f64> = (0..n).map(|k| if k == 0 { 1.0 } else { r.gen_range(-6i32..=6) as f64 }).collect();
+        let t: Vec<f64> = (0..n)
+            .map(|k| {
+                if k == 0 {
+                    1.0
+                } else {
+                    r.gen_range(-6i32..=6) as f64
+                }
+            })
+            .collect();
         let b = Ball::exact(CMat::real(Mat::from_fn(n, n, |i, j| t[i.abs_diff(j)])));
         let a = Ball::exact(CMat::real(Mat::from_fn(n, n, |_, _| 1.0)));
-        let (ea, eb, ec) = (eig(&a.hermitian_input()?)?, eig(&b.hermitian_input()?)?, eig(&a.hadamard(&b).hermitian_input()?)?);
+        let (ea, eb, ec) = (
+            eig(&a.hermitian_input()?)?,
+            eig(&b.hermitian_input()?)?,
+            eig(&a.hadamard(&b).hermitian_input()?)?,
+        );
         let not_psd = eb[n - 1].hi() < 0.0;
         let viol = (ec[0] - ea[0]).lo().max((ea[n - 1] - ec[n - 1]).lo());
         if not_psd && viol > 0.0 {
-            return Ok(Outcome { verdict: Verdict::Fails, margin: Some(viol), detail: format!("attempt {attempt}: A = 11ᵀ ({n}×{n}), B Toeplitz with first row {t:?} (unit diagonal, λmin(B) ≤ {:.4} < 0): spec(A∘B) ⊂ [{:.4}, {:.4}] leaves [λmin(A), λmax(A)] = [0, {n}]", eb[n - 1].hi(), ec[n - 1].lo(), ec[0].hi()) });
+            return Ok(Outcome::new(Verdict::Fails, viol, format!("attempt {attempt}: A = 11ᵀ ({n}×{n}), B Toeplitz with first row {t:?} (unit diagonal, λmin(B) ≤ {:.4} < 0): spec(A∘B) ⊂ [{:.4}, {:.4}] leaves [λmin(A), λmax(A)] = [0, {n}]", eb[n - 1].hi(), ec[n - 1].lo(), ec[0].hi())).with_certificate(Some(r3_certificate(&a, &b, &ea, &eb, &ec))));
         }
     }
-    Ok(Outcome { verdict: Verdict::Inconclusive, margin: None, detail: "no certified counterexample in 64 attempts".into() })
+    Ok(Outcome {
+        certificate: None,
+        verdict: Verdict::Inconclusive,
+        margin: None,
+        detail: "no certified counterexample in 64 attempts".into(),
+    })
+}
+
+/// Certificate of an R3 counterexample: whichever end of spec(A∘B) provably leaves A's range,
+/// plus B's unit diagonal and a certified negative eigenvalue (B is not PSD).
+fn r3_certificate(
+    a: &Ball,
+    b: &Ball,
+    ea: &[Interval],
+    eb: &[Interval],
+    ec: &[Interval],
+) -> serde_json::Value {
+    let n = a.n();
+    let top = (ec[0] - ea[0]).lo() > 0.0;
+    let (claims, conclusion) = if top {
+        (
+            vec![
+                json!({"kind": "unit_diagonal", "matrix": "B"}),
+                cert::eigenvalue_claim("B", n, eb[n - 1]),
+                cert::eigenvalue_claim("C", 1, ec[0]),
+                cert::eigenvalue_claim("A", 1, ea[0]),
+            ],
+            json!({"lhs": {"claim": 2, "end": "lo"}, "rel": "le", "rhs": {"claim": 3, "end": "hi"}, "margin": cert::margin(ec[0].lo(), ea[0].hi())}),
+        )
+    } else {
+        (
+            vec![
+                json!({"kind": "unit_diagonal", "matrix": "B"}),
+                cert::eigenvalue_claim("B", n, eb[n - 1]),
+                cert::eigenvalue_claim("A", n, ea[n - 1]),
+                cert::eigenvalue_claim("C", n, ec[n - 1]),
+            ],
+            json!({"lhs": {"claim": 2, "end": "lo"}, "rel": "le", "rhs": {"claim": 3, "end": "hi"}, "margin": cert::margin(ea[n - 1].lo(), ec[n - 1].hi())}),
+        )
+    };
+    cert::document(
+        "R3",
+        "FALSE reading: every unit-diagonal Toeplitz kernel contracts, spec(A o B) within [lambda_min(A), lambda_max(A)] (B is not PSD here)",
+        "FAILS",
+        json!({"A": cert::real_matrix(&a.center.re), "B": cert::real_matrix(&b.center.re)}),
+        json!([{"name": "C", "op": "hadamard", "args": ["A", "B"]}]),
+        claims,
+        conclusion,
+    )
+}
+
+/// Whether B is certified PSD: `Ok(Ok(how))` if proved, `Ok(Err(why))` if not (with a certified
+/// negative eigenvalue when the hypothesis is actually false).
+fn certify_psd(b: &HermitianInput) -> Result<Result<String, String>, CheckError> {
+    use pespectra_spectra::cholesky::{certify_min_eig_above, MinEigVerdict};
+    if let MinEigVerdict::Proved { lower_bound, .. } = certify_min_eig_above(b, 0.0)? {
+        return Ok(Ok(format!(
+            "B ≻ 0 by a Cholesky certificate (λmin > {lower_bound:e})"
+        )));
+    }
+    if b.n() <= 40 {
+        if let Some(ex) = pespectra_spectra::exact::RationalSymmetric::from_input(b) {
+            let neg = ex
+                .inertia_shifted(&num_rational::BigRational::from_integer(0.into()))
+                .neg;
+            return Ok(if neg == 0 {
+                Ok("B ⪰ 0 by exact rational inertia".into())
+            } else {
+                Err(format!(
+                    "hypothesis false: B has {neg} negative eigenvalues (exact inertia)"
+                ))
+            });
+        }
+    }
+    let e = eig(b)?;
+    let last = e[e.len() - 1];
+    Ok(Err(if last.hi() < 0.0 {
+        format!(
+            "hypothesis false: λmin(B) ≤ {:e} < 0 (certified)",
+            last.hi()
+        )
+    } else {
+        "hypothesis B ⪰ 0 could not be certified (λmin(B) is too close to 0 for f64 and n > 40 for the exact path)".into()
+    }))
+}
+
+/// Runs T2, T3, T4 or T5 on user matrices, verifying every hypothesis first.
+pub(crate) fn user_check(id: &str, a: &CMat, b: Option<&CMat>) -> Result<Outcome, CheckError> {
+    let need_b = || b.ok_or_else(|| CheckError(format!("{id} needs --b")));
+    let square = |m: &CMat, name: &str| -> Result<(), CheckError> {
+        pespectra_spectra::matrix::check_general(m).map_err(|e| CheckError(format!("{name}: {e}")))
+    };
+    square(a, "A")?;
+    if let Some(b) = b {
+        square(b, "B")?;
+        if b.nrows() != a.nrows() {
+            return Err(CheckError(format!(
+                "A is {0}×{0} but B is {1}×{1}",
+                a.nrows(),
+                b.nrows()
+            )));
+        }
+    }
+    let hermitian = |m: &CMat, name: &str| {
+        HermitianInput::new(m.clone())
+            .map_err(|e| format!("hypothesis false: {name} is not Hermitian ({e})"))
+    };
+    let psd = |m: &CMat| -> Result<Result<String, String>, CheckError> {
+        match hermitian(m, "B") {
+            Ok(h) => certify_psd(&h),
+            Err(e) => Ok(Err(e)),
+        }
+    };
+    let user = |how: &str| format!("user matrices ({how})");
+    match id {
+        "T2" | "T3" | "T4" => {
+            let b = need_b()?;
+            let how = match psd(b)? {
+                Ok(how) => how,
+                Err(why) => return Ok(Outcome::inconclusive(why)),
+            };
+            if id != "T4" {
+                if let Err(why) = hermitian(a, "A") {
+                    return Ok(Outcome::inconclusive(why));
+                }
+            }
+            let (ab, bb) = (Ball::exact(a.clone()), Ball::exact(b.clone()));
+            match id {
+                "T2" => t2_instance(&ab, &bb, None, &user(&how)),
+                "T3" => t3_instance(&ab, &bb, &user(&how)),
+                _ => t4_instance(&ab, &bb, &user(&how)),
+            }
+        }
+        "T5" => match hermitian(a, "A") {
+            Err(why) => Ok(Outcome::inconclusive(why)),
+            Ok(h) if !h.center.is_complex() => Ok(Outcome::new(Verdict::Holds, 0.0, format!("n = {}, user H is real: Re H = H exactly, so λ(Re H) = λ(H) (majorization with equality, margin 0)", h.n()))),
+            Ok(h) => {
+                let n = h.n();
+                let eh = eig(&h)?;
+                let er = eig(&HermitianInput::new(CMat::real(a.re.clone()))?)?;
+                let one = Interval::point(1.0);
+                let m = majorization_margin(&eh, &er, one, n.saturating_sub(1));
+                let v = majorization_violation(&eh, &er, one, n.saturating_sub(1));
+                Ok(Outcome::from_margin(if n == 1 { 0.0 } else { m }, v, format!("n = {n}, user H: partial sums of λ(Re H) ≤ those of λ(H), traces equal exactly")))
+            }
+        },
+        _ => Err(CheckError(format!("checking {id} on user matrices is not supported (supported: T2, T3, T4, T5)"))),
+    }
 }

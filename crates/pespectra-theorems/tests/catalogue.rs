@@ -3,9 +3,16 @@
 use pespectra_theorems::{catalogue, run, Params, Verdict};
 
 fn check(id: &str) {
-    let expected = catalogue().into_iter().find(|e| e.id == id).unwrap().expected;
+    let expected = catalogue()
+        .into_iter()
+        .find(|e| e.id == id)
+        .unwrap()
+        .expected;
     let r = run(id, &Params { seed: 42, n: 48 }).unwrap();
-    eprintln!("{id}: {:?} margin {:?} in {:.2}s — {}", r.verdict, r.margin, r.seconds, r.detail);
+    eprintln!(
+        "{id}: {:?} margin {:?} in {:.2}s — {}",
+        r.verdict, r.margin, r.seconds, r.detail
+    );
     assert_eq!(r.verdict, expected, "{id}: {}", r.detail);
     match r.verdict {
         Verdict::Holds => assert!(r.margin.unwrap() >= 0.0),
@@ -42,8 +49,16 @@ fn bad_parameters_are_errors() {
 fn other_seeds() {
     for seed in [1u64, 7] {
         for id in ["T2", "T3", "T7", "R1", "R3"] {
-            let e = catalogue().into_iter().find(|e| e.id == id).unwrap().expected;
-            assert_eq!(run(id, &Params { seed, n: 24 }).unwrap().verdict, e, "{id} seed {seed}");
+            let e = catalogue()
+                .into_iter()
+                .find(|e| e.id == id)
+                .unwrap()
+                .expected;
+            assert_eq!(
+                run(id, &Params { seed, n: 24 }).unwrap().verdict,
+                e,
+                "{id} seed {seed}"
+            );
         }
     }
 }
