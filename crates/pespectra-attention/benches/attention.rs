@@ -4,7 +4,8 @@
 //! closing Markdown table gives best-time GFLOP/s next to the FMA peak of the same thread
 //! count, probed right before and after each case (the larger is kept), with the ratio.
 //!
-//! `PESPECTRA_BENCH_QUICK=1` restricts the grid to H = 8, D = 128 (8 cases).
+//! `PESPECTRA_BENCH_QUICK=1` restricts the grid to H = 8, D = 128 (8 cases);
+//! `PESPECTRA_BENCH_THREADS=2` (comma-separated) chooses the thread counts (default 1,2).
 //! Suggested: `cargo bench -p pespectra-attention --bench attention -- --warm-up-time 1 --measurement-time 3`
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -20,7 +21,11 @@ fn bench(c: &mut Criterion) {
     let dims: &[usize] = if quick { &[128] } else { &[64, 128] };
     let isa = Isa::detect();
     let mut rows = Vec::new();
-    for threads in [1usize, 2] {
+    let thread_counts: Vec<usize> = std::env::var("PESPECTRA_BENCH_THREADS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|t| t.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, 2]);
+    for threads in thread_counts {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()

@@ -87,6 +87,16 @@ thread_local! {
     static WORKSPACE: RefCell<[Vec<f32>; 3]> = RefCell::default();
 }
 
+/// Frees the calling thread's flash workspace (the packed copies of Q, K and V kept between
+/// calls to avoid page-faulting them in again). The next call reallocates it.
+pub fn release_workspace() {
+    WORKSPACE.with(|ws| {
+        if let Ok(mut bufs) = ws.try_borrow_mut() {
+            *bufs = Default::default();
+        }
+    });
+}
+
 /// Grows `buf` to at least `n` elements and returns the first `n`. Stale contents are
 /// fine: the prepass overwrites every element the kernels read unmasked (see `run`).
 fn take(buf: &mut Vec<f32>, n: usize) -> &mut [f32] {

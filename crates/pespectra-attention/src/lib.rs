@@ -34,7 +34,7 @@ pub use config::{
     RopePairing, RopeScaling, T5Bias,
 };
 pub use error::Error;
-pub use flash::{flash_attention, flash_attention_into, flash_attention_with};
+pub use flash::{flash_attention, flash_attention_into, flash_attention_with, release_workspace};
 pub use kernels::{Isa, EXP2_REL_ERROR};
 pub use logits::{attention_logits, attention_logits_with, Logits, LogitsRequest, PerFrequency};
 pub use pe::{rope_frequencies, t5_bucket};

@@ -225,6 +225,18 @@ fn explicit_threads_match() {
 }
 
 #[test]
+fn workspace_reuse_and_release_do_not_change_results() {
+    let small = Problem::random(cfg(1, 2, 37, 40), 12, 1.0);
+    let big = Problem::random(cfg(2, 3, 150, 64), 13, 1.0);
+    let first = flash_attention(&small.cfg, &small.inputs()).unwrap();
+    flash_attention(&big.cfg, &big.inputs()).unwrap();
+    // Stale, larger buffers from the previous call must not leak into this one.
+    assert_eq!(first, flash_attention(&small.cfg, &small.inputs()).unwrap());
+    release_workspace();
+    assert_eq!(first, flash_attention(&small.cfg, &small.inputs()).unwrap());
+}
+
+#[test]
 fn bench_attention_reports_sane_numbers() {
     let r = bench_attention(1, 2, 64, 32, true, 1).unwrap();
     assert!(r.gflops > 0.0 && r.peak_gflops > 0.0 && r.seconds > 0.0);
