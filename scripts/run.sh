@@ -4,6 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/prereqs.sh
 if [ $# -eq 0 ]; then
-  set -- eig --example rope-single-frequency
+  set -- check
 fi
 cargo run --quiet --release -p pespectra-cli -- "$@"

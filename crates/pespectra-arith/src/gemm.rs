@@ -23,7 +23,7 @@ use faer::{Accum, Mat, MatRef, Par};
 /// Unit roundoff of binary64.
 pub const U64: f64 = 1.0 / 9_007_199_254_740_992.0; // 2^-53
 /// Smallest positive subnormal binary64.
-pub const ETA64: f64 = 4.9406564584124654e-324; // 2^-1074
+pub const ETA64: f64 = f64::from_bits(1); // 2^-1074
 
 /// A matrix enclosure: every true entry lies in `[mid − rad, mid + rad]`.
 #[derive(Clone, Debug)]

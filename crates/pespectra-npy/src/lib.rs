@@ -182,7 +182,7 @@ fn header_bytes(descr: &str, rows: usize, cols: usize) -> Vec<u8> {
     let mut h =
         format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
     // pad so that magic + version + length + header + '\n' is a multiple of 64
-    while (10 + h.len() + 1) % 64 != 0 {
+    while !(10 + h.len() + 1).is_multiple_of(64) {
         h.push(' ');
     }
     h.push('\n');
@@ -229,7 +229,7 @@ mod tests {
     #[test]
     fn fortran_order_is_transposed_back() {
         let mut h = "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }".to_string();
-        while (10 + h.len() + 1) % 64 != 0 {
+        while !(10 + h.len() + 1).is_multiple_of(64) {
             h.push(' ');
         }
         h.push('\n');

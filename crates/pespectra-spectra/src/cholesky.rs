@@ -91,7 +91,7 @@ pub fn certify_min_eig_above(
         for k in 0..j {
             s -= r[(k, j)] * r[(k, j)];
         }
-        if !(s > 0.0) || !s.is_finite() {
+        if s.is_nan() || s <= 0.0 || s.is_infinite() {
             return Ok(MinEigVerdict::Refused(format!(
                 "Cholesky of A − {shift:e}·I breaks down at pivot {j} (value {s:e})"
             )));

@@ -247,9 +247,9 @@ pub fn determinant(mut a: Vec<Vec<BigRational>>) -> BigRational {
                 continue;
             }
             let f = &a[r][col] / &piv;
-            for c in col..n {
-                let t = &f * &a[col][c];
-                a[r][c] -= t;
+            let (top, bottom) = a.split_at_mut(r);
+            for (x, p) in bottom[0][col..].iter_mut().zip(&top[col][col..]) {
+                *x -= &f * p;
             }
         }
     }

@@ -182,7 +182,7 @@ fn cholesky_certificate_and_hair_refusal() {
     }
     match certify_min_eig_above(&input, 1.0 - 1e-12).unwrap() {
         MinEigVerdict::Proved { lower_bound, .. } => {
-            assert!(lower_bound >= 1.0 - 1e-12 && lower_bound <= 1.0)
+            assert!((1.0 - 1e-12..=1.0).contains(&lower_bound))
         }
         r => panic!("{r:?}"),
     }

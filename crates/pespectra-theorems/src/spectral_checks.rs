@@ -358,8 +358,8 @@ pub(crate) fn t6(p: &Params) -> Result<Outcome, CheckError> {
     let (q, k) = (random_mat(&mut r, n, d), random_mat(&mut r, n, d));
     let mut margin = f64::INFINITY;
     let mut viol = 0.0f64;
-    for f in 0..d / 2 {
-        let e = ANGLES[f].kernel(n);
+    for (f, angle) in ANGLES.iter().enumerate().take(d / 2) {
+        let e = angle.kernel(n);
         // W_Q ≠ W_K: singular values, weak majorization
         // G^f = conj(a)bᵀ has rank 1 and Re(G^f∘E^f) rank ≤ 2 (exactly, by construction), so
         // every partial sum with k ≥ 2 equals the k = 2 one: checking k = 1, 2 is complete.
