@@ -39,6 +39,8 @@ enum Command {
     },
     /// Throughput of the fused attention kernel against the FMA peak measured in the same run.
     BenchAttention(BenchArgs),
+    /// Runs one property on many seeded instances on all cores (deterministic, shardable, resumable).
+    Campaign(CampaignArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -119,6 +121,33 @@ struct BenchArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct CampaignArgs {
+    /// Catalogue id, e.g. T3 or R1.
+    property: String,
+    /// Number of cases of the whole (unsharded) campaign.
+    #[arg(long)]
+    cases: u64,
+    /// Campaign seed: case k runs on the instance seeded by SplitMix64(seed, k).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Largest sequence length; n of each case is uniform in [4, max-n] (≤ 1024).
+    #[arg(long, default_value_t = 64)]
+    max_n: usize,
+    /// Run only the cases k ≡ i (mod N), given as i/N; merged shard reports equal the full one.
+    #[arg(long)]
+    shard: Option<String>,
+    /// Directory for the resumable state and the first counterexample's certificate.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Machine-readable JSON report on stdout.
     #[arg(long)]
     json: bool,
 }
@@ -394,6 +423,85 @@ fn run_check(a: &CheckArgs) -> Result<(), Failure> {
     }
 }
 
+/// Progress on stderr: one rewritten line with a bar on a terminal, a plain line at most every
+/// few seconds otherwise (logs of CI jobs stay short).
+fn campaign_progress(property: &str) -> impl Fn(&pespectra_campaign::Progress) {
+    use std::io::{IsTerminal, Write};
+    let tty = std::io::stderr().is_terminal();
+    let last = std::cell::Cell::new(None::<Instant>);
+    let property = property.to_string();
+    move |p| {
+        let done = p.done == p.total;
+        if !tty
+            && !done
+            && last
+                .get()
+                .is_some_and(|t| t.elapsed() < Duration::from_secs(5))
+        {
+            return;
+        }
+        last.set(Some(Instant::now()));
+        let frac = p.done as f64 / p.total.max(1) as f64;
+        let counts = format!(
+            "{}/{} cases, {:.0} cases/s, ETA {:.0} s, HOLDS {} FAILS {} INCONCLUSIVE {}",
+            p.done, p.total, p.cases_per_second, p.eta_seconds, p.holds, p.fails, p.inconclusive
+        );
+        let mut err = std::io::stderr().lock();
+        if tty {
+            let fill = (frac * 30.0) as usize;
+            let _ = write!(
+                err,
+                "\r{property} [{}{}] {counts}\x1b[K",
+                "#".repeat(fill),
+                "-".repeat(30 - fill)
+            );
+            if done {
+                let _ = writeln!(err);
+            }
+        } else {
+            let _ = writeln!(err, "{property}: {counts}");
+        }
+    }
+}
+
+fn run_campaign(a: &CampaignArgs) -> Result<(), Failure> {
+    use pespectra_campaign::{CampaignConfig, CampaignError, Shard};
+    let shard = match &a.shard {
+        Some(s) => s.parse::<Shard>().map_err(|e| bad(e.to_string()))?,
+        None => Shard::ALL,
+    };
+    let cfg = CampaignConfig {
+        property: a.property.clone(),
+        cases: a.cases,
+        seed: a.seed,
+        jobs: a.jobs,
+        max_n: a.max_n,
+        shard,
+        out: a.out.clone(),
+    };
+    let r = pespectra_campaign::run_campaign(&cfg, campaign_progress(&a.property.to_uppercase()))
+        .map_err(|e| match e {
+        CampaignError::Config(m) | CampaignError::Io(m) => bad(m),
+    })?;
+    if a.json {
+        println!("{}", r.to_json());
+    } else {
+        print!("{}", r.table());
+    }
+    if r.ok() {
+        Ok(())
+    } else {
+        Err(Failure(
+            1,
+            format!(
+                "{}: not every verdict is the expected {} (HOLDS on every case for T*/D*, at least one certified FAILS for R*)",
+                r.property,
+                r.expected().as_str()
+            ),
+        ))
+    }
+}
+
 fn list_theorems() {
     for e in pespectra_theorems::catalogue() {
         println!(
@@ -424,6 +532,7 @@ fn main() -> ExitCode {
             return ExitCode::from(pespectra_certcheck::exit_code(&r) as u8);
         }
         Command::BenchAttention(a) => run_bench(a),
+        Command::Campaign(a) => run_campaign(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
