@@ -33,6 +33,9 @@ fn main() {
             t.elapsed() - t2
         );
         let t = Instant::now();
+        let _ = pespectra_arith::gemm::matmul_split(a.re.as_ref(), ap.x.re.as_ref(), default_par());
+        println!("  one matmul_split (rayon): {:?}", t.elapsed());
+        let t = Instant::now();
         let mut c = Mat::<f64>::zeros(n, n);
         faer::linalg::matmul::matmul(
             c.as_mut(),
