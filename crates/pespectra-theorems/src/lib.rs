@@ -190,24 +190,25 @@ pub fn catalogue() -> Vec<Entry> {
     ]
 }
 
-/// Runs T2, T3, T4 or T5 on user matrices `A` (and `B`); every hypothesis (Hermitian, PSD,
-/// unit diagonal) is verified rigorously first, and one that cannot be verified makes the
-/// verdict INCONCLUSIVE with the reason.
-pub fn run_on(
-    id: &str,
-    a: &pespectra_spectra::matrix::CMat,
-    b: Option<&pespectra_spectra::matrix::CMat>,
-) -> Result<CheckResult, CheckError> {
-    let entry = catalogue()
+/// The catalogue entry with this id (case-insensitive).
+pub fn entry(id: &str) -> Result<Entry, CheckError> {
+    catalogue()
         .into_iter()
         .find(|e| e.id.eq_ignore_ascii_case(id))
         .ok_or_else(|| {
             CheckError(format!(
                 "unknown theorem id '{id}' (see `pespectra theorems`)"
             ))
-        })?;
+        })
+}
+
+/// Runs `check` and times it.
+fn timed(
+    entry: &Entry,
+    check: impl FnOnce() -> Result<Outcome, CheckError>,
+) -> Result<CheckResult, CheckError> {
     let start = Instant::now();
-    let o = spectral_checks::user_check(entry.id, a, b)?;
+    let o = check()?;
     Ok(CheckResult {
         id: entry.id,
         verdict: o.verdict,
@@ -218,30 +219,26 @@ pub fn run_on(
     })
 }
 
+/// Runs T2, T3, T4 or T5 on user matrices `A` (and `B`); every hypothesis (Hermitian, PSD,
+/// unit diagonal) is verified rigorously first, and one that cannot be verified makes the
+/// verdict INCONCLUSIVE with the reason.
+pub fn run_on(
+    id: &str,
+    a: &pespectra_spectra::matrix::CMat,
+    b: Option<&pespectra_spectra::matrix::CMat>,
+) -> Result<CheckResult, CheckError> {
+    let e = entry(id)?;
+    timed(&e, || spectral_checks::user_check(e.id, a, b))
+}
+
 /// Runs one check by id on the built-in instance for `params`.
 pub fn run(id: &str, params: &Params) -> Result<CheckResult, CheckError> {
-    let entry = catalogue()
-        .into_iter()
-        .find(|e| e.id.eq_ignore_ascii_case(id))
-        .ok_or_else(|| {
-            CheckError(format!(
-                "unknown theorem id '{id}' (see `pespectra theorems`)"
-            ))
-        })?;
+    let e = entry(id)?;
     if params.n < 2 || params.n > 1024 {
         return Err(CheckError(format!(
             "n must be between 2 and 1024, got {}",
             params.n
         )));
     }
-    let start = Instant::now();
-    let o = (entry.run)(params)?;
-    Ok(CheckResult {
-        id: entry.id,
-        verdict: o.verdict,
-        margin: o.margin,
-        detail: o.detail,
-        seconds: start.elapsed().as_secs_f64(),
-        certificate: o.certificate,
-    })
+    timed(&e, || (e.run)(params))
 }
