@@ -214,6 +214,22 @@ mod f64_bits {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
         u64::deserialize(d).map(f64::from_bits)
     }
+
+    /// The same for an optional value.
+    pub mod opt {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+            match x {
+                Some(v) => s.serialize_some(&v.to_bits()),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+            Option::<u64>::deserialize(d).map(|b| b.map(f64::from_bits))
+        }
+    }
 }
 
 /// The FAILS verdict with the smallest case index.
@@ -226,6 +242,7 @@ pub struct Counterexample {
     /// Its `Params::n`.
     pub n: usize,
     /// Certified violation.
+    #[serde(with = "f64_bits::opt")]
     pub margin: Option<f64>,
     /// What was checked.
     pub detail: String,
