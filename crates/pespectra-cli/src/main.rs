@@ -219,13 +219,16 @@ fn read_npy(path: &std::path::Path) -> Result<CMat, Failure> {
 
 fn options(args: &SpectrumArgs) -> Result<EigOptions, Failure> {
     if let Some(w) = args.width {
-        if !(w >= 0.0) || !w.is_finite() {
+        if w.is_nan() || w < 0.0 || w.is_infinite() {
             return Err(bad(format!(
                 "--width must be a finite non-negative number, got {w}"
             )));
         }
     }
-    if !(args.budget_seconds > 0.0) || !args.budget_seconds.is_finite() {
+    if args.budget_seconds.is_nan()
+        || args.budget_seconds <= 0.0
+        || args.budget_seconds.is_infinite()
+    {
         return Err(bad("--budget-seconds must be positive"));
     }
     Ok(EigOptions {
