@@ -45,9 +45,15 @@ pub fn gamma_factor(k: usize) -> f64 {
     }
 }
 
-/// The degree of parallelism used for verification GEMMs: all Rayon threads.
-pub fn default_par() -> Par {
-    Par::rayon(rayon_threads())
+/// Parallelism for verification GEMMs of dimension about `n`: sequential below 192, where
+/// starting threads costs more than it saves (and callers such as campaigns already run many
+/// checks in parallel), all Rayon threads above.
+pub fn par_for(n: usize) -> Par {
+    if n < 192 {
+        Par::Seq
+    } else {
+        Par::rayon(rayon_threads())
+    }
 }
 
 fn rayon_threads() -> usize {
@@ -410,7 +416,7 @@ mod tests {
         for (m, k, n, spread) in [(5, 7, 3, 0), (16, 40, 9, 30), (33, 65, 17, 200)] {
             let a = random(&mut rng, m, k, spread);
             let b = random(&mut rng, k, n, spread);
-            for par in [Par::Seq, default_par()] {
+            for par in [Par::Seq, par_for(1024)] {
                 let c = matmul_ball(a.as_ref(), b.as_ref(), par);
                 for i in 0..m {
                     for j in 0..n {
@@ -452,7 +458,7 @@ mod tests {
         for (m, k, n, spread) in [(7, 9, 5, 0), (20, 64, 11, 20), (9, 300, 4, 3)] {
             let a = random(&mut rng, m, k, spread);
             let b = random(&mut rng, k, n, spread);
-            let sp = matmul_split(a.as_ref(), b.as_ref(), default_par());
+            let sp = matmul_split(a.as_ref(), b.as_ref(), par_for(1024));
             let plain = matmul_ball(a.as_ref(), b.as_ref(), Par::Seq);
             let ball = sp.clone().into_ball();
             for i in 0..m {

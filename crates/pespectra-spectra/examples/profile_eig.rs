@@ -1,7 +1,7 @@
 //! Where the time of one verified f64 enclosure goes (decomposition vs verification GEMMs).
 //! `cargo run --release -p pespectra-spectra --example profile_eig -- 512`
 use faer::Mat;
-use pespectra_arith::gemm::default_par;
+use pespectra_arith::gemm::par_for;
 use pespectra_spectra::eig_f64::{approx_eig, residual_bounds};
 use pespectra_spectra::matrix::CMat;
 use std::time::Instant;
@@ -19,13 +19,13 @@ fn main() {
         let t = Instant::now();
         let ap = approx_eig(&a).unwrap();
         let t1 = t.elapsed();
-        let _ = residual_bounds(&a, &ap.x, &ap.d, default_par());
+        let _ = residual_bounds(&a, &ap.x, &ap.d, par_for(n));
         println!(
             "n = {n}: decomposition {t1:?}, verification {:?}",
             t.elapsed() - t1
         );
         let t = Instant::now();
-        let _ = pespectra_arith::gemm::matmul_ball(a.re.as_ref(), ap.x.re.as_ref(), default_par());
+        let _ = pespectra_arith::gemm::matmul_ball(a.re.as_ref(), ap.x.re.as_ref(), par_for(n));
         let t2 = t.elapsed();
         let _ = pespectra_arith::gemm::matmul_ball(a.re.as_ref(), ap.x.re.as_ref(), faer::Par::Seq);
         println!(
@@ -33,7 +33,7 @@ fn main() {
             t.elapsed() - t2
         );
         let t = Instant::now();
-        let _ = pespectra_arith::gemm::matmul_split(a.re.as_ref(), ap.x.re.as_ref(), default_par());
+        let _ = pespectra_arith::gemm::matmul_split(a.re.as_ref(), ap.x.re.as_ref(), par_for(n));
         println!("  one matmul_split (rayon): {:?}", t.elapsed());
         let t = Instant::now();
         let mut c = Mat::<f64>::zeros(n, n);

@@ -29,7 +29,7 @@ pub mod weyl;
 use eig_f64::Approx;
 use faer::Mat;
 use matrix::{CMat, HermitianInput};
-use pespectra_arith::gemm::{default_par, norm2_upper};
+use pespectra_arith::gemm::{norm2_upper, par_for};
 use pespectra_arith::mp::MpInterval;
 use rug::float::Round;
 use rug::Float;
@@ -130,7 +130,8 @@ fn enclose_at(
 ) -> Result<SpectrumEnclosure, SpectraError> {
     let (mut bounds, d, prec) = match precision {
         Precision::F64 | Precision::Auto => {
-            let b = eig_f64::residual_bounds(&input.center, &approx.x, &approx.d, default_par());
+            let b =
+                eig_f64::residual_bounds(&input.center, &approx.x, &approx.d, par_for(input.n()));
             (b, floats(&approx.d, 53), 53)
         }
         Precision::Bits(p) => {

@@ -282,8 +282,28 @@ impl PythagoreanAngle {
         }
     }
 
-    /// The RoPE kernel `E_ij = e^{i(j−i)θ}` (Hermitian, PSD, rank one, unit diagonal) as a ball.
+    /// The RoPE kernel `E_ij = e^{i(j−i)θ}` (Hermitian, PSD, rank one, unit diagonal) as a ball,
+    /// cached per thread (building it needs n exact Gaussian-rational powers).
     pub fn kernel(&self, n: usize) -> Ball {
+        thread_local! {
+            static CACHE: std::cell::RefCell<std::collections::HashMap<(i64, i64, usize), Ball>> = std::cell::RefCell::new(std::collections::HashMap::new());
+        }
+        let key = (self.p, self.q, n);
+        if let Some(b) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
+            return b;
+        }
+        let b = self.build_kernel(n);
+        CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() > 64 {
+                c.clear();
+            }
+            c.insert(key, b.clone());
+        });
+        b
+    }
+
+    fn build_kernel(&self, n: usize) -> Ball {
         let pw: Vec<((f64, f64), (f64, f64))> = self
             .powers(n)
             .iter()

@@ -5,7 +5,7 @@ use crate::ball::{Ball, PythagoreanAngle, QComplex, ANGLES};
 use crate::certificate::{self as cert, MAX_CERT_N};
 use crate::{CheckError, Outcome, Params, Verdict};
 use faer::Mat;
-use pespectra_arith::gemm::{default_par, matmul_ball};
+use pespectra_arith::gemm::{matmul_ball, par_for};
 use pespectra_arith::interval::Interval;
 use pespectra_arith::mp::MpInterval;
 use pespectra_spectra::matrix::{CMat, HermitianInput};
@@ -92,7 +92,7 @@ fn random_symmetric(r: &mut ChaCha8Rng, n: usize) -> Ball {
 
 /// `X Yᵀ` enclosed (two GEMMs).
 fn gram(x: &Mat<f64>, y: &Mat<f64>) -> Ball {
-    let b = matmul_ball(x.as_ref(), y.transpose(), default_par());
+    let b = matmul_ball(x.as_ref(), y.transpose(), par_for(x.nrows()));
     Ball {
         center: CMat::real(b.mid),
         radius: b.rad,
