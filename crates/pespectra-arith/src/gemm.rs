@@ -277,9 +277,15 @@ pub fn matmul_split(a: MatRef<'_, f64>, b: MatRef<'_, f64>, par: Par) -> SplitPr
     );
     let c = gamma_factor(2 * k);
     let keta = mul_up((2 * k) as f64, ETA64);
-    let bound = AffineUpper::new(c, add_up(mul_up(c, keta), keta));
+    // S = ‖A_i‖‖B₂^j‖ + ‖A₂_i‖‖B₁^j‖ evaluated to nearest as s satisfies S ≤ (1+3u)s + 2η
+    // (two products that may underflow by η/2, one sum of non-negatives), so
+    // c·S + (c·kη + kη) ≤ c(1+3u)·s + (2cη + c·kη + kη): one plain multiply-add per entry.
+    let bound = AffineUpper::new(
+        mul_up(c, add_up(1.0, 3.0 * U64)),
+        add_up(add_up(mul_up(c, keta), keta), mul_up(2.0 * ETA64, c)),
+    );
     let rad = Mat::from_fn(m, n, |i, j| {
-        let s = add_up(mul_up(na[i], nb2[j]), mul_up(na2[i], nb1[j]));
+        let s = na[i] * nb2[j] + na2[i] * nb1[j];
         if mid[(i, j)].is_finite() && s.is_finite() {
             bound.eval(s)
         } else {
