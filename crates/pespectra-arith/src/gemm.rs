@@ -122,23 +122,41 @@ pub fn matmul_ball(a: MatRef<'_, f64>, b: MatRef<'_, f64>, par: Par) -> BallMat 
     BallMat { mid, rad }
 }
 
-/// Upper bounds of the Euclidean norms of the rows (`rows = true`) or columns of `m`: plain
-/// sums of squares inflated by `1 + c_k` plus `kη` for underflow, then an upward square root.
+/// Upper bounds of the Euclidean norms of the rows (`rows = true`) or columns of `m`. Each line
+/// is scaled by a power of two `2⁻ᵉ` (its largest entry's binade) so the squares neither
+/// underflow nor overflow; the plain sum of squares is inflated by `1 + c_k` plus `kη`, rooted
+/// upward, and scaled back with an upward multiplication.
 fn line_norms_upper(m: MatRef<'_, f64>, rows: bool) -> Vec<f64> {
     let (lines, len) = if rows {
         (m.nrows(), m.ncols())
     } else {
         (m.ncols(), m.nrows())
     };
+    let at = |l: usize, t: usize| if rows { m[(l, t)] } else { m[(t, l)] };
     let one_plus = add_up(1.0, gamma_factor(2 * len.max(1)));
     let bound = AffineUpper::new(one_plus, mul_up(one_plus, mul_up(len as f64, ETA64)));
     (0..lines)
         .map(|l| {
+            let big = (0..len).map(|t| at(l, t).abs()).fold(0.0, f64::max);
+            if big == 0.0 || !big.is_finite() {
+                return big;
+            }
+            let e = (exponent(big).unwrap_or(-1022)).clamp(-1000, 1000);
+            let (down, up) = (pow2(-e), pow2(e));
+            // scaling down may round a subnormal result: round it upward
             let s: f64 = (0..len)
-                .map(|t| if rows { m[(l, t)] } else { m[(t, l)] })
+                .map(|t| {
+                    let v = at(l, t).abs();
+                    let w = v * down;
+                    if w < f64::MIN_POSITIVE && v != 0.0 {
+                        mul_up(v, down)
+                    } else {
+                        w
+                    }
+                })
                 .map(|v| v * v)
                 .sum();
-            crate::round::sqrt_up(bound.eval(s))
+            mul_up(crate::round::sqrt_up(bound.eval(s)), up)
         })
         .collect()
 }
@@ -485,6 +503,28 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    /// Tiny but well-scaled matrices keep relative accuracy (the norms are scaled per line).
+    #[test]
+    fn split_product_is_tight_for_tiny_matrices() {
+        let a = Mat::from_fn(4, 4, |i, j| 1e-260 * (1.0 + (i + 2 * j) as f64 / 7.0));
+        let ball = matmul_split(a.as_ref(), a.as_ref(), Par::Seq).into_ball();
+        for i in 0..4 {
+            for j in 0..4 {
+                let exact = exact_product(&a, &a, i, j);
+                assert!((q(ball.mid[(i, j)]) - exact).abs() <= q(ball.rad[(i, j)]));
+                // product entries are ~1e-520: not representable, so the radius may be η-sized
+                assert!(ball.rad[(i, j)] <= 1e-300, "{}", ball.rad[(i, j)]);
+            }
+        }
+        let b = Mat::from_fn(4, 4, |i, j| 1.0 + (i * j) as f64);
+        let ball = matmul_split(a.as_ref(), b.as_ref(), Par::Seq).into_ball();
+        for i in 0..4 {
+            for j in 0..4 {
+                assert!(ball.rad[(i, j)] <= 1e-270, "{}", ball.rad[(i, j)]);
             }
         }
     }
