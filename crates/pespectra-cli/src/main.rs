@@ -329,20 +329,18 @@ fn run_bench(a: &BenchArgs) -> Result<(), Failure> {
 }
 
 fn run_check(a: &CheckArgs) -> Result<(), Failure> {
-    use pespectra_theorems::{catalogue, run, Params};
-    let all = catalogue();
-    let ids: Vec<String> = if a.ids.is_empty() {
-        all.iter().map(|e| e.id.to_string()).collect()
+    use pespectra_theorems::{catalogue, entry, run, Params};
+    // resolve every id once (the theorems crate owns the lookup and its error message)
+    let entries = if a.ids.is_empty() {
+        catalogue()
     } else {
-        a.ids.clone()
+        a.ids
+            .iter()
+            .map(|id| entry(id))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad(e.to_string()))?
     };
-    for id in &ids {
-        if !all.iter().any(|e| e.id.eq_ignore_ascii_case(id)) {
-            return Err(bad(format!(
-                "unknown theorem id '{id}' (see `pespectra theorems`)"
-            )));
-        }
-    }
+    let ids: Vec<&str> = entries.iter().map(|e| e.id).collect();
     if a.a.is_some() && ids.len() != 1 {
         return Err(bad(
             "with --a, name exactly one theorem id (T2, T3, T4 or T5)",
@@ -368,11 +366,7 @@ fn run_check(a: &CheckArgs) -> Result<(), Failure> {
             "id", "verdict", "certified margin", "seconds"
         );
     }
-    for id in &ids {
-        let entry = all
-            .iter()
-            .find(|e| e.id.eq_ignore_ascii_case(id))
-            .expect("validated above");
+    for (id, entry) in ids.iter().copied().zip(&entries) {
         let r = match &user {
             Some((ma, mb)) => pespectra_theorems::run_on(id, ma, mb.as_ref()),
             None => run(id, &params),
