@@ -14,7 +14,7 @@ fn batch(id: &str, n: usize, batch: u64, offset: u64) -> usize {
     (offset..offset + batch)
         .into_par_iter()
         .filter(|&k| {
-            let p = Params { seed: mix(7, k), n };
+            let p = Params::new(mix(7, k), n);
             run(id, &p).is_ok_and(|r| r.verdict == Verdict::Holds)
         })
         .count()

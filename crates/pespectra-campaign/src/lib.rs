@@ -50,10 +50,7 @@ pub fn mix(seed: u64, case: u64) -> u64 {
 pub fn case_params(seed: u64, case: u64, max_n: usize) -> Params {
     let h = mix(seed, case);
     let span = (max_n.max(4) - 3) as u64;
-    Params {
-        seed: h,
-        n: 4 + ((h >> 32) % span) as usize,
-    }
+    Params::new(h, 4 + ((h >> 32) % span) as usize)
 }
 
 /// A slice `k ≡ index (mod count)` of a campaign's cases.
@@ -248,8 +245,9 @@ pub struct Counterexample {
     pub detail: String,
     /// Campaign seconds (over all resumed runs) when the case finished.
     pub seconds: f64,
-    /// The check's `pespectra-certificate/1` document, if it produced one (not kept in the
-    /// state file: it is written next to it as a file of its own).
+    /// The check's `pespectra-certificate/1` document, if it produced one (cases run without
+    /// certificates; the first counterexample is re-run with them. Not kept in the state file:
+    /// it is written next to it as a file of its own).
     #[serde(skip)]
     pub certificate: Option<Value>,
 }
@@ -425,8 +423,8 @@ pub fn decimal_down(x: f64) -> String {
     pespectra_arith::mp::decimal(&rug::Float::with_val(53, x), 6, rug::float::Round::Down)
 }
 
-/// Runs one case and returns its one-case report (margin recorded only for the expected
-/// verdict; certificate kept only for a FAILS).
+/// Runs one case (without certificate) and returns its one-case report (margin recorded only
+/// for the expected verdict).
 fn run_case(
     property: &str,
     expected: Verdict,
@@ -465,7 +463,7 @@ fn run_case(
                     margin: c.margin.filter(|m| m.is_finite()),
                     detail: c.detail,
                     seconds: t0.1 + t0.0.elapsed().as_secs_f64(),
-                    certificate: c.certificate,
+                    certificate: None,
                 });
             }
         }
@@ -631,6 +629,15 @@ pub fn run_campaign(
         chunk = ((rate * 0.5) as u64).clamp(jobs as u64, 1 << 16);
         let first_new =
             state.report.first_counterexample.is_none() && part.first_counterexample.is_some();
+        let mut part = part;
+        if let Some(c) = part.first_counterexample.as_mut().filter(|_| first_new) {
+            // the case is deterministic: re-run it once, now with its certificate
+            let p = case_params(cfg.seed, c.case, cfg.max_n).with_certificates();
+            c.certificate = run(property, &p)
+                .ok()
+                .filter(|r| r.verdict == Verdict::Fails)
+                .and_then(|r| r.certificate);
+        }
         let mut report =
             std::mem::replace(&mut state.report, CampaignReport::empty(property)).merge(part);
         report.seconds = resumed.1 + start.elapsed().as_secs_f64();

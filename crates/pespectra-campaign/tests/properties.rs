@@ -569,14 +569,14 @@ fn r3_non_psd_toeplitz_kernels_expand_the_spectrum() {
 fn r1_phase_aligned_content_raises_the_top_eigenvalue() {
     let seed = find_counterexample("R1", 16, any::<u64>(), |&seed| {
         let r =
-            run("R1", &Params { seed, n: 16 }).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            run("R1", &Params::new(seed, 16)).map_err(|e| TestCaseError::fail(e.to_string()))?;
         if r.verdict == Verdict::Fails {
             Err(TestCaseError::fail(r.detail))
         } else {
             Ok(())
         }
     });
-    let r = run("R1", &Params { seed, n: 16 }).unwrap();
+    let r = run("R1", &Params::new(seed, 16).with_certificates()).unwrap();
     assert_eq!(r.verdict, Verdict::Fails);
     let text = serde_json::to_string(r.certificate.as_ref().expect("R1 certificate")).unwrap();
     let report = pespectra_certcheck::verify_str(&text).unwrap();

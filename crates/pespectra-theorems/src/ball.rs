@@ -1,16 +1,27 @@
 //! Matrices known up to an entrywise radius, and the exact positional kernels pespectra checks
 //! theorems on.
 //!
-//! **Rounding assumptions:** products and sums of entries are enclosed with the outward-rounded
-//! interval arithmetic of [`pespectra_arith::interval`]; a ball entry `(c, r)` stands for every
-//! complex number within modulus `r` of `c`.
+//! A ball entry `(c, r)` stands for every complex number within modulus `r` of `c`.
+//!
+//! **Rounding assumptions.** [`Ball::from_entries`] encloses with the outward-rounded interval
+//! arithmetic of [`pespectra_arith::interval`]. The hot entrywise kernels ([`Ball::hadamard`],
+//! [`Ball::add`]) instead use plain binary64 operations, each correctly rounded to nearest
+//! (Rust never contracts `a*b + c` into an FMA), so `fl(x ∘ y) = (x ∘ y)(1 + δ) + ε` with
+//! `|δ| ≤ u = 2⁻⁵³`, and `|ε| ≤ η/2`, `η = 2⁻¹⁰⁷⁴`, only for products (a sum that underflows is
+//! exact). Their radius is an upper bound `T` written as a sum of non-negative terms (products
+//! of two floats, floats, and at most 23η of explicit constants), evaluated to nearest in
+//! `k ≤ 16` operations into `t`, then inflated by [`inflate`]: by induction over the operations,
+//! `T ≤ (t + kη/2)/(1 − u)^k`, and `fl(fl(t + 32η)·(1 + 64u)) ≥ (t + 32η)(1 − u)²(1 + 64u) − η/2
+//! ≥ (t + 32η)/(1 − u)^k − η/2`, which covers `T` with 23η to spare. Overflow gives `+∞`
+//! (sound); a NaN radius (`0·∞`) is replaced by `+∞`.
 
 use faer::Mat;
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive, Zero};
+use pespectra_arith::gemm::{ETA64, U64};
 use pespectra_arith::interval::Interval;
-use pespectra_arith::round::{add_up, hypot_up, mul_up};
+use pespectra_arith::round::{add_up, hypot_up};
 use pespectra_spectra::matrix::{CMat, HermitianInput};
 use pespectra_spectra::SpectraError;
 
@@ -78,31 +89,73 @@ impl Ball {
         }
     }
 
-    /// Entrywise (Hadamard) product.
+    /// Entrywise (Hadamard) product, in plain round-to-nearest arithmetic with a proven
+    /// inflation of the radius (module docs). Real inputs stay real; the center of the product
+    /// of two Hermitian matrices is exactly Hermitian (the same operations on mirrored entries).
     pub fn hadamard(&self, o: &Ball) -> Ball {
-        Self::from_entries(self.n(), self.n(), |i, j| {
-            let (ar, ai, ra) = self.entry(i, j);
-            let (br, bi, rb) = o.entry(i, j);
-            let p = Interval::point;
-            let re = p(ar) * p(br) - p(ai) * p(bi);
-            let im = p(ar) * p(bi) + p(ai) * p(br);
-            // |(a+δa)(b+δb) − ab| ≤ |a|·rb + ra·|b| + ra·rb
-            let prop = add_up(
-                add_up(mul_up(hypot_up(ar, ai), rb), mul_up(ra, hypot_up(br, bi))),
-                mul_up(ra, rb),
-            );
-            (re, im, prop)
-        })
+        let n = self.n();
+        let mut re = Mat::zeros(n, n);
+        let mut rad = Mat::zeros(n, n);
+        let complex = self.center.is_complex() || o.center.is_complex();
+        let mut im = if complex {
+            Mat::zeros(n, n)
+        } else {
+            Mat::zeros(0, 0)
+        };
+        for j in 0..n {
+            for i in 0..n {
+                let (ar, ai, ra) = self.entry(i, j);
+                let (br, bi, rb) = o.entry(i, j);
+                // |(a + δa)(b + δb) − ab| ≤ |a|·rb + ra·|b| + ra·rb, with |a| ≤ |ar| + |ai|
+                let prop = (ar.abs() + ai.abs()) * rb + ra * (br.abs() + bi.abs()) + ra * rb;
+                if complex {
+                    let (p1, p2, p3, p4) = (ar * br, ai * bi, ar * bi, ai * br);
+                    let (cr, ci) = (p1 - p2, p3 + p4);
+                    // each product is off by ≤ 2u|p| + η, each sum by ≤ 2u|sum|
+                    let round = 2.0
+                        * U64
+                        * (p1.abs() + p2.abs() + p3.abs() + p4.abs() + cr.abs() + ci.abs());
+                    re[(i, j)] = cr;
+                    im[(i, j)] = ci;
+                    rad[(i, j)] = inflate(prop + round); // + 4η, absorbed by `inflate`
+                } else {
+                    let c = ar * br;
+                    re[(i, j)] = c;
+                    rad[(i, j)] = inflate(prop + 2.0 * U64 * c.abs()); // + η
+                }
+            }
+        }
+        Ball {
+            center: if complex {
+                CMat::complex(re, im)
+            } else {
+                CMat::real(re)
+            },
+            radius: rad,
+        }
     }
 
-    /// Entrywise sum.
+    /// Entrywise sum, in plain round-to-nearest arithmetic with a proven inflation of the
+    /// radius (module docs): each rounded sum is off by at most `2u·|sum|`.
     pub fn add(&self, o: &Ball) -> Ball {
-        Self::from_entries(self.n(), self.n(), |i, j| {
-            let (ar, ai, ra) = self.entry(i, j);
-            let (br, bi, rb) = o.entry(i, j);
-            let p = Interval::point;
-            (p(ar) + p(br), p(ai) + p(bi), add_up(ra, rb))
-        })
+        let n = self.n();
+        let complex = self.center.is_complex() || o.center.is_complex();
+        let re = Mat::from_fn(n, n, |i, j| self.center.re[(i, j)] + o.center.re[(i, j)]);
+        let im = complex
+            .then(|| Mat::from_fn(n, n, |i, j| self.center.im_at(i, j) + o.center.im_at(i, j)));
+        let rad = Mat::from_fn(n, n, |i, j| {
+            let ci = im.as_ref().map_or(0.0, |m| m[(i, j)]);
+            inflate(
+                self.radius[(i, j)] + o.radius[(i, j)] + 2.0 * U64 * (re[(i, j)].abs() + ci.abs()),
+            )
+        });
+        Ball {
+            center: match im {
+                Some(im) => CMat::complex(re, im),
+                None => CMat::real(re),
+            },
+            radius: rad,
+        }
     }
 
     /// Entrywise real part (exact on the center; the radius still bounds the real part).
@@ -142,6 +195,19 @@ impl Ball {
         let any = (0..n).any(|j| (0..n).any(|i| rad[(i, j)] > 0.0));
         h.radius = any.then_some(rad);
         Ok(h)
+    }
+}
+
+/// An upper bound of a non-negative quantity from its round-to-nearest evaluation `t` in at most
+/// 16 operations (module docs: `fl(fl(t + 32η)·(1 + 64u))`, NaN → `+∞`).
+pub fn inflate(t: f64) -> f64 {
+    const SLACK: f64 = 32.0 * ETA64; // 2^-1069, exact
+    const FACTOR: f64 = 1.0 + 64.0 * U64; // 1 + 2^-47, exact
+    let r = (t + SLACK) * FACTOR;
+    if r.is_nan() {
+        f64::INFINITY
+    } else {
+        r
     }
 }
 
@@ -220,6 +286,12 @@ pub fn rational_ball(x: &BigRational) -> (f64, f64) {
     (c, e)
 }
 
+/// `((cos kθ, radius), (sin kθ, radius))`: f64 centers and upper bounds of their errors.
+type PowerBall = ((f64, f64), (f64, f64));
+
+/// A per-thread table of [`PowerBall`]s of one angle `(p, q)`.
+type PowerTable = ((i64, i64), std::rc::Rc<Vec<PowerBall>>);
+
 /// A rotation `z = (p + i·q)/r` with `p² + q² = r²` (a Pythagorean triple), so every power of
 /// `z` — every entry of the RoPE kernel `E_ij = z^(j−i)` — is an exact Gaussian rational.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -282,38 +354,42 @@ impl PythagoreanAngle {
         }
     }
 
-    /// The RoPE kernel `E_ij = e^{i(j−i)θ}` (Hermitian, PSD, rank one, unit diagonal) as a ball,
-    /// cached per thread (building it needs n exact Gaussian-rational powers).
-    pub fn kernel(&self, n: usize) -> Ball {
+    /// Enclosures `((cos kθ, radius), (sin kθ, radius))` for `k < n` from the exact powers,
+    /// cached per thread and angle and grown on demand (a kernel of any size is a leading block
+    /// of the largest one, so each power is converted once).
+    fn power_balls(&self, n: usize) -> std::rc::Rc<Vec<PowerBall>> {
         thread_local! {
-            static CACHE: std::cell::RefCell<std::collections::HashMap<(i64, i64, usize), Ball>> = std::cell::RefCell::new(std::collections::HashMap::new());
+            static CACHE: std::cell::RefCell<Vec<PowerTable>> =
+                const { std::cell::RefCell::new(Vec::new()) };
         }
-        let key = (self.p, self.q, n);
-        if let Some(b) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
-            return b;
-        }
-        let b = self.build_kernel(n);
+        let key = (self.p, self.q);
         CACHE.with(|c| {
             let mut c = c.borrow_mut();
-            if c.len() > 64 {
-                c.clear();
+            if let Some((_, t)) = c.iter().find(|(k, t)| *k == key && t.len() >= n) {
+                return t.clone();
             }
-            c.insert(key, b.clone());
-        });
-        b
+            let have = c
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map_or(0, |(_, t)| t.len());
+            let t: std::rc::Rc<Vec<PowerBall>> = std::rc::Rc::new(
+                self.powers(n.max((2 * have).min(1024)).max(16))
+                    .iter()
+                    .map(|w| (rational_ball(&w.re), rational_ball(&w.im)))
+                    .collect(),
+            );
+            c.retain(|(k, _)| *k != key);
+            c.push((key, t.clone()));
+            t
+        })
     }
 
-    fn build_kernel(&self, n: usize) -> Ball {
-        let pw: Vec<((f64, f64), (f64, f64))> = self
-            .powers(n)
-            .iter()
-            .map(|w| (rational_ball(&w.re), rational_ball(&w.im)))
-            .collect();
-        let mut re = Mat::zeros(n, n);
-        let mut im = Mat::zeros(n, n);
-        let mut rad = Mat::zeros(n, n);
-        for i in 0..n {
-            for j in 0..n {
+    /// The RoPE kernel `E_ij = e^{i(j−i)θ}` (Hermitian, PSD, rank one, unit diagonal) as a ball.
+    pub fn kernel(&self, n: usize) -> Ball {
+        let pw = self.power_balls(n);
+        let (mut re, mut im, mut rad) = (Mat::zeros(n, n), Mat::zeros(n, n), Mat::zeros(n, n));
+        for j in 0..n {
+            for i in 0..n {
                 let ((c, rc), (s, rs)) = pw[i.abs_diff(j)];
                 re[(i, j)] = c;
                 im[(i, j)] = if j >= i { s } else { -s };
@@ -329,6 +405,129 @@ impl PythagoreanAngle {
     /// The real RoPE kernel `C_ij = cos((j−i)θ)` (real symmetric Toeplitz, PSD, rank ≤ 2, unit
     /// diagonal: `C = vvᵀ + wwᵀ` with `v_j = cos jθ`, `w_j = sin jθ`).
     pub fn cos_kernel(&self, n: usize) -> Ball {
-        self.kernel(n).real_part()
+        let pw = self.power_balls(n);
+        Ball {
+            center: CMat::real(Mat::from_fn(n, n, |i, j| pw[i.abs_diff(j)].0 .0)),
+            radius: Mat::from_fn(n, n, |i, j| pw[i.abs_diff(j)].0 .1),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    fn q(x: f64) -> BigRational {
+        BigRational::from_float(x).expect("finite")
+    }
+
+    /// Awkward f64 values: zeros, subnormals, tiny and huge magnitudes, values whose products
+    /// round, underflow or come close to overflow.
+    fn awkward(r: &mut rand_chacha::ChaCha8Rng) -> f64 {
+        let m: f64 = r.gen_range(-1.0..1.0);
+        match r.gen_range(0..8) {
+            0 => 0.0,
+            1 => m * f64::from_bits(r.gen_range(1..1 << 20)) / m.abs().max(1e-300),
+            2 => m * 2f64.powi(r.gen_range(-1074..-1000)),
+            3 => m * 2f64.powi(r.gen_range(-540..-500)),
+            4 => m * 2f64.powi(r.gen_range(480..510)),
+            _ => m * 2f64.powi(r.gen_range(-30..30)),
+        }
+    }
+
+    /// `|Re(c − z)| + |Im(c − z)| + (|ar|+|ai|)·rb + ra·(|br|+|bi|) + ra·rb ≤ rad` exactly (the
+    /// ball of the product covers every product of points of the operand balls).
+    fn covers(
+        c: (f64, f64, f64),
+        z: (BigRational, BigRational),
+        a: (f64, f64, f64),
+        b: (f64, f64, f64),
+    ) -> bool {
+        let (ar, ai, ra) = a;
+        let (br, bi, rb) = b;
+        let need = (q(c.0) - z.0).abs()
+            + (q(c.1) - z.1).abs()
+            + (q(ar.abs()) + q(ai.abs())) * q(rb)
+            + q(ra) * (q(br.abs()) + q(bi.abs()))
+            + q(ra) * q(rb);
+        !c.2.is_finite() || need <= q(c.2)
+    }
+
+    #[test]
+    fn cheap_kernels_enclose_exact_results() {
+        let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for trial in 0..400 {
+            let n = 3;
+            let complex = trial % 2 == 0;
+            let ball = |r: &mut rand_chacha::ChaCha8Rng| {
+                let re = Mat::from_fn(n, n, |_, _| awkward(r));
+                let im = Mat::from_fn(n, n, |_, _| if complex { awkward(r) } else { 0.0 });
+                let rad = Mat::from_fn(n, n, |_, _| awkward(r).abs());
+                Ball {
+                    center: CMat::complex(re, im),
+                    radius: rad,
+                }
+            };
+            let (a, b) = (ball(&mut r), ball(&mut r));
+            let (h, s) = (a.hadamard(&b), a.add(&b));
+            for i in 0..n {
+                for j in 0..n {
+                    let (ea, eb) = (a.entry(i, j), b.entry(i, j));
+                    let (ar, ai, br, bi) = (q(ea.0), q(ea.1), q(eb.0), q(eb.1));
+                    let prod = (&ar * &br - &ai * &bi, &ar * &bi + &ai * &br);
+                    assert!(
+                        covers(h.entry(i, j), prod, ea, eb),
+                        "hadamard {ea:?} {eb:?} -> {:?}",
+                        h.entry(i, j)
+                    );
+                    let (sc, sr) = ((s.entry(i, j).0, s.entry(i, j).1), s.entry(i, j).2);
+                    let need = (q(sc.0) - (&ar + &br)).abs()
+                        + (q(sc.1) - (&ai + &bi)).abs()
+                        + q(ea.2)
+                        + q(eb.2);
+                    assert!(!sr.is_finite() || need <= q(sr), "add {ea:?} {eb:?}");
+                }
+            }
+        }
+    }
+
+    /// The inflation is what makes the radius sound: the plain round-to-nearest sum of the
+    /// error terms alone can fall short of the exact error (so the test above can fail), and
+    /// `inflate` never returns less than its argument.
+    #[test]
+    fn inflation_is_needed_and_monotone() {
+        let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let mut short = 0;
+        for _ in 0..20000 {
+            let (a, b) = (awkward(&mut r), r.gen_range(0.5..1.0) * 2f64.powi(-1060));
+            let c = a * b;
+            let exact_err = (q(c) - q(a) * q(b)).abs();
+            // the uninflated error term 2u|c| misses underflowed products
+            if q(2.0 * U64 * c.abs()) < exact_err {
+                short += 1;
+            }
+            assert!(q(inflate(2.0 * U64 * c.abs())) >= exact_err);
+        }
+        assert!(
+            short > 0,
+            "no product below the uninflated bound was generated"
+        );
+        assert!(inflate(f64::NAN) == f64::INFINITY && inflate(1.0) > 1.0 && inflate(0.0) > 0.0);
+    }
+
+    #[test]
+    fn kernels_of_every_size_are_leading_blocks() {
+        let big = ANGLES[0].cos_kernel(40);
+        let small = ANGLES[0].cos_kernel(7);
+        let direct = ANGLES[0].powers(7);
+        for i in 0..7 {
+            for j in 0..7 {
+                assert_eq!(small.center.re[(i, j)], big.center.re[(i, j)]);
+                let exact = &direct[i.abs_diff(j)].re;
+                assert!((q(small.center.re[(i, j)]) - exact).abs() <= q(small.radius[(i, j)]));
+            }
+            assert_eq!((small.center.re[(i, i)], small.radius[(i, i)]), (1.0, 0.0));
+        }
     }
 }

@@ -8,7 +8,7 @@ fn check(id: &str) {
         .find(|e| e.id == id)
         .unwrap()
         .expected;
-    let r = run(id, &Params { seed: 42, n: 48 }).unwrap();
+    let r = run(id, &Params::new(42, 48)).unwrap();
     eprintln!(
         "{id}: {:?} margin {:?} in {:.2}s — {}",
         r.verdict, r.margin, r.seconds, r.detail
@@ -40,8 +40,8 @@ default_instances! {
 #[test]
 fn bad_parameters_are_errors() {
     assert!(run("T99", &Params::default()).is_err());
-    assert!(run("T2", &Params { seed: 1, n: 1 }).is_err());
-    assert!(run("T2", &Params { seed: 1, n: 5000 }).is_err());
+    assert!(run("T2", &Params::new(1, 1)).is_err());
+    assert!(run("T2", &Params::new(1, 5000)).is_err());
 }
 
 /// Other seeds reach the same verdicts (the instances are random, the theorems are not).
@@ -55,7 +55,7 @@ fn other_seeds() {
                 .unwrap()
                 .expected;
             assert_eq!(
-                run(id, &Params { seed, n: 24 }).unwrap().verdict,
+                run(id, &Params::new(seed, 24)).unwrap().verdict,
                 e,
                 "{id} seed {seed}"
             );

@@ -7,7 +7,7 @@ use pespectra_theorems::{run, Params, Verdict};
 #[test]
 fn produced_certificates_verify_independently() {
     for id in ["T2", "T8", "R1", "R3"] {
-        let r = run(id, &Params { seed: 42, n: 12 }).unwrap();
+        let r = run(id, &Params::new(42, 12).with_certificates()).unwrap();
         let cert = r
             .certificate
             .unwrap_or_else(|| panic!("{id}: no certificate at n = 12"));
@@ -28,7 +28,7 @@ fn produced_certificates_verify_independently() {
 
 #[test]
 fn tampered_produced_certificate_is_refused() {
-    let r = run("T2", &Params { seed: 3, n: 10 }).unwrap();
+    let r = run("T2", &Params::new(3, 10).with_certificates()).unwrap();
     let mut cert = r.certificate.unwrap();
     // collapse the enclosure of λmax(A∘B) (claim 2) onto its lower end
     let lo = cert["claims"][2]["lo"].clone();
@@ -38,9 +38,12 @@ fn tampered_produced_certificate_is_refused() {
         tightened.is_err(),
         "a collapsed enclosure of an irrational eigenvalue must be refused"
     );
-    // no certificate beyond the size limit
-    assert!(run("T2", &Params { seed: 3, n: 40 })
+    // no certificate beyond the size limit, nor unless asked for
+    assert!(run("T2", &Params::new(3, 40).with_certificates())
         .unwrap()
         .certificate
         .is_none());
+    for id in ["T2", "T8", "R1", "R3"] {
+        assert!(run(id, &Params::new(3, 10)).unwrap().certificate.is_none());
+    }
 }
