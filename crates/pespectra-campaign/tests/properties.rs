@@ -2,7 +2,9 @@
 //!
 //! **T2–T5** run through `pespectra_theorems::run_on`, which verifies every hypothesis (Hermitian,
 //! PSD, unit diagonal) before deciding. Assertion: the verdict is never FAILS (a FAILS for a true
-//! theorem is a bug, and proptest shrinks it and stores it in `proptest-regressions/`), and among
+//! theorem is a bug: proptest shrinks it, stores its seed in the committed
+//! `proptest-regressions/properties.txt` (replayed first by every later run) and the minimal case
+//! is written next to it as a certificate that `pespectra-certcheck` re-decides), and among
 //! the *well-conditioned* cases — entries of moderate size, B with a white-noise share ≥ 1/16 in
 //! its spectral measure (so B ≻ 0 has a Cholesky certificate), clusters no tighter than 2⁻³⁰ —
 //! at least [`WELL_HOLDS`] of the verdicts are HOLDS. Badly scaled (1e-150..1e150), heavy-tailed,
@@ -20,10 +22,13 @@ use faer::Mat;
 use pespectra_arith::interval::Interval;
 use pespectra_spectra::matrix::{CMat, HermitianInput};
 use pespectra_spectra::{eigenvalues, EigOptions};
+use pespectra_theorems::ball::Ball;
 use pespectra_theorems::{certificate as cert, run, run_on, Params, Verdict};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
+use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestError, TestRunner};
+use serde_json::{json, Value};
 use std::cell::Cell;
+use std::path::{Path, PathBuf};
 
 /// Share of HOLDS required among well-conditioned cases.
 const WELL_HOLDS: f64 = 0.9;
@@ -313,19 +318,212 @@ fn psd_gram(n: usize) -> impl Strategy<Value = Gen> {
     })
 }
 
+/// The committed regression file of the T* properties (proptest replays its seeds first).
+const REGRESSIONS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/proptest-regressions/properties.txt"
+);
+
+/// `cases` random cases whose shrunk failures are persisted to `regressions`.
+fn persisted(cases: u32, regressions: &'static str) -> Config {
+    Config {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(regressions))),
+        ..Config::default()
+    }
+}
+
+/// Verified eigenvalue enclosures (decreasing) of every Hermitian matrix in a ball.
+fn eig_ball(b: &Ball) -> Vec<Interval> {
+    let h = b.hermitian_input().unwrap();
+    eigenvalues(&h, &EigOptions::default())
+        .unwrap()
+        .values
+        .iter()
+        .map(|v| Interval::new(v.lo_f64(), v.hi_f64()).unwrap())
+        .collect()
+}
+
+/// The real matrix with every entry `x` (exact).
+fn constant(n: usize, x: f64) -> Ball {
+    Ball::exact(CMat::real(Mat::from_fn(n, n, |_, _| x)))
+}
+
+/// An exact complex f64 matrix as certificate JSON.
+fn cert_matrix(m: &CMat) -> Value {
+    let mut v = cert::real_matrix(&m.re);
+    if let Some(im) = &m.im {
+        v["im"] = cert::real_matrix(im)["re"].clone();
+    }
+    v
+}
+
+/// A `FAILS` certificate of the reading `id` broken by (A, B) at an extreme eigenvalue (or
+/// singular value): `big ≥ small` is claimed for the top (`top`) or bottom eigenvalues of two
+/// derived matrices, and enclosures show the opposite. `derived` lists `(name, op, args,
+/// scalar)`; `balls` gives enclosures of `small` and `big`.
+fn extreme_certificate(
+    id: &str,
+    statement: &str,
+    matrices: Value,
+    derived: Vec<Value>,
+    (small, small_ball): (&str, &Ball),
+    (big, big_ball): (&str, &Ball),
+    top: bool,
+) -> Value {
+    let (es, eb) = (eig_ball(small_ball), eig_ball(big_ball));
+    let n = es.len();
+    let k = if top { 1 } else { n };
+    let (s, b) = (es[k - 1], eb[k - 1]);
+    // top: "λ1(small) ≤ λ1(big)" is the reading; bottom: "λn(big) ≤ λn(small)"
+    let (claims, conclusion) = if top {
+        (
+            vec![
+                cert::eigenvalue_claim(small, k, s),
+                cert::eigenvalue_claim(big, k, b),
+            ],
+            json!({"lhs": {"claim": 0, "end": "lo"}, "rel": "le", "rhs": {"claim": 1, "end": "hi"}, "margin": cert::margin(s.lo(), b.hi())}),
+        )
+    } else {
+        (
+            vec![
+                cert::eigenvalue_claim(big, k, b),
+                cert::eigenvalue_claim(small, k, s),
+            ],
+            json!({"lhs": {"claim": 0, "end": "lo"}, "rel": "le", "rhs": {"claim": 1, "end": "hi"}, "margin": cert::margin(b.lo(), s.hi())}),
+        )
+    };
+    cert::document(
+        id,
+        statement,
+        "FAILS",
+        matrices,
+        Value::Array(derived),
+        claims,
+        conclusion,
+    )
+}
+
+/// The certificate of a T2–T5 failure on (A, B), at whichever extreme end is violated
+/// (majorization violations at an intermediate partial sum cannot be written in
+/// `pespectra-certificate/1`; their top-end certificate is then refused by the checker).
+fn failure_certificate(id: &str, a: &CMat, b: Option<&CMat>) -> Value {
+    let n = a.nrows();
+    let ab = Ball::exact(a.clone());
+    let mut mats = json!({"A": cert_matrix(a)});
+    let d = |name: &str, op: &str, args: &[&str]| json!({"name": name, "op": op, "args": args});
+    match (id, b) {
+        ("T5", _) => {
+            let re = ab.real_part();
+            let top = eig_ball(&re)[0].lo() > eig_ball(&ab)[0].hi();
+            extreme_certificate(
+                id,
+                "FALSE (T5 broken): lambda(Re H) majorized by lambda(H)",
+                mats,
+                vec![d("R", "real_part", &["A"])],
+                ("R", &re),
+                ("A", &ab),
+                top,
+            )
+        }
+        (_, Some(b)) => {
+            mats["B"] = cert_matrix(b);
+            let bb = Ball::exact(b.clone());
+            let c = ab.hadamard(&bb);
+            let diag: Vec<f64> = (0..n).map(|i| b.re[(i, i)]).collect();
+            let (bmin, bmax) = diag
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| {
+                    (l.min(x), h.max(x))
+                });
+            let scaled = |beta: f64| ab.hadamard(&constant(n, beta));
+            let scale = |beta: f64| json!({"name": "S", "op": "scale", "args": ["A"], "scalar": cert::f64_scalar(beta)});
+            match id {
+                "T4" => {
+                    let jw = |m: &Ball| {
+                        let h = pespectra_spectra::jordan_wielandt(&m.center);
+                        let r = &m.radius;
+                        Ball {
+                            center: h.center,
+                            radius: Mat::from_fn(2 * n, 2 * n, |i, j| match (i < n, j < n) {
+                                (true, false) => r[(i, j - n)],
+                                (false, true) => r[(j, i - n)],
+                                _ => 0.0,
+                            }),
+                        }
+                    };
+                    let derived = vec![
+                        d("C", "hadamard", &["A", "B"]),
+                        scale(bmax),
+                        d("JC", "jordan_wielandt", &["C"]),
+                        d("JS", "jordan_wielandt", &["S"]),
+                    ];
+                    extreme_certificate(
+                        id,
+                        "FALSE (T4 broken): sigma_1(A o B) <= max b_ii * sigma_1(A)",
+                        mats,
+                        derived,
+                        ("JC", &jw(&c)),
+                        ("JS", &jw(&scaled(bmax))),
+                        true,
+                    )
+                }
+                _ => {
+                    let (ea, ec) = (eig_ball(&ab), eig_ball(&c));
+                    // T3: B unit-diagonal, bounds λ1(A), λn(A); T2: λ1(A)·β, λn(A)·β at the
+                    // binding end of the diagonal range
+                    let top_beta = if ea[0].lo() >= 0.0 { bmax } else { bmin };
+                    let bottom_beta = if ea[n - 1].hi() >= 0.0 { bmin } else { bmax };
+                    let top = ec[0].lo() > (ea[0] * Interval::point(top_beta)).hi();
+                    let beta = if top { top_beta } else { bottom_beta };
+                    let derived = vec![d("C", "hadamard", &["A", "B"]), scale(beta)];
+                    extreme_certificate(
+                        id,
+                        "FALSE (T2/T3 broken): spec(A o B) inside the scaled spectral range of A",
+                        mats,
+                        derived,
+                        ("C", &c),
+                        ("S", &scaled(beta)),
+                        top,
+                    )
+                }
+            }
+        }
+        _ => panic!("{id}: no certificate for a missing B"),
+    }
+}
+
+/// Writes the certificate of a minimal failing case into `dir` (named by a hash of its text)
+/// and re-decides it with the independent checker.
+fn write_failure(
+    id: &str,
+    a: &CMat,
+    b: Option<&CMat>,
+    dir: &Path,
+) -> (PathBuf, Result<pespectra_certcheck::Verdict, String>) {
+    use std::hash::{Hash, Hasher};
+    let text = serde_json::to_string_pretty(&failure_certificate(id, a, b)).unwrap();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join(format!("{id}-{:016x}.cert.json", h.finish()));
+    std::fs::write(&path, &text).unwrap();
+    let verdict = pespectra_certcheck::verify_file(&path)
+        .map(|r| r.verdict)
+        .map_err(|e| e.to_string());
+    (path, verdict)
+}
+
 /// Runs `id` on generated (A, B) pairs: never FAILS, and HOLDS on ≥ WELL_HOLDS of the
 /// well-conditioned ones that are not `tight` (the claim holds with equality there, e.g.
 /// `‖A∘B‖_* = tr A = ‖A‖_*` for PSD A and unit-diagonal B, which no margin can certify).
-/// Regressions go to `proptest-regressions/properties.txt`.
+/// A FAILS is shrunk, its seed stored in [`REGRESSIONS`] and the minimal case written as a
+/// certificate beside it (see [`report_failure`]).
 fn check_theorem<S>(id: &'static str, pairs: S, tight: impl Fn(&Gen, Option<&Gen>) -> bool)
 where
     S: Strategy<Value = (Gen, Option<Gen>)>,
 {
-    let config = Config {
-        cases: CASES,
-        source_file: Some(file!()),
-        ..Config::default()
-    };
+    let config = persisted(CASES, REGRESSIONS);
     let (well, well_holds, inconclusive) = (Cell::new(0u32), Cell::new(0u32), Cell::new(0u32));
     let result = TestRunner::new(config).run(&pairs, |(a, b)| {
         let r = run_on(id, &a.m, b.as_ref().map(|b| &b.m))
@@ -360,8 +558,18 @@ where
         }
         Ok(())
     });
-    if let Err(e) = result {
-        panic!("{e}");
+    match result {
+        Ok(()) => {}
+        Err(TestError::Fail(reason, (a, b))) => {
+            let (path, verdict) = write_failure(
+                id,
+                &a.m,
+                b.as_ref().map(|b| &b.m),
+                Path::new(REGRESSIONS).parent().unwrap(),
+            );
+            panic!("{id}: {reason}\nshrunk seed stored in {REGRESSIONS}; certificate {}: independent checker: {verdict:?}", path.display());
+        }
+        Err(e) => panic!("{id}: {e}"),
     }
     let (w, h) = (well.get(), well_holds.get());
     eprintln!(
@@ -472,9 +680,10 @@ fn eig(m: &CMat) -> Vec<Interval> {
 /// Over A = 11ᵀ or a content Gram matrix and B unit-diagonal integer Toeplitz kernels, proptest
 /// must find a certified violation; the shrunk one is written as a certificate and re-verified
 /// independently.
-#[test]
-fn r3_non_psd_toeplitz_kernels_expand_the_spectrum() {
-    let strategy = (2usize..=6).prop_flat_map(|n| {
+/// A = 11ᵀ or a small content Gram matrix, B a unit-diagonal integer Toeplitz kernel (often not
+/// PSD), n ≤ 6: exact small integers everywhere.
+fn r3_pairs() -> impl Strategy<Value = (Mat<f64>, Mat<f64>)> {
+    (2usize..=6).prop_flat_map(|n| {
         (
             prop::collection::vec(-6i32..=6, n - 1),
             prop::collection::vec(-3i32..=3, n * 2),
@@ -488,32 +697,83 @@ fn r3_non_psd_toeplitz_kernels_expand_the_spectrum() {
                 let a = Mat::from_fn(n, n, |i, j| if ones { 1.0 } else { dot(&x, &x, 2, i, j) });
                 (a, Mat::from_fn(n, n, |i, j| t[i.abs_diff(j)]))
             })
-    });
-    let violation = |(a, b): &(Mat<f64>, Mat<f64>)| {
-        let n = a.nrows();
-        let c = Mat::from_fn(n, n, |i, j| a[(i, j)] * b[(i, j)]); // small integers: exact
-        let (ea, eb, ec) = (
-            eig(&CMat::real(a.clone())),
-            eig(&CMat::real(b.clone())),
-            eig(&CMat::real(c)),
-        );
-        let top = (ec[0] - ea[0]).lo();
-        let bottom = (ea[n - 1] - ec[n - 1]).lo();
-        (top, bottom, ea, eb, ec)
+    })
+}
+
+/// Certified amounts by which spec(A∘B) leaves [λmin(A), λmax(A)] at the top and the bottom
+/// (> 0: certified violation), and the enclosures of λ(A), λ(B), λ(A∘B).
+type R3Check = (f64, f64, Vec<Interval>, Vec<Interval>, Vec<Interval>);
+
+fn r3_violation((a, b): &(Mat<f64>, Mat<f64>)) -> R3Check {
+    let n = a.nrows();
+    let c = Mat::from_fn(n, n, |i, j| a[(i, j)] * b[(i, j)]); // small integers: exact
+    let (ea, eb, ec) = (
+        eig(&CMat::real(a.clone())),
+        eig(&CMat::real(b.clone())),
+        eig(&CMat::real(c)),
+    );
+    let top = (ec[0] - ea[0]).lo();
+    let bottom = (ea[n - 1] - ec[n - 1]).lo();
+    (top, bottom, ea, eb, ec)
+}
+
+/// The reading "spec(A∘B) ⊂ [λmin(A), λmax(A)]" as a property (false without PSD).
+fn r3_reading(ab: &(Mat<f64>, Mat<f64>)) -> Result<(), TestCaseError> {
+    let (top, bottom, ..) = r3_violation(ab);
+    if top > 0.0 || bottom > 0.0 {
+        Err(TestCaseError::fail(
+            "spectrum of A∘B leaves [λmin(A), λmax(A)]",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// The failure pipeline of the T* properties, on a property that is false on purpose (T3
+/// without its PSD hypothesis): proptest shrinks the failure and stores its seed in the
+/// regression file, and the minimal case's certificate is accepted by the independent checker
+/// as a certified FAILS.
+#[test]
+fn failures_are_shrunk_stored_and_certified() {
+    let dir = std::env::temp_dir().join(format!("pespectra-regressions-{}", std::process::id()));
+    let file: &'static str = Box::leak(
+        dir.join("false-t3.txt")
+            .display()
+            .to_string()
+            .into_boxed_str(),
+    );
+    let result = TestRunner::new(persisted(256, file)).run(&r3_pairs(), |ab| r3_reading(&ab));
+    let Err(TestError::Fail(_, (a, b))) = result else {
+        panic!("the false property was not refuted: {result:?}")
     };
-    let minimal = find_counterexample("R3", 256, strategy, |ab| {
-        let (top, bottom, ..) = violation(ab);
-        if top > 0.0 || bottom > 0.0 {
-            Err(TestCaseError::fail(
-                "spectrum of A∘B leaves [λmin(A), λmax(A)]",
-            ))
-        } else {
-            Ok(())
-        }
-    });
+    let stored = std::fs::read_to_string(file).unwrap();
+    assert!(
+        stored.lines().any(|l| l.starts_with("cc ")),
+        "no seed stored in {file}: {stored}"
+    );
+    for id in ["T2", "T3"] {
+        let (path, verdict) = write_failure(
+            id,
+            &CMat::real(a.clone()),
+            Some(&CMat::real(b.clone())),
+            &dir,
+        );
+        assert_eq!(
+            verdict,
+            Ok(pespectra_certcheck::Verdict::Fails),
+            "{}",
+            path.display()
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn r3_non_psd_toeplitz_kernels_expand_the_spectrum() {
+    let minimal = find_counterexample("R3", 256, r3_pairs(), r3_reading);
     let (a, b) = &minimal;
     let n = a.nrows();
-    let (top, _, ea, eb, ec) = violation(&minimal);
+    let (top, _, ea, eb, ec) = r3_violation(&minimal);
     assert!(
         n <= 3,
         "shrinking should reach a tiny kernel, got n = {n}: {b:?}"
@@ -579,6 +839,12 @@ fn r1_phase_aligned_content_raises_the_top_eigenvalue() {
     let r = run("R1", &Params::new(seed, 16).with_certificates()).unwrap();
     assert_eq!(r.verdict, Verdict::Fails);
     let text = serde_json::to_string(r.certificate.as_ref().expect("R1 certificate")).unwrap();
-    let report = pespectra_certcheck::verify_str(&text).unwrap();
+    let path = std::env::temp_dir().join(format!(
+        "pespectra-proptest-R1-{}.cert.json",
+        std::process::id()
+    ));
+    std::fs::write(&path, &text).unwrap();
+    let report = pespectra_certcheck::verify_file(&path).unwrap();
     assert_eq!(report.verdict, pespectra_certcheck::Verdict::Fails);
+    eprintln!("R1 minimal seed {seed}: certificate {}", path.display());
 }
