@@ -1,0 +1,38 @@
+//! # pespectra-encoders
+//!
+//! Forward passes of the two trained sentence encoders the audit studies, built on the
+//! project's attention core:
+//! * **all-MiniLM-L6-v2** (BERT, learned absolute positions added at the input);
+//! * **all-mpnet-base-v2** (MPNet: learned absolute positions from `padding_idx + 1 = 2` *and*
+//!   a T5-style bucketed relative bias, one `[32, heads]` table shared by all layers, added
+//!   after the 1/√d scale).
+//!
+//! Weights come from the shipped `model.safetensors` (memory-mapped, F32, every tensor checked
+//! against the shape `config.json` implies), tokens from the shipped `tokenizer.json` through
+//! the `tokenizers` crate. Activations are f32; GEMMs are faer's, attention is
+//! [`pespectra_attention::flash_attention`] (padding mask for batches, the core's T5 path for
+//! MPNet's bias). Sentence embeddings are sentence-transformers' pipeline for both models:
+//! mean pooling over real tokens, then L2 normalisation.
+//!
+//! Beyond embeddings: [`Encoder::capture`] streams a
+//! [`HeadCapture`](pespectra_capture::HeadCapture) per layer and head (see the `capture`
+//! module docs for what "content logits" means for each model), and [`Encoder::ablation`]
+//! measures how far the embeddings move when one head is zeroed.
+//!
+//! Tested against transformers (float64) on the same safetensors: tokenizer ids, sentence
+//! embeddings, layer-0 logits, the position-free content logits and one head ablation
+//! (`tests/golden/`, produced by `tests/golden/make_reference.py`).
+
+mod ablation;
+mod capture;
+mod config;
+mod error;
+mod model;
+mod ops;
+mod tokenizer;
+mod weights;
+
+pub use ablation::Ablation;
+pub use config::{Architecture, EncoderConfig, MPNET_MAX_DISTANCE, MPNET_PADDING_IDX};
+pub use error::EncoderError;
+pub use model::Encoder;
