@@ -10,3 +10,13 @@ if ! command -v m4 >/dev/null 2>&1; then
   fi
 fi
 export GMP_MPFR_SYS_CACHE="${GMP_MPFR_SYS_CACHE:-$HOME/.cache/gmp-mpfr-sys}"
+# The audit's PNG plots draw text with a TrueType font read at run time (pure-Rust ab_glyph,
+# no fontconfig/freetype): DejaVu Sans from fonts-dejavu-core.
+if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && [ -z "${PESPECTRA_FONT:-}" ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && apt-get install -y -qq fonts-dejavu-core >/dev/null
+  else
+    echo "pespectra's audit plots need a font: sudo apt-get install -y fonts-dejavu-core (or set PESPECTRA_FONT)" >&2
+    exit 2
+  fi
+fi
