@@ -588,22 +588,6 @@ pub fn matmul_nonneg_upper(p: MatRef<'_, f64>, q: MatRef<'_, f64>, par: Par) -> 
     })
 }
 
-/// Upper bound of `max |z − x·d|` over `z ∈ [mid − rad, mid + rad]`, i.e. `|mid − x·d| + rad`
-/// (exact product), with one directed operation.
-///
-/// With `p = fl(x·d)`, `a = fl(mid − p)`: `|mid − p| ≤ (1+2u)|a|` and `|p − xd| ≤ (u|p| + η/2)/(1−u)
-/// ≤ fl(1.02u·|p|) + η` (the product may underflow by η/2); the three non-negative terms summed to
-/// nearest lose at most a factor `(1−u)²`, so the truth is ≤ `s(1+5u) + 1.01η ≤ up(s(1+6u)) + 2η`.
-#[inline]
-pub fn ball_minus_product_mag(mid: f64, rad: f64, x: f64, d: f64) -> f64 {
-    let p = x * d;
-    let s = (mid - p).abs() + rad + (1.02 * U64) * p.abs();
-    if !s.is_finite() {
-        return f64::INFINITY;
-    }
-    add_up(mul_up(s, 1.0 + 6.0 * U64), 2.0 * ETA64)
-}
-
 /// Upper bound of the spectral norm of a matrix given an entrywise bound `M ≥ |X|`:
 /// `‖X‖₂ ≤ ‖M‖₂ ≤ min(√(‖M‖₁‖M‖∞), ‖M‖_F)`. The matrix is first scaled by a power of two `2⁻ᵉ`
 /// so that neither squares nor products under- or overflow (exact unless a scaled entry is
@@ -878,24 +862,6 @@ mod tests {
             for j in 0..6 {
                 assert!(exact_product(&a, &b, i, j) <= q(up[(i, j)]));
             }
-        }
-    }
-
-    #[test]
-    fn ball_minus_product_mag_dominates_exact() {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(13);
-        for _ in 0..20_000 {
-            let (mid, x, d) = (
-                rng.gen_range(-1.0..1.0),
-                rng.gen_range(-1.0..1.0),
-                rng.gen_range(-10.0..10.0),
-            );
-            let sc = 2f64.powi(rng.gen_range(-1074..0));
-            let rad = rng.gen_range(0.0..1e-12) * sc;
-            let (mid, x) = (mid * sc, x * sc.sqrt());
-            let b = ball_minus_product_mag(mid, rad, x, d);
-            let exact = (q(mid) - q(x) * q(d)).abs() + q(rad);
-            assert!(exact <= q(b), "{mid} {rad} {x} {d}");
         }
     }
 
