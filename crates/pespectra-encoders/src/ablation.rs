@@ -1,10 +1,17 @@
 //! Head ablation for the audit's E3: how much the sentence embeddings move when one head's
 //! attention output is zeroed.
 //!
-//! The clean run caches, per layer, the layer input and the attention context (the input of
-//! the output projection). Ablating head `h` of layer `ℓ` then costs one output projection and
-//! feed-forward at `ℓ` plus the full layers `ℓ+1..L`: layers before `ℓ` are never recomputed,
-//! and neither are layer `ℓ`'s q/k/v projections and attention.
+//! Ablating head `h` of layer `ℓ` zeroes `h`'s slice of the attention context (softmax·V,
+//! the input of the output projection), so the head contributes nothing to the residual
+//! stream while the projection's bias stays (the same as a forward pre-hook on the projection
+//! in transformers, which is how the reference value was made).
+//!
+//! The clean run caches, per layer, the layer input and the attention context. Ablating a
+//! head of layer `ℓ` then costs one output projection and feed-forward at `ℓ` plus the full
+//! layers `ℓ+1..L`: layers before `ℓ` are never recomputed, and neither are layer `ℓ`'s q/k/v
+//! projections and attention. [`Ablation::all_effects`] runs the heads of one layer as one
+//! batch (the inputs repeated once per head), so the GEMMs are taller and the threads
+//! synchronise once per layer instead of once per head.
 
 use crate::error::EncoderError;
 use crate::model::{Batch, Encoder};
@@ -31,7 +38,7 @@ impl Encoder {
         let (mut inputs, mut contexts) = (Vec::new(), Vec::new());
         for l in 0..self.cfg.layers {
             let ctx = self.attend(l, &x, &batch)?;
-            let next = self.finish(l, &x, &ctx, &batch, None);
+            let next = self.finish(l, &x, &ctx, &batch);
             inputs.push(x);
             contexts.push(ctx);
             x = next;
@@ -61,6 +68,39 @@ impl Ablation<'_> {
 
     /// Sentence embeddings with head `head` of layer `layer` zeroed.
     pub fn ablated(&self, layer: usize, head: usize) -> Result<Vec<Vec<f32>>, EncoderError> {
+        self.check(layer, head)?;
+        self.run_heads(layer, &[head])
+    }
+
+    /// `1 − cos(ablated, clean)` averaged over the sequences (both are unit vectors).
+    pub fn effect(&self, layer: usize, head: usize) -> Result<f64, EncoderError> {
+        self.check(layer, head)?;
+        Ok(self.effects(layer, &[head])?[0])
+    }
+
+    /// [`Ablation::effect`] of every head, `[layer][head]`; `progress(done, total)` is called
+    /// with the number of heads done after each group.
+    pub fn all_effects(
+        &self,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Vec<Vec<f64>>, EncoderError> {
+        let (layers, heads) = (self.enc.cfg.layers, self.enc.cfg.heads);
+        // Heads per batched run: at most ~8192 rows, so memory stays near 100 MB for MPNet.
+        let group = (8192 / self.batch.rows()).clamp(1, heads);
+        let all: Vec<usize> = (0..heads).collect();
+        let mut out = Vec::with_capacity(layers);
+        for l in 0..layers {
+            let mut row = Vec::with_capacity(heads);
+            for hs in all.chunks(group) {
+                row.extend(self.effects(l, hs)?);
+                progress(l * heads + row.len(), layers * heads);
+            }
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    fn check(&self, layer: usize, head: usize) -> Result<(), EncoderError> {
         let cfg = &self.enc.cfg;
         if layer >= cfg.layers || head >= cfg.heads {
             return Err(EncoderError::InvalidInput(format!(
@@ -68,52 +108,60 @@ impl Ablation<'_> {
                 cfg.layers, cfg.heads
             )));
         }
-        let b = &self.batch;
-        let mut x = self.enc.finish(
-            layer,
-            &self.inputs[layer],
-            &self.contexts[layer],
-            b,
-            Some(head),
-        );
-        for l in layer + 1..cfg.layers {
-            let ctx = self.enc.attend(l, &x, b)?;
-            x = self.enc.finish(l, &x, &ctx, b, None);
-        }
-        Ok(ops::mean_pool_normalize(&x, b.seq, &b.lens, cfg.hidden))
+        Ok(())
     }
 
-    /// `1 − cos(ablated, clean)` averaged over the sequences (both are unit vectors).
-    pub fn effect(&self, layer: usize, head: usize) -> Result<f64, EncoderError> {
-        let abl = self.ablated(layer, head)?;
-        let total: f64 = abl
-            .iter()
-            .zip(&self.clean)
-            .map(|(a, c)| {
-                1.0 - a
+    /// Mean `1 − cos` per head of `heads` (all in `layer`).
+    fn effects(&self, layer: usize, heads: &[usize]) -> Result<Vec<f64>, EncoderError> {
+        let emb = self.run_heads(layer, heads)?;
+        let nb = self.clean.len();
+        Ok(emb
+            .chunks(nb)
+            .map(|abl| {
+                let total: f64 = abl
                     .iter()
-                    .zip(c)
-                    .map(|(x, y)| *x as f64 * *y as f64)
-                    .sum::<f64>()
+                    .zip(&self.clean)
+                    .map(|(a, c)| {
+                        1.0 - a
+                            .iter()
+                            .zip(c)
+                            .map(|(x, y)| *x as f64 * *y as f64)
+                            .sum::<f64>()
+                    })
+                    .sum();
+                total / nb as f64
             })
-            .sum();
-        Ok(total / abl.len() as f64)
+            .collect())
     }
 
-    /// [`Ablation::effect`] of every head, `[layer][head]`; `progress(done, total)` is called
-    /// after each head.
-    pub fn all_effects(
-        &self,
-        progress: &mut dyn FnMut(usize, usize),
-    ) -> Result<Vec<Vec<f64>>, EncoderError> {
-        let (layers, heads) = (self.enc.cfg.layers, self.enc.cfg.heads);
-        let mut out = vec![vec![0.0; heads]; layers];
-        for (l, row) in out.iter_mut().enumerate() {
-            for (h, e) in row.iter_mut().enumerate() {
-                *e = self.effect(l, h)?;
-                progress(l * heads + h + 1, layers * heads);
+    /// Embeddings of the batch once per ablated head (head-major: all sequences of `heads[0]`
+    /// first), computed as one batch of `heads.len()` copies from layer `layer` on.
+    fn run_heads(&self, layer: usize, heads: &[usize]) -> Result<Vec<Vec<f32>>, EncoderError> {
+        let cfg = &self.enc.cfg;
+        let (d, hd) = (cfg.hidden, cfg.head_dim());
+        let rows = self.batch.rows();
+        let big = Batch {
+            seq: self.batch.seq,
+            lens: heads
+                .iter()
+                .flat_map(|_| self.batch.lens.iter().copied())
+                .collect(),
+        };
+        let mut x = Vec::with_capacity(heads.len() * rows * d);
+        let mut ctx = Vec::with_capacity(heads.len() * rows * d);
+        for &h in heads {
+            x.extend_from_slice(&self.inputs[layer]);
+            let start = ctx.len();
+            ctx.extend_from_slice(&self.contexts[layer]);
+            for r in 0..rows {
+                ctx[start + r * d + h * hd..][..hd].fill(0.0);
             }
         }
-        Ok(out)
+        let mut x = self.enc.finish(layer, &x, &ctx, &big);
+        for l in layer + 1..cfg.layers {
+            let ctx = self.enc.attend(l, &x, &big)?;
+            x = self.enc.finish(l, &x, &ctx, &big);
+        }
+        Ok(ops::mean_pool_normalize(&x, big.seq, &big.lens, d))
     }
 }

@@ -57,10 +57,10 @@ impl Encoder {
             }
             if l < last {
                 let ctx = self.attend_qkv(&qkv, &batch)?;
-                let next = self.finish(l, &x, &ctx, &batch, None);
+                let next = self.finish(l, &x, &ctx, &batch);
                 if let (Some(x0), Some(qkv0)) = (x0.as_mut(), qkv0) {
                     let ctx0 = self.attend_qkv(&qkv0, &batch)?;
-                    *x0 = self.finish(l, x0, &ctx0, &batch, None);
+                    *x0 = self.finish(l, x0, &ctx0, &batch);
                 }
                 x = next;
             }

@@ -227,7 +227,7 @@ impl Encoder {
         let mut x = self.embed_input(ids, &batch, true);
         for l in 0..self.cfg.layers {
             let ctx = self.attend(l, &x, &batch)?;
-            x = self.finish(l, &x, &ctx, &batch, None);
+            x = self.finish(l, &x, &ctx, &batch);
         }
         Ok(ops::mean_pool_normalize(
             &x,
@@ -357,30 +357,11 @@ impl Encoder {
     }
 
     /// Rest of layer `l` from its input `x` and attention context `ctx`: output projection,
-    /// residual, LayerNorm, GELU feed-forward, residual, LayerNorm. `ablate = Some(h)` zeroes
-    /// head `h`'s slice of the context first, i.e. removes that head's contribution to the
-    /// output projection (its bias stays, as with a forward hook on the projection's input).
-    pub(crate) fn finish(
-        &self,
-        l: usize,
-        x: &[f32],
-        ctx: &[f32],
-        batch: &Batch,
-        ablate: Option<usize>,
-    ) -> Vec<f32> {
+    /// residual, LayerNorm, GELU feed-forward, residual, LayerNorm.
+    pub(crate) fn finish(&self, l: usize, x: &[f32], ctx: &[f32], batch: &Batch) -> Vec<f32> {
         let layer = &self.layers[l];
         let rows = batch.rows();
-        let mut a = match ablate {
-            None => layer.o.apply(ctx, rows),
-            Some(h) => {
-                let (d, hd) = (self.cfg.hidden, self.cfg.head_dim());
-                let mut c = ctx.to_vec();
-                for r in 0..rows {
-                    c[r * d + h * hd..][..hd].fill(0.0);
-                }
-                layer.o.apply(&c, rows)
-            }
-        };
+        let mut a = layer.o.apply(ctx, rows);
         ops::add_inplace(&mut a, x);
         layer.ln_attn.apply_inplace(&mut a);
         let mut u = layer.up.apply(&a, rows);

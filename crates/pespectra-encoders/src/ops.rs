@@ -51,11 +51,12 @@ impl LayerNorm {
 }
 
 /// Exact GELU `x·Φ(x) = x/2·(1 + erf(x/√2))` (BERT's and MPNet's `"gelu"`, not the tanh form).
+/// `libm::erff` is accurate to about one f32 ulp, as accurate as the activations it acts on,
+/// and cheaper than going through the f64 `erf` (GELU was ~15% of a MiniLM forward with it).
 pub(crate) fn gelu_inplace(x: &mut [f32]) {
     x.par_chunks_mut(4096).for_each(|c| {
         for v in c {
-            let t = *v as f64;
-            *v = (0.5 * t * (1.0 + libm::erf(t * std::f64::consts::FRAC_1_SQRT_2))) as f32;
+            *v = 0.5 * *v * (1.0 + libm::erff(*v * std::f32::consts::FRAC_1_SQRT_2));
         }
     });
 }

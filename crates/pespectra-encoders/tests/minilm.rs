@@ -98,6 +98,21 @@ fn head_ablation_matches_transformers_hook() {
     let w = want["mean_one_minus_cos"].as_f64().unwrap();
     eprintln!("ablation ({l},{h}): {got:.6e} vs reference {w:.6e}");
     assert!((got - w).abs() <= 1e-3 * w + 1e-7, "{got} vs {w}");
+    // The batched all-heads path agrees with the one-head path.
+    let mut calls = 0;
+    let all = abl
+        .all_effects(&mut |_, total| {
+            calls += 1;
+            assert_eq!(total, 72);
+        })
+        .unwrap();
+    assert!(calls >= 6 && all.len() == 6 && all.iter().all(|r| r.len() == 12));
+    assert!(
+        (all[l][h] - got).abs() <= 1e-6 * got,
+        "{} vs {got}",
+        all[l][h]
+    );
+    assert!((all[0][0] - abl.effect(0, 0).unwrap()).abs() <= 1e-6 * all[0][0]);
     // Clean embeddings of the ablation run are the ordinary ones.
     let emb = enc.embed_ids(&ids).unwrap();
     for (a, b) in abl.clean().iter().zip(&emb) {
