@@ -85,19 +85,37 @@ impl Ablation<'_> {
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Vec<Vec<f64>>, EncoderError> {
         let (layers, heads) = (self.enc.cfg.layers, self.enc.cfg.heads);
+        let mut out = Vec::with_capacity(layers);
+        for l in 0..layers {
+            out.push(
+                self.layer_effects_with(l, &mut |done| progress(l * heads + done, layers * heads))?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// [`Ablation::effect`] of every head of `layer`, computed in batches of heads (much
+    /// cheaper than one call per head).
+    pub fn layer_effects(&self, layer: usize) -> Result<Vec<f64>, EncoderError> {
+        self.check(layer, 0)?;
+        self.layer_effects_with(layer, &mut |_| {})
+    }
+
+    fn layer_effects_with(
+        &self,
+        layer: usize,
+        done: &mut dyn FnMut(usize),
+    ) -> Result<Vec<f64>, EncoderError> {
+        let heads = self.enc.cfg.heads;
         // Heads per batched run: at most ~8192 rows, so memory stays near 100 MB for MPNet.
         let group = (8192 / self.batch.rows()).clamp(1, heads);
         let all: Vec<usize> = (0..heads).collect();
-        let mut out = Vec::with_capacity(layers);
-        for l in 0..layers {
-            let mut row = Vec::with_capacity(heads);
-            for hs in all.chunks(group) {
-                row.extend(self.effects(l, hs)?);
-                progress(l * heads + row.len(), layers * heads);
-            }
-            out.push(row);
+        let mut row = Vec::with_capacity(heads);
+        for hs in all.chunks(group) {
+            row.extend(self.effects(layer, hs)?);
+            done(row.len());
         }
-        Ok(out)
+        Ok(row)
     }
 
     fn check(&self, layer: usize, head: usize) -> Result<(), EncoderError> {

@@ -113,6 +113,10 @@ fn head_ablation_matches_transformers_hook() {
         all[l][h]
     );
     assert!((all[0][0] - abl.effect(0, 0).unwrap()).abs() <= 1e-6 * all[0][0]);
+    for (a, b) in abl.layer_effects(l).unwrap().iter().zip(&all[l]) {
+        assert!((a - b).abs() <= 1e-9 * b.abs().max(1e-6));
+    }
+    assert!(abl.layer_effects(6).is_err());
     // Clean embeddings of the ablation run are the ordinary ones.
     let emb = enc.embed_ids(&ids).unwrap();
     for (a, b) in abl.clean().iter().zip(&emb) {
