@@ -1,7 +1,11 @@
 //! Property tests of the catalogue on generated matrices (issue 4).
 //!
-//! **T2–T5** run through `pespectra_theorems::run_on`, which verifies every hypothesis (Hermitian,
-//! PSD, unit diagonal) before deciding. Assertion: the verdict is never FAILS (a FAILS for a true
+//! **T2–T5, T7, T9** run through `pespectra_theorems::run_on`, which verifies every hypothesis
+//! (Hermitian, PSD, unit diagonal, Toeplitz) before deciding. Positional encodings come from
+//! `pespectra-pe`: ALiBi slopes under four conventions (closed form, BLOOM, MPT, llama.cpp) in
+//! bidirectional, causal, BLOOM and MPT layouts and T5 bucket tables (encoder/decoder defaults
+//! and random bucketings) feed T7 as additive biases and, symmetric, T9; sinusoidal (both
+//! layouts, any base) and learned absolute tables, with or without a bias, feed D2. Assertion: the verdict is never FAILS (a FAILS for a true
 //! theorem is a bug: proptest shrinks it, stores its seed in the committed
 //! `proptest-regressions/properties.txt` (replayed first by every later run) and the minimal case
 //! is written next to it as a certificate that `pespectra-certcheck` re-decides), and among
@@ -35,6 +39,10 @@ const WELL_HOLDS: f64 = 0.9;
 
 /// Cases per T* property: ~1–4 s each in release on 2 busy cores.
 const CASES: u32 = 96;
+
+/// Cases of T9, whose check evaluates the Toeplitz symbol on ≥ 2048 grid points in 128-bit
+/// MPFR (~1 s per case).
+const T9_CASES: u32 = 12;
 
 /// A generated matrix, the family it comes from, and whether it is well-conditioned.
 #[derive(Clone, Debug)]
@@ -519,11 +527,15 @@ fn write_failure(
 /// `‖A∘B‖_* = tr A = ‖A‖_*` for PSD A and unit-diagonal B, which no margin can certify).
 /// A FAILS is shrunk, its seed stored in [`REGRESSIONS`] and the minimal case written as a
 /// certificate beside it (see [`report_failure`]).
-fn check_theorem<S>(id: &'static str, pairs: S, tight: impl Fn(&Gen, Option<&Gen>) -> bool)
-where
+fn check_theorem<S>(
+    id: &'static str,
+    cases: u32,
+    pairs: S,
+    tight: impl Fn(&Gen, Option<&Gen>) -> bool,
+) where
     S: Strategy<Value = (Gen, Option<Gen>)>,
 {
-    let config = persisted(CASES, REGRESSIONS);
+    let config = persisted(cases, REGRESSIONS);
     let (well, well_holds, inconclusive) = (Cell::new(0u32), Cell::new(0u32), Cell::new(0u32));
     let result = TestRunner::new(config).run(&pairs, |(a, b)| {
         let r = run_on(id, &a.m, b.as_ref().map(|b| &b.m))
@@ -573,7 +585,7 @@ where
     }
     let (w, h) = (well.get(), well_holds.get());
     eprintln!(
-        "{id}: {CASES} cases, {w} well-conditioned ({h} HOLDS), {} INCONCLUSIVE overall",
+        "{id}: {cases} cases, {w} well-conditioned ({h} HOLDS), {} INCONCLUSIVE overall",
         inconclusive.get()
     );
     assert!(
@@ -594,13 +606,13 @@ fn t2_spectrum_stays_in_the_schur_interval() {
             prop_oneof![psd_toeplitz(n), psd_gram(n)].prop_map(Some),
         )
     });
-    check_theorem("T2", pairs, |_, _| false);
+    check_theorem("T2", CASES, pairs, |_, _| false);
 }
 
 #[test]
 fn t3_unit_diagonal_psd_kernels_majorize() {
     let pairs = size().prop_flat_map(|n| (hermitian(n), psd_toeplitz(n).prop_map(Some)));
-    check_theorem("T3", pairs, |_, _| false);
+    check_theorem("T3", CASES, pairs, |_, _| false);
 }
 
 #[test]
@@ -612,7 +624,7 @@ fn t4_singular_values_weakly_majorized_for_any_logits() {
         )
     });
     // PSD A, unit-diagonal B: A∘B is PSD with the same trace, so the k = n sums are equal.
-    check_theorem("T4", pairs, |a, b| {
+    check_theorem("T4", CASES, pairs, |a, b| {
         a.psd() && b.is_some_and(|b| b.family != "gram B")
     });
 }
@@ -638,7 +650,197 @@ fn t5_real_part_is_majorized() {
         )
     });
     // rank-one H: λ(Re H) and λ(H) have the same top-k sums for every k ≥ 2 (both equal tr H)
-    check_theorem("T5", complex, |a, _| a.family == "phase-aligned");
+    check_theorem("T5", CASES, complex, |a, _| a.family == "phase-aligned");
+}
+
+/// An ALiBi head's slope under one of the published conventions (closed form 2^(−8k/H),
+/// BLOOM's interpolation for non-power-of-two H, MPT's `alibi_bias_max`, llama.cpp's
+/// `max_bias`) for H heads and a head index.
+fn alibi_slope() -> impl Strategy<Value = f64> {
+    use pespectra_pe::{
+        alibi_slopes_bloom, alibi_slopes_geometric, alibi_slopes_llama_cpp, alibi_slopes_mpt,
+    };
+    (
+        0usize..4,
+        1usize..=48,
+        any::<prop::sample::Index>(),
+        1u32..=16,
+    )
+        .prop_map(|(convention, heads, head, max_bias)| {
+            let slopes = match convention {
+                0 => alibi_slopes_geometric(heads),
+                1 => alibi_slopes_bloom(heads),
+                2 => alibi_slopes_mpt(heads, max_bias as f64),
+                _ => alibi_slopes_llama_cpp(heads, max_bias as f64),
+            }
+            .expect("valid head count");
+            slopes[head.index(slopes.len())]
+        })
+}
+
+/// A pespectra-pe bias matrix as a generated matrix (its f64 values are the bias checked).
+fn bias_gen(family: &'static str, n: usize, pe: &pespectra_pe::PositionalEncoding) -> Gen {
+    let b = pespectra_pe::bias_matrix(n, pe).unwrap().unwrap().value;
+    real(family, true, Mat::from_fn(n, n, |i, j| b.get(i, j)))
+}
+
+/// ALiBi biases: bidirectional (−m|i−j|, symmetric Toeplitz), causal (−m(i−j) on j ≤ i, 0
+/// above: the masked part of a causal head), BLOOM's and MPT's row-offset layouts.
+fn alibi_bias(n: usize) -> impl Strategy<Value = Gen> {
+    use pespectra_pe::{AlibiForm, PositionalEncoding};
+    (alibi_slope(), 0usize..4).prop_map(move |(slope, form)| {
+        let form = [
+            AlibiForm::Symmetric,
+            AlibiForm::Causal,
+            AlibiForm::BloomRowOffset,
+            AlibiForm::MptOffset,
+        ][form];
+        let mut g = bias_gen("ALiBi", n, &PositionalEncoding::Alibi { slope, form });
+        if form == AlibiForm::Causal {
+            g.family = "causal ALiBi";
+            g.m = CMat::real(Mat::from_fn(n, n, |i, j| {
+                if j <= i {
+                    g.m.re[(i, j)]
+                } else {
+                    0.0
+                }
+            }));
+        }
+        g
+    })
+}
+
+/// T5 bucket tables: the encoder/decoder defaults or random bucketings (bidirectional or not,
+/// 4–64 buckets, maximal distance 8–256), with a learned value per bucket in [−4, 4].
+fn t5_buckets() -> impl Strategy<Value = (pespectra_pe::T5Buckets, Vec<f64>)> {
+    use pespectra_pe::T5Buckets;
+    let custom =
+        (any::<bool>(), 2usize..=32, 8usize..=256).prop_map(|(bidirectional, half, d)| T5Buckets {
+            bidirectional,
+            num_buckets: 2 * half,
+            max_distance: d,
+        });
+    prop_oneof![Just(T5Buckets::ENCODER), Just(T5Buckets::DECODER), custom]
+        .prop_flat_map(|b| (Just(b), prop::collection::vec(-4.0f64..4.0, b.num_buckets)))
+}
+
+/// The T5 bias `table[bucket(j − i)]` (Toeplitz, symmetric only by accident).
+fn t5_bias(n: usize) -> impl Strategy<Value = Gen> {
+    t5_buckets().prop_map(move |(buckets, table)| {
+        bias_gen(
+            "T5",
+            n,
+            &pespectra_pe::PositionalEncoding::T5 { buckets, table },
+        )
+    })
+}
+
+/// Symmetric Toeplitz additive biases (T9): bidirectional ALiBi and symmetrised T5 tables
+/// `t_k = (β(bucket(k)) + β(bucket(−k)))/2`.
+fn symmetric_toeplitz_bias(n: usize) -> impl Strategy<Value = Gen> {
+    use pespectra_pe::{AlibiForm, PositionalEncoding};
+    let alibi = alibi_slope().prop_map(move |slope| {
+        bias_gen(
+            "symmetric ALiBi",
+            n,
+            &PositionalEncoding::Alibi {
+                slope,
+                form: AlibiForm::Symmetric,
+            },
+        )
+    });
+    let t5 = t5_buckets().prop_map(move |(b, table)| {
+        let t: Vec<f64> = (0..n as i64)
+            .map(|k| 0.5 * (table[b.bucket(k).unwrap()] + table[b.bucket(-k).unwrap()]))
+            .collect();
+        real(
+            "symmetrised T5",
+            true,
+            Mat::from_fn(n, n, |i, j| t[i.abs_diff(j)]),
+        )
+    });
+    prop_oneof![alibi, t5]
+}
+
+#[test]
+fn t7_additive_biases_shift_the_spectrum_by_weyl() {
+    let pairs = size().prop_flat_map(|n| {
+        (
+            prop_oneof![gram(n, n + 2), gram(n, 1 + n / 3), logits(n)],
+            prop_oneof![alibi_bias(n), t5_bias(n)].prop_map(Some),
+        )
+    });
+    check_theorem("T7", CASES, pairs, |_, _| false);
+}
+
+#[test]
+fn t9_toeplitz_bias_spectrum_inside_the_symbol_range() {
+    let pairs = size().prop_flat_map(|n| (symmetric_toeplitz_bias(n), Just(None)));
+    check_theorem("T9", T9_CASES, pairs, |_, _| false);
+}
+
+/// D2 for absolute encodings: the additive logits (content + positions, sinusoidal in either
+/// layout and base, or a learned table) with an optional ALiBi or T5 bias equal the four Gram
+/// terms plus B within pespectra-pe's rigorous rounding bounds. A disagreement is a bug; it is
+/// shrunk and stored in the committed regression file.
+#[test]
+fn d2_absolute_positions_decompose_into_four_gram_terms() {
+    use pespectra_pe::{check_d2, sinusoidal_table, RealMatrix, SinusoidalLayout};
+    let strategy = (4usize..=24, 1usize..=8, 1usize..=8).prop_flat_map(|(n, half, dh)| {
+        let dm = 2 * half;
+        (
+            entries(n * dm),
+            entries(dm * dh),
+            entries(dm * dh),
+            prop_oneof![
+                (any::<bool>(), 100.0f64..1e6).prop_map(move |(split, base)| {
+                    let layout = if split {
+                        SinusoidalLayout::Split
+                    } else {
+                        SinusoidalLayout::Interleaved
+                    };
+                    sinusoidal_table(n, dm, base, layout).unwrap()
+                }),
+                entries(n * dm).prop_map(move |p| RealMatrix::new(n, dm, p).unwrap()),
+            ],
+            prop_oneof![
+                Just(None),
+                alibi_bias(n).prop_map(Some),
+                t5_bias(n).prop_map(Some)
+            ],
+            prop_oneof![Just(1.0), Just(1.0 / (dh as f64).sqrt())],
+        )
+            .prop_map(move |(c, wq, wk, pos, bias, scale)| (n, dm, dh, c, wq, wk, pos, bias, scale))
+    });
+    let result = TestRunner::new(persisted(CASES, REGRESSIONS)).run(
+        &strategy,
+        |(n, dm, dh, c, wq, wk, pos, bias, scale)| {
+            let bias = bias.map(|b| {
+                pespectra_pe::ErrorBounded::exact(RealMatrix::from_fn(n, n, |i, j| b.m.re[(i, j)]))
+            });
+            let m = |r, c, v: Vec<f64>| RealMatrix::new(r, c, v).unwrap();
+            let check = check_d2(
+                &m(n, dm, c),
+                &pos,
+                &m(dm, dh, wq),
+                &m(dm, dh, wk),
+                bias.as_ref(),
+                scale,
+            )
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            if check.holds {
+                Ok(())
+            } else {
+                Err(TestCaseError::fail(format!(
+                    "BUG: D2 disagreement {} beyond the bound",
+                    check.max_discrepancy
+                )))
+            }
+        },
+    );
+    if let Err(e) = result {
+        panic!("D2: {e}\nshrunk seed stored in {REGRESSIONS}");
+    }
 }
 
 /// Runs a false reading as a property and returns proptest's minimal counterexample; panics if

@@ -441,17 +441,15 @@ fn alibi(n: usize, m: f64) -> Ball {
     })))
 }
 
-pub(crate) fn t7(p: &Params) -> Result<Outcome, CheckError> {
-    let (n, d) = (p.n, 16.min(p.n));
-    let mut r = rng(p, 8);
-    let x = random_mat(&mut r, n, d);
-    let g = gram(&x, &x);
-    let b = alibi(n, 0.125);
-    let gb = g.add(&b);
+/// Weyl for a Hermitian G and a Hermitian bias B: `λ_k(G) + λmin(B) ≤ λ_k(G + B) ≤ λ_k(G) +
+/// λmax(B)` for every k, and the spread identity; returns (margin, violation, enclosures of G, of
+/// G + B).
+fn weyl_eig(g: &Ball, b: &Ball) -> Result<(f64, f64, Vec<Interval>, Vec<Interval>), CheckError> {
+    let n = g.n();
     let (eg, eb, egb) = (
         eig(&g.hermitian_input()?)?,
         eig(&b.hermitian_input()?)?,
-        eig(&gb.hermitian_input()?)?,
+        eig(&g.add(b).hermitian_input()?)?,
     );
     let (bmin, bmax) = (eb[n - 1], eb[0]);
     let mut margin = f64::INFINITY;
@@ -464,18 +462,37 @@ pub(crate) fn t7(p: &Params) -> Result<Outcome, CheckError> {
             .max(((eg[k] + bmin) - egb[k]).lo())
             .max((egb[k] - (eg[k] + bmax)).lo());
     }
+    Ok((margin, viol, eg, egb))
+}
+
+/// Weyl for singular values of any A and bias B: `σ_k(A + B) ≤ σ_k(A) + σ_1(B)`; returns
+/// (margin, violation).
+fn weyl_sv(a: &Ball, b: &Ball) -> Result<(f64, f64), CheckError> {
+    let (sa, sb, sab) = (svals(a)?, svals(b)?, svals(&a.add(b))?);
+    let mut margin = f64::INFINITY;
+    let mut viol = 0.0f64;
+    for k in 0..a.n() {
+        margin = margin.min((sa[k] + Interval::point(sb[0].hi()) - sab[k]).lo());
+        viol = viol.max((sab[k] - (sa[k] + Interval::point(sb[0].lo()))).lo());
+    }
+    Ok((margin, viol))
+}
+
+pub(crate) fn t7(p: &Params) -> Result<Outcome, CheckError> {
+    let (n, d) = (p.n, 16.min(p.n));
+    let mut r = rng(p, 8);
+    let x = random_mat(&mut r, n, d);
+    let g = gram(&x, &x);
+    let b = alibi(n, 0.125);
+    let (mut margin, viol, eg, egb) = weyl_eig(&g, &b)?;
+    let eb = eig(&b.hermitian_input()?)?;
     let spread = |e: &[Interval]| e[0] - e[n - 1];
     let sp = spread(&egb) - (spread(&eb) - spread(&eg));
     margin = margin.min(sp.lo());
     // non-Hermitian: σ_k(A + B) ≤ σ_k(A) + σ_1(B) with A = QKᵀ
     let y = random_mat(&mut r, n, d);
-    let a = gram(&x, &y);
-    let (sa, sab) = (svals(&a)?, svals(&a.add(&b))?);
-    let s1b = eb[0].mag().max(eb[n - 1].mag());
-    for k in 0..n {
-        margin = margin.min((sa[k] + Interval::point(s1b) - sab[k]).lo());
-    }
-    Ok(Outcome::from_margin(margin, viol, format!("n = {n}, G = XXᵀ (rank {d}), B = ALiBi −|i−j|/8: spread(G) ≤ {:.4}, spread(G+B) ≥ {:.4}: the whole positional spectrum is added", spread(&eg).hi(), spread(&egb).lo())))
+    let (m_sv, v_sv) = weyl_sv(&gram(&x, &y), &b)?;
+    Ok(Outcome::from_margin(margin.min(m_sv), viol.max(v_sv), format!("n = {n}, G = XXᵀ (rank {d}), B = ALiBi −|i−j|/8: spread(G) ≤ {:.4}, spread(G+B) ≥ {:.4}: the whole positional spectrum is added", spread(&eg).hi(), spread(&egb).lo())))
 }
 
 pub(crate) fn t8(p: &Params) -> Result<Outcome, CheckError> {
@@ -616,6 +633,12 @@ pub(crate) fn t9(p: &Params) -> Result<Outcome, CheckError> {
     let t: Vec<f64> = (0..n as i64)
         .map(|k| Ok::<f64, CheckError>(0.5 * (table[bk.bucket(k)?] + table[bk.bucket(-k)?])))
         .collect::<Result<_, _>>()?;
+    t9_toeplitz(&t, "symmetrised T5 bias (32 buckets, max distance 128)")
+}
+
+/// T9 on the symmetric Toeplitz matrix with first row `t`.
+fn t9_toeplitz(t: &[f64], what: &str) -> Result<Outcome, CheckError> {
+    let n = t.len();
     let tm = Ball::exact(CMat::real(Mat::from_fn(n, n, |i, j| t[i.abs_diff(j)])));
     let e = eig(&tm.hermitian_input()?)?;
     let prec = 128;
@@ -643,10 +666,10 @@ pub(crate) fn t9(p: &Params) -> Result<Outcome, CheckError> {
     for m in 0..=m_pts {
         let w = Float::with_val(prec, &h * m);
         // point values (no Lipschitz term) certify an upper bound of min s / lower bound of max s
-        let (plo, phi) = symbol_bounds(&t, &w, &zero, prec);
+        let (plo, phi) = symbol_bounds(t, &w, &zero, prec);
         min_upper = min_upper.min(phi.to_f64_round(Round::Up));
         max_lower = max_lower.max(plo.to_f64_round(Round::Down));
-        let (slo, shi) = symbol_bounds(&t, &w, &half_h_lip, prec);
+        let (slo, shi) = symbol_bounds(t, &w, &half_h_lip, prec);
         min_lower = min_lower.min(slo.to_f64_round(Round::Down));
         max_upper = max_upper.max(shi.to_f64_round(Round::Up));
     }
@@ -657,7 +680,7 @@ pub(crate) fn t9(p: &Params) -> Result<Outcome, CheckError> {
     let viol = (Interval::point(min_lower) - e[n - 1])
         .lo()
         .max((e[0] - Interval::point(max_upper)).lo());
-    Ok(Outcome::from_margin(margin, viol, format!("n = {n}, symmetrised T5 bias (32 buckets, max distance 128): spec ⊂ [{:.6}, {:.6}] ⊂ [min s, max s], min s ∈ [{min_lower:.6}, {min_upper:.6}], max s ∈ [{max_lower:.6}, {max_upper:.6}] ({m_pts} subintervals)", e[n - 1].lo(), e[0].hi())))
+    Ok(Outcome::from_margin(margin, viol, format!("n = {n}, {what}: spec ⊂ [{:.6}, {:.6}] ⊂ [min s, max s], min s ∈ [{min_lower:.6}, {min_upper:.6}], max s ∈ [{max_lower:.6}, {max_upper:.6}] ({m_pts} subintervals)", e[n - 1].lo(), e[0].hi())))
 }
 
 pub(crate) fn t10(p: &Params) -> Result<Outcome, CheckError> {
@@ -862,7 +885,8 @@ fn certify_psd(b: &HermitianInput) -> Result<Result<String, String>, CheckError>
     }))
 }
 
-/// Runs T2, T3, T4 or T5 on user matrices, verifying every hypothesis first.
+/// Runs T2, T3, T4, T5, T7 (A content, B additive bias) or T9 (A symmetric Toeplitz) on user
+/// matrices, verifying every hypothesis first.
 pub(crate) fn user_check(id: &str, a: &CMat, b: Option<&CMat>) -> Result<Outcome, CheckError> {
     let need_b = || b.ok_or_else(|| CheckError(format!("{id} needs --b")));
     let square = |m: &CMat, name: &str| -> Result<(), CheckError> {
@@ -922,7 +946,30 @@ pub(crate) fn user_check(id: &str, a: &CMat, b: Option<&CMat>) -> Result<Outcome
                 Ok(Outcome::from_margin(if n == 1 { 0.0 } else { m }, v, format!("n = {n}, user H: partial sums of λ(Re H) ≤ those of λ(H), traces equal exactly")))
             }
         },
-        _ => Err(CheckError(format!("checking {id} on user matrices is not supported (supported: T2, T3, T4, T5)"))),
+        "T7" => {
+            let (ga, gb) = (Ball::exact(a.clone()), Ball::exact(need_b()?.clone()));
+            let n = a.nrows();
+            let both_hermitian = hermitian(a, "A").is_ok() && hermitian(&gb.center, "B").is_ok();
+            let (m, v, how) = if both_hermitian {
+                let (m, v, ..) = weyl_eig(&ga, &gb)?;
+                (m, v, "A, B Hermitian: λ_k(A) + λmin(B) ≤ λ_k(A + B) ≤ λ_k(A) + λmax(B)")
+            } else {
+                let (m, v) = weyl_sv(&ga, &gb)?;
+                (m, v, "A or B not Hermitian: σ_k(A + B) ≤ σ_k(A) + σ_1(B)")
+            };
+            Ok(Outcome::from_margin(m, v, format!("n = {n}, {}: {how}, k = 1..n", user("verified"))))
+        }
+        "T9" => {
+            let n = a.nrows();
+            let t: Vec<f64> = (0..n).map(|k| a.re[(0, k)]).collect();
+            let toeplitz = !a.is_complex()
+                && (0..n).all(|i| (0..n).all(|j| a.re[(i, j)] == t[i.abs_diff(j)]));
+            if !toeplitz {
+                return Ok(Outcome::inconclusive("hypothesis false: A is not a real symmetric Toeplitz matrix"));
+            }
+            t9_toeplitz(&t, &user("exactly symmetric Toeplitz"))
+        }
+        _ => Err(CheckError(format!("checking {id} on user matrices is not supported (supported: T2, T3, T4, T5, T7, T9)"))),
     }
 }
 
