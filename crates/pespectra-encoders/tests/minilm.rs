@@ -59,6 +59,12 @@ fn layer0_logits_and_content_logits_match_transformers() {
 }
 
 #[test]
+fn far_apart_positions_match_transformers() {
+    let Some(enc) = enc() else { return };
+    check_long(enc, &reference(NAME), 5e-6);
+}
+
+#[test]
 fn captured_logits_are_the_scaled_products_of_captured_q_and_k() {
     let Some(enc) = enc() else { return };
     let ids = enc

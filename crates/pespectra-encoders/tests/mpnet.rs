@@ -58,6 +58,26 @@ fn layer0_logits_content_and_bias_match_transformers() {
 }
 
 #[test]
+fn far_apart_positions_match_transformers() {
+    let Some(enc) = enc() else { return };
+    check_long(enc, &reference(NAME), 5e-6);
+}
+
+#[test]
+fn bucket_function_is_mpnets() {
+    // Independent of the model download: the committed table from transformers'
+    // `MPNetEncoder.relative_position_bucket` on rel = −300..=300.
+    let r = reference(NAME);
+    let want = r["buckets"].as_array().unwrap();
+    for (k, w) in want.iter().enumerate() {
+        let rel = k as i64 - 300;
+        let got =
+            pespectra_attention::t5_bucket(rel, true, 32, pespectra_encoders::MPNET_MAX_DISTANCE);
+        assert_eq!(got as u64, w.as_u64().unwrap(), "rel {rel}");
+    }
+}
+
+#[test]
 fn head_ablation_matches_transformers_hook() {
     let Some(enc) = enc() else { return };
     let r = reference(NAME);

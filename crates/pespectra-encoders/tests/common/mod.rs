@@ -148,3 +148,46 @@ pub fn check_heads(
     }
     worst
 }
+
+/// Layer-0 logits of the ~300-token reference input at the recorded (query, key) pairs: far
+/// positions (MiniLM's table rows, MPNet's logarithmic and saturated buckets). Each head within
+/// `tol·max|reference|` over its pairs; returns the largest relative error.
+pub fn check_long(enc: &Encoder, r: &Value, tol: f64) -> f64 {
+    let ids = ids(&r["long_ids"]);
+    assert_eq!(enc.tokenize(r["long_text"].as_str().unwrap()).unwrap(), ids);
+    let pairs: Vec<(usize, usize)> = r["long_pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p[0].as_u64().unwrap() as usize,
+                p[1].as_u64().unwrap() as usize,
+            )
+        })
+        .collect();
+    let want = r["long_layer0_logits"].as_array().unwrap();
+    let mut worst = 0.0f64;
+    let mut heads = 0;
+    enc.capture(&ids, &[0], &mut |c| {
+        let w = floats(&want[c.head]);
+        let scale = w.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        for (&(i, j), w) in pairs.iter().zip(&w) {
+            let rel = (c.logits[i * c.n + j] as f64 - w).abs() / scale;
+            assert!(
+                rel <= tol,
+                "head {} ({i},{j}): relative error {rel:e}",
+                c.head
+            );
+            worst = worst.max(rel);
+        }
+        heads += 1;
+    })
+    .unwrap();
+    assert_eq!(heads, want.len());
+    eprintln!(
+        "long input ({} tokens): max relative error {worst:.2e}",
+        ids.len()
+    );
+    worst
+}

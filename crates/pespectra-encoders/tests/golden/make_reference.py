@@ -45,6 +45,16 @@ SENTENCES = [
 # The sentence whose layer-0 logits are recorded.
 LOGIT_SENTENCE = "Positional encodings shape attention."
 
+# A longer input (about 300 tokens) for positions far apart: MPNet's logarithmic buckets start
+# at |i - j| = 8 and saturate at 128, MiniLM's table rows run to the end. Only the logits at
+# LONG_PAIRS (query, key) are recorded, to keep the file small.
+LONG_TEXT = " ".join(
+    f"Sentence number {i} of the long input talks about attention, positions and spectra."
+    for i in range(20)
+)
+LONG_PAIRS = [(0, 0), (0, 7), (7, 0), (3, 11), (11, 3), (20, 60), (60, 20), (5, 140),
+              (140, 5), (10, 250), (250, 10), (0, 290), (290, 0), (150, 151), (289, 288)]
+
 # One head ablation: zero this head's attention output, report 1 - cos on SENTENCES.
 ABLATE = (1, 3)
 
@@ -117,6 +127,19 @@ def main():
             h0c = model(**one, output_hidden_states=True).hidden_states[0]
             ref["layer0_content_logits"] = layer0_logits(model, kind, h0c).tolist()
             model.embeddings.position_embeddings.weight.copy_(saved)
+
+        long = tok(LONG_TEXT, truncation=False, return_tensors="pt")
+        h0 = model(**long, output_hidden_states=True).hidden_states[0]
+        full = layer0_logits(model, kind, h0)
+        ref["long_text"] = LONG_TEXT
+        ref["long_ids"] = long["input_ids"][0].tolist()
+        ref["long_pairs"] = LONG_PAIRS
+        ref["long_layer0_logits"] = [[full[h, i, j].item() for (i, j) in LONG_PAIRS]
+                                     for h in range(full.shape[0])]
+        if kind == "mpnet-base":
+            rel = torch.arange(-300, 301)
+            ref["bucket_rel"] = [-300, 300]
+            ref["buckets"] = model.encoder.relative_position_bucket(rel).tolist()
 
         # Head ablation: zero the head's slice of the context vector entering the output
         # projection (attention.output.dense for BERT, attention.attn.o for MPNet).
