@@ -590,14 +590,18 @@ pub fn limit_constants() -> ((String, String), (String, String)) {
     (plus, minus)
 }
 
-/// Rigorous enclosure of `s(ω) = t_0 + 2Σ_k t_k cos(kω)` on `[ω_m − h/2, ω_m + h/2]`.
-fn symbol_bounds(t: &[f64], w: &Float, half_h_lip: &Float, prec: u32) -> (Float, Float) {
+/// Rigorous enclosure of `s(ω) = t_0 + 2Σ_k t_k cos(kω)` at the grid point ω = `w`.
+fn symbol_bounds(t: &[f64], w: &Float, prec: u32) -> (Float, Float) {
     let mut lo = Float::with_val(prec, t[0]);
     let mut hi = lo.clone();
     for (k, &tk) in t.iter().enumerate().skip(1) {
         let arg = Float::with_val(prec, w * k as u32); // exact: k·ω needs ≤ 64 + 11 bits
-        let c_lo = Float::with_val_round(prec, arg.cos_ref(), Round::Down).0;
-        let c_hi = Float::with_val_round(prec, arg.cos_ref(), Round::Up).0;
+                                                       // one correctly rounded cos: rounded down, the true value is that or the next float up
+        let (c_lo, dir) = Float::with_val_round(prec, arg.cos_ref(), Round::Down);
+        let mut c_hi = c_lo.clone();
+        if dir != std::cmp::Ordering::Equal {
+            c_hi.next_up();
+        }
         let two_t = Float::with_val(prec, 2.0 * tk); // exact
         let (a, b) = if tk >= 0.0 {
             (&c_lo, &c_hi)
@@ -617,10 +621,7 @@ fn symbol_bounds(t: &[f64], w: &Float, half_h_lip: &Float, prec: u32) -> (Float,
         )
         .0;
     }
-    (
-        Float::with_val_round(prec, &lo - half_h_lip, Round::Down).0,
-        Float::with_val_round(prec, &hi + half_h_lip, Round::Up).0,
-    )
+    (lo, hi)
 }
 
 pub(crate) fn t9(p: &Params) -> Result<Outcome, CheckError> {
@@ -662,14 +663,15 @@ fn t9_toeplitz(t: &[f64], what: &str) -> Result<Outcome, CheckError> {
     .0;
     let (mut min_upper, mut max_lower) = (f64::INFINITY, f64::NEG_INFINITY);
     let (mut min_lower, mut max_upper) = (f64::INFINITY, f64::NEG_INFINITY);
-    let zero = Float::new(prec);
     for m in 0..=m_pts {
         let w = Float::with_val(prec, &h * m);
         // point values (no Lipschitz term) certify an upper bound of min s / lower bound of max s
-        let (plo, phi) = symbol_bounds(t, &w, &zero, prec);
+        let (plo, phi) = symbol_bounds(t, &w, prec);
         min_upper = min_upper.min(phi.to_f64_round(Round::Up));
         max_lower = max_lower.max(plo.to_f64_round(Round::Down));
-        let (slo, shi) = symbol_bounds(t, &w, &half_h_lip, prec);
+        // widened by h/2·|s'|max, they enclose s on [ω_m − h/2, ω_m + h/2]
+        let slo = Float::with_val_round(prec, &plo - &half_h_lip, Round::Down).0;
+        let shi = Float::with_val_round(prec, &phi + &half_h_lip, Round::Up).0;
         min_lower = min_lower.min(slo.to_f64_round(Round::Down));
         max_upper = max_upper.max(shi.to_f64_round(Round::Up));
     }
@@ -1011,6 +1013,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The symbol enclosure at a grid point contains a 512-bit evaluation, and a point where
+    /// s is exact (ω = 0: s = t_0 + 2Σt_k) is enclosed tightly.
+    #[test]
+    fn symbol_bounds_enclose_the_symbol() {
+        let mut r = rng(&Params::new(5, 4), 1);
+        for _ in 0..50 {
+            let t: Vec<f64> = (0..r.gen_range(1..20))
+                .map(|_| r.gen_range(-3.0..3.0))
+                .collect();
+            let w = Float::with_val(128, r.gen_range(0.0..3.2));
+            let (lo, hi) = symbol_bounds(&t, &w, 128);
+            let mut s = Float::with_val(512, t[0]);
+            for (k, &tk) in t.iter().enumerate().skip(1) {
+                let c = Float::with_val(512, &w * k as u32).cos();
+                s += Float::with_val(512, 2.0 * tk) * c;
+            }
+            assert!(lo <= s && s <= hi, "{lo} ≤ {s} ≤ {hi}");
+        }
+        let t = [1.0, 0.5, -0.25];
+        let (lo, hi) = symbol_bounds(&t, &Float::new(128), 128);
+        assert!(lo <= 1.5 && hi >= 1.5 && Float::with_val(128, &hi - &lo) < 1e-30);
     }
 
     /// Gram singular values contain the exact ones of every matrix in the ball (checked by exact
