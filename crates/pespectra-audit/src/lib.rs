@@ -85,6 +85,8 @@ pub struct HeadAudit {
     pub e2: metrics::E2,
     /// E3: Toeplitz share of the logits (lower triangle for causal models).
     pub toeplitz_share: f64,
+    /// E3: the same after centring each row over the keys it sees (softmax-relevant energy).
+    pub toeplitz_share_centred: f64,
     /// Toeplitz share of the positional part Δ = L − L_content (same convention).
     pub delta_toeplitz_share: f64,
     /// E3: ablation effect (set by the caller from the model crate; loss increase or 1 − cos).
@@ -164,6 +166,7 @@ pub fn audit_head(c: &HeadCapture) -> Result<HeadAudit, AuditError> {
         capture_deviation,
         e2: metrics::E2::measure(&c.logits, &c.content_logits, n, &ml, &mc),
         toeplitz_share: metrics::toeplitz_share(&c.logits, n, c.causal),
+        toeplitz_share_centred: metrics::toeplitz_share_centred(&c.logits, n, c.causal),
         delta_toeplitz_share: metrics::toeplitz_share(&delta, n, c.causal),
         ablation: None,
         spectrum_logits: ml,

@@ -25,6 +25,24 @@ pub fn stable_rank(eigs: &[f64]) -> f64 {
 /// diagonal by its mean. `causal`: only the lower triangle (j ≤ i, the entries a causal model
 /// uses) counts, both for the means and for the energy.
 pub fn toeplitz_share(m: &[f32], n: usize, causal: bool) -> f64 {
+    let v: Vec<f64> = m.iter().map(|&x| x as f64).collect();
+    share(&v, n, causal)
+}
+
+/// [`toeplitz_share`] after removing each row's mean over the keys that row sees: softmax is
+/// invariant to a per-row constant, so this is the share of the energy that matters to the
+/// attention weights. A circulant matrix plus any per-row offsets has share 1.
+pub fn toeplitz_share_centred(m: &[f32], n: usize, causal: bool) -> f64 {
+    let mut v: Vec<f64> = m.iter().map(|&x| x as f64).collect();
+    for (i, row) in v.chunks_exact_mut(n).enumerate() {
+        let seen = if causal { i + 1 } else { n };
+        let mean = row[..seen].iter().sum::<f64>() / seen as f64;
+        row[..seen].iter_mut().for_each(|x| *x -= mean);
+    }
+    share(&v, n, causal)
+}
+
+fn share(m: &[f64], n: usize, causal: bool) -> f64 {
     let (mut toe, mut total) = (0.0f64, 0.0f64);
     let lowest = if causal { 0 } else { -(n as i64 - 1) };
     for k in lowest..n as i64 {
@@ -35,7 +53,7 @@ pub fn toeplitz_share(m: &[f32], n: usize, causal: bool) -> f64 {
             if i < 0 || i >= n as i64 {
                 continue;
             }
-            let v = m[i as usize * n + j] as f64;
+            let v = m[i as usize * n + j];
             s += v;
             s2 += v * v;
             len += 1;
@@ -157,6 +175,25 @@ mod tests {
         assert!((toeplitz_share(&m, 2, false) - 0.5).abs() < 1e-12);
         // causal: lower triangle {1 (0,0), 1 (1,0), −1 (1,1)}: k=0 mean 0, k=1 one entry 1: 1/3
         assert!((toeplitz_share(&m, 2, true) - 1.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn centred_share_ignores_row_offsets() {
+        let n = 6;
+        // circulant c_{(j − i) mod n} plus row offsets r_i: raw share < 1, centred share 1
+        let c = [0.3, -1.0, 2.0, 0.5, -0.2, 0.7];
+        let m: Vec<f32> = (0..n * n)
+            .map(|x| (c[(x % n + n - x / n) % n] + 3.0 * (x / n) as f64) as f32)
+            .collect();
+        assert!(toeplitz_share(&m, n, false) < 0.99);
+        assert!((toeplitz_share_centred(&m, n, false) - 1.0).abs() < 1e-12);
+        // a matrix of row offsets only has no softmax-relevant energy: share 0 by convention
+        let r: Vec<f32> = (0..n * n).map(|x| (x / n) as f32).collect();
+        assert_eq!(toeplitz_share_centred(&r, n, true), 0.0);
+        // causal: row i is centred over j ≤ i only; [[1, ·], [3, 5]] → [[0, ·], [−1, 1]]:
+        // diagonal 0 {0, 1} mean ½, diagonal 1 {−1}: Toeplitz energy ½ + 1 of total 2
+        let m = [1.0f32, 99.0, 3.0, 5.0];
+        assert!((toeplitz_share_centred(&m, 2, true) - 0.75).abs() < 1e-12);
     }
 
     #[test]

@@ -297,6 +297,18 @@ pub fn write_all(report: &AuditReport, dir: &Path) -> Result<Vec<PathBuf>, Audit
         |h| Some(h.toeplitz_share),
     )?;
     out.push(p);
+    let p = dir.join("toeplitz_share_centred.png");
+    heatmap(
+        &p,
+        &format!(
+            "{}: Toeplitz share, rows centred (n = {})",
+            report.model, report.n
+        ),
+        "Toeplitz share (rows centred)",
+        &report.heads,
+        |h| Some(h.toeplitz_share_centred),
+    )?;
+    out.push(p);
     if let Some(metric) = &report.ablation_metric {
         let p = dir.join("ablation.png");
         heatmap(

@@ -17,6 +17,10 @@ pub struct LayerSummary {
     pub second_share: f64,
     /// Gini coefficient of the shares over the layer's heads.
     pub gini_share: f64,
+    /// Largest row-centred Toeplitz share and its head.
+    pub max_share_centred: (f64, usize),
+    /// Gini of the row-centred shares.
+    pub gini_share_centred: f64,
     /// Largest ablation effect and its head, when ablations were run.
     pub max_ablation: Option<(f64, usize)>,
     /// Gini of the ablation effects (negative effects count as 0).
@@ -45,8 +49,16 @@ pub fn layer_summaries(heads: &[HeadAudit]) -> Vec<LayerSummary> {
             let values: Vec<f64> = shares.iter().map(|s| s.0).collect();
             let abl: Option<Vec<(f64, usize)>> =
                 hs.iter().map(|h| h.ablation.map(|a| (a, h.head))).collect();
+            let centred: Vec<f64> = hs.iter().map(|h| h.toeplitz_share_centred).collect();
+            let top_centred = hs
+                .iter()
+                .map(|h| (h.toeplitz_share_centred, h.head))
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .expect("a layer has heads");
             LayerSummary {
                 layer,
+                max_share_centred: top_centred,
+                gini_share_centred: gini(&centred),
                 max_share: shares[0],
                 second_share: shares.get(1).map_or(0.0, |s| s.0),
                 gini_share: gini(&values),
@@ -111,6 +123,16 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 impl GrowthRow {
+    /// Measures E2 on every capture (in parallel) and takes the medians.
+    pub fn from_captures(n: usize, caps: &[crate::HeadCapture]) -> Self {
+        use rayon::prelude::*;
+        let e2: Vec<E2> = caps
+            .par_iter()
+            .map(|c| E2::from_matrices(&c.logits, &c.content_logits, c.n))
+            .collect();
+        Self::new(n, &e2)
+    }
+
     /// Medians of the heads' E2 at this n.
     pub fn new(n: usize, e2: &[E2]) -> Self {
         let col = |f: fn(&E2) -> f64| median(e2.iter().map(f).collect());
@@ -178,7 +200,7 @@ fn head_json(h: &HeadAudit, with_spectra: bool) -> Value {
         "e2": {"norm_ratio": f(h.e2.norm_ratio), "spread_ratio": f(h.e2.spread_ratio),
                "stable_rank_logits": f(h.e2.stable_rank_logits), "stable_rank_content": f(h.e2.stable_rank_content),
                "lambda_max_logits": f(h.e2.lambda_max_logits), "lambda_max_content": f(h.e2.lambda_max_content)},
-        "e3": {"toeplitz_share": f(h.toeplitz_share), "delta_toeplitz_share": f(h.delta_toeplitz_share), "ablation": h.ablation.map(f)},
+        "e3": {"toeplitz_share": f(h.toeplitz_share), "toeplitz_share_centred": f(h.toeplitz_share_centred), "delta_toeplitz_share": f(h.delta_toeplitz_share), "ablation": h.ablation.map(f)},
         "seconds": h.seconds,
     });
     if let Some((raised, total)) = h.freqs_raised {
@@ -211,7 +233,8 @@ impl AuditReport {
         let layers: Vec<Value> = layer_summaries(&self.heads)
             .iter()
             .map(|l| json!({"layer": l.layer, "max_share": f(l.max_share.0), "max_share_head": l.max_share.1,
-                "second_share": f(l.second_share), "gini_share": f(l.gini_share), "single_head_deposit": l.single_head_deposit(),
+                "second_share": f(l.second_share), "gini_share": f(l.gini_share),
+                "max_share_centred": f(l.max_share_centred.0), "max_share_centred_head": l.max_share_centred.1, "gini_share_centred": f(l.gini_share_centred), "single_head_deposit": l.single_head_deposit(),
                 "max_ablation": l.max_ablation.map(|a| f(a.0)), "max_ablation_head": l.max_ablation.map(|a| a.1), "gini_ablation": l.gini_ablation.map(f)}))
             .collect();
         let growth: Vec<Value> = self
@@ -228,7 +251,7 @@ impl AuditReport {
             "conventions": {
                 "e1": "certified: HOLDS/FAILS only from rigorous enclosures (margins are certified lower bounds); R1/R6 FAILS = the false reading is refuted on this head (a finding)",
                 "e2": "measured in floating point, not certified; pre-mask n×n matrices (no causal mask); symmetric part = (M + Mᵀ)/2",
-                "e3": "Toeplitz share = ‖T(M)‖_F²/‖M‖_F², T(M) = each diagonal replaced by its mean; causal models: lower triangle (j ≤ i) only; Gini over heads of a layer, negative values as 0",
+                "e3": "Toeplitz share = ‖T(M)‖_F²/‖M‖_F², T(M) = each diagonal replaced by its mean; causal models: lower triangle (j ≤ i) only; toeplitz_share_centred: the same after subtracting each row's mean over the keys it sees (softmax ignores per-row constants); Gini over heads of a layer, negative values as 0",
                 "ablation": self.ablation_metric,
             },
             "verdict_counts": counts,
@@ -243,7 +266,7 @@ impl AuditReport {
     /// `heads.csv`: one row per head; verdict columns per check id.
     pub fn to_csv(&self) -> String {
         let ids: Vec<&'static str> = verdict_counts(&self.heads).into_keys().collect();
-        let mut out = String::from("layer,head,kv_head,family,n,toeplitz_share,delta_toeplitz_share,ablation,norm_ratio,spread_ratio,stable_rank_logits,stable_rank_content,lambda_max_logits,lambda_max_content");
+        let mut out = String::from("layer,head,kv_head,family,n,toeplitz_share,toeplitz_share_centred,delta_toeplitz_share,ablation,norm_ratio,spread_ratio,stable_rank_logits,stable_rank_content,lambda_max_logits,lambda_max_content");
         for id in &ids {
             out.push_str(&format!(",{id}"));
         }
@@ -257,13 +280,14 @@ impl AuditReport {
         };
         for h in &self.heads {
             out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                 h.layer,
                 h.head,
                 h.kv_head,
                 h.family,
                 h.n,
                 num(h.toeplitz_share),
+                num(h.toeplitz_share_centred),
                 num(h.delta_toeplitz_share),
                 h.ablation.map_or(String::new(), num),
                 num(h.e2.norm_ratio),

@@ -317,7 +317,7 @@ fn reports_summaries_and_plots() {
     let dir = std::env::temp_dir().join(format!("pespectra-audit-plots-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let files = pespectra_audit::plot::write_all(&report, &dir).unwrap();
-    assert_eq!(files.len(), 3);
+    assert_eq!(files.len(), 4);
     for f in &files {
         let bytes = std::fs::read(f).unwrap();
         assert_eq!(&bytes[1..4], b"PNG");

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+mod audit_cmd;
 mod models_cmd;
 
 #[derive(Parser)]
@@ -48,6 +49,8 @@ enum Command {
         #[command(subcommand)]
         command: models_cmd::ModelsCommand,
     },
+    /// Audits a trained model's heads: certified theorem checks on real logits, contraction, Toeplitz share and ablations (JSON, CSV, PNG).
+    Audit(audit_cmd::AuditArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -538,6 +541,7 @@ fn main() -> ExitCode {
         Command::BenchAttention(a) => run_bench(a),
         Command::Campaign(a) => run_campaign(a),
         Command::Models { command } => models_cmd::run(command).map_err(bad),
+        Command::Audit(a) => audit_cmd::run(a).map_err(|(code, msg)| Failure(code, msg)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,470 @@
+//! `pespectra audit MODEL`: forward passes with per-head capture, head ablations, and the
+//! certified/measured audit of every head (THEOREMS.md E1–E3), written as JSON, CSV and PNGs.
+
+use pespectra_audit::report::{AuditReport, GrowthRow, Timing};
+use pespectra_audit::{audit_heads, HeadAudit, HeadCapture, Verdict};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args)]
+pub struct AuditArgs {
+    /// Registry name (see `pespectra models list`), e.g. minilm-l6.
+    pub model: String,
+    /// Plain-text file to run the model on (default: a built-in English text of ~1300 tokens).
+    #[arg(long)]
+    pub text: Option<PathBuf>,
+    /// Tokens audited (the first n tokens of the text, special tokens included).
+    #[arg(long, default_value_t = 256)]
+    pub n: usize,
+    /// Layers to audit: `A..B` (B excluded), `A..=B`, a list `0,3,5`, or one layer (default: all).
+    #[arg(long)]
+    pub layers: Option<String>,
+    /// Skip the head ablations (E3 ablation effects are then absent).
+    #[arg(long)]
+    pub no_ablation: bool,
+    /// Print the audit.json document on stdout instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Directory for audit.json, heads.csv and the PNG plots (created if missing).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// A failure: exit code and one-line message.
+pub type Fail = (u8, String);
+
+fn bad(msg: impl Into<String>) -> Fail {
+    (2, msg.into())
+}
+
+/// Parses `--layers` against the model's layer count.
+fn parse_layers(spec: Option<&str>, total: usize) -> Result<Vec<usize>, Fail> {
+    let Some(s) = spec else {
+        return Ok((0..total).collect());
+    };
+    let num = |t: &str| {
+        t.trim()
+            .parse::<usize>()
+            .map_err(|_| bad(format!("--layers: '{t}' is not a layer number (use A..B, A..=B, a list 0,3,5 or one number)")))
+    };
+    let layers: Vec<usize> = if let Some((a, b)) = s.split_once("..=") {
+        (num(a)?..=num(b)?).collect()
+    } else if let Some((a, b)) = s.split_once("..") {
+        (num(a)?..num(b)?).collect()
+    } else {
+        s.split(',').map(num).collect::<Result<_, _>>()?
+    };
+    if layers.is_empty() {
+        return Err(bad(format!("--layers '{s}' selects no layer")));
+    }
+    if let Some(l) = layers.iter().find(|&&l| l >= total) {
+        return Err(bad(format!(
+            "--layers: layer {l} does not exist (the model has {total} layers: 0..{total})"
+        )));
+    }
+    let mut layers = layers;
+    layers.sort_unstable();
+    layers.dedup();
+    Ok(layers)
+}
+
+/// Progress on stderr: a rewritten bar on a terminal, a plain line every few seconds otherwise.
+struct Progress {
+    tty: bool,
+    last: std::sync::Mutex<Option<Instant>>,
+}
+
+impl Progress {
+    fn new() -> Self {
+        use std::io::IsTerminal;
+        Self {
+            tty: std::io::stderr().is_terminal(),
+            last: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn update(&self, stage: &str, done: usize, total: usize) {
+        use std::io::Write;
+        let finished = done >= total;
+        let mut last = self.last.lock().expect("progress lock");
+        let every = if self.tty {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_secs(5)
+        };
+        if !finished && last.is_some_and(|t| t.elapsed() < every) {
+            return;
+        }
+        *last = Some(Instant::now());
+        let mut err = std::io::stderr().lock();
+        if self.tty {
+            let fill = done * 30 / total.max(1);
+            let _ = write!(
+                err,
+                "\r{stage:<10} [{}{}] {done}/{total}\x1b[K",
+                "#".repeat(fill),
+                "-".repeat(30 - fill)
+            );
+            if finished {
+                let _ = writeln!(err);
+            }
+        } else {
+            let _ = writeln!(err, "{stage}: {done}/{total}");
+        }
+    }
+}
+
+/// What a model's forward pass gives the audit.
+struct ModelRun {
+    captures: Vec<HeadCapture>,
+    ablation: Option<(String, Vec<Vec<f64>>)>,
+    growth: Vec<GrowthRow>,
+    timing: Timing,
+}
+
+/// The longest prefix of `words` (joined by spaces) that `tokenize` accepts, by bisection on
+/// the word count (the encoders refuse inputs longer than their position table).
+fn longest_prefix<E>(
+    text: &str,
+    tokenize: impl Fn(&str) -> Result<Vec<u32>, E>,
+) -> Option<Vec<u32>> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if let Ok(ids) = tokenize(text) {
+        return Some(ids);
+    }
+    let (mut lo, mut hi) = (0usize, words.len()); // lo: known ok (0 = none yet), hi: known too long
+    let mut best = None;
+    while hi - lo > 1 {
+        let mid = (lo + hi) / 2;
+        match tokenize(&words[..mid].join(" ")) {
+            Ok(ids) => {
+                best = Some(ids);
+                lo = mid;
+            }
+            Err(_) => hi = mid,
+        }
+    }
+    best
+}
+
+/// The first `n` ids of `ids`, keeping the final special token (e.g. [SEP]) at the end.
+fn prefix_keep_last(ids: &[u32], n: usize) -> Vec<u32> {
+    if ids.len() <= n {
+        return ids.to_vec();
+    }
+    let mut v = ids[..n - 1].to_vec();
+    v.push(*ids.last().expect("non-empty"));
+    v
+}
+
+fn run_encoder(
+    dir: &std::path::Path,
+    args: &AuditArgs,
+    text: &str,
+    progress: &Progress,
+) -> Result<(ModelRun, Vec<usize>), Fail> {
+    use pespectra_encoders::Encoder;
+    let enc = Encoder::load(dir).map_err(|e| bad(format!("{}: {e}", args.model)))?;
+    let cfg = enc.config();
+    let max = cfg.max_tokens();
+    if args.n > max {
+        return Err(bad(format!(
+            "--n {} is larger than the context of {} ({max} tokens)",
+            args.n, args.model
+        )));
+    }
+    let layers = parse_layers(args.layers.as_deref(), cfg.layers)?;
+    let ids = longest_prefix(text, |t| enc.tokenize(t))
+        .ok_or_else(|| bad("the text produces no tokens"))?;
+    if ids.len() < args.n {
+        return Err(bad(format!(
+            "the text has only {} tokens, fewer than --n {}",
+            ids.len(),
+            args.n
+        )));
+    }
+    let mut timing = Timing::default();
+    let capture_at = |n: usize| -> Result<Vec<HeadCapture>, Fail> {
+        let mut caps = Vec::new();
+        enc.capture(&prefix_keep_last(&ids, n), &layers, &mut |c| caps.push(c))
+            .map_err(|e| bad(format!("forward pass: {e}")))?;
+        Ok(caps)
+    };
+    let t = Instant::now();
+    let captures = capture_at(args.n)?;
+    timing.forward = t.elapsed().as_secs_f64();
+    let ablation = if args.no_ablation {
+        None
+    } else {
+        let t = Instant::now();
+        let abl = enc
+            .ablation(&[prefix_keep_last(&ids, args.n)])
+            .map_err(|e| bad(format!("ablation: {e}")))?;
+        let total = layers.len() * cfg.heads;
+        let mut effects = vec![vec![f64::NAN; cfg.heads]; cfg.layers];
+        for (i, &l) in layers.iter().enumerate() {
+            for (h, e) in effects[l].iter_mut().enumerate() {
+                *e = abl
+                    .effect(l, h)
+                    .map_err(|e| bad(format!("ablation: {e}")))?;
+                progress.update("ablation", i * cfg.heads + h + 1, total);
+            }
+        }
+        timing.ablation = t.elapsed().as_secs_f64();
+        Some((
+            "1 − cos(sentence embedding) when the head is zeroed".to_string(),
+            effects,
+        ))
+    };
+    // E2 against n: additive/absolute models only (RoPE's multiplier has norm 1 for every n)
+    let t = Instant::now();
+    let sizes: Vec<usize> = [64, 128, 256, 512, 1024]
+        .into_iter()
+        .filter(|&m| m <= max && m <= ids.len())
+        .collect();
+    let mut growth = Vec::new();
+    for (i, &m) in sizes.iter().enumerate() {
+        let caps = if m == args.n {
+            None
+        } else {
+            Some(capture_at(m)?)
+        };
+        growth.push(GrowthRow::from_captures(
+            m,
+            caps.as_ref().unwrap_or(&captures),
+        ));
+        progress.update("growth", i + 1, sizes.len());
+    }
+    timing.growth = t.elapsed().as_secs_f64();
+    Ok((
+        ModelRun {
+            captures,
+            ablation,
+            growth,
+            timing,
+        },
+        layers,
+    ))
+}
+
+fn text_of(args: &AuditArgs) -> Result<String, Fail> {
+    let text = match &args.text {
+        Some(p) => std::fs::read_to_string(p)
+            .map_err(|e| bad(format!("cannot read --text {}: {e}", p.display())))?,
+        None => pespectra_audit::DEFAULT_TEXT.to_string(),
+    };
+    if text.trim().is_empty() {
+        return Err(bad("the text is empty"));
+    }
+    Ok(text)
+}
+
+/// Runs the audit; `Err((code, message))` for exit code 1 (a theorem check FAILS: a bug) or 2.
+pub fn run(args: &AuditArgs) -> Result<(), Fail> {
+    let start = Instant::now();
+    let spec = pespectra_models::lookup(&args.model).map_err(|e| bad(e.to_string()))?;
+    if args.n < 2 {
+        return Err(bad(format!("--n must be at least 2, got {}", args.n)));
+    }
+    let text = text_of(args)?;
+    if !matches!(spec.architecture, "bert" | "mpnet") {
+        return Err(bad(format!("model {} is not yet supported by `pespectra audit` (no forward pass for architecture '{}' has landed)", spec.name, spec.architecture)));
+    }
+    let progress = Progress::new();
+    let dir = match pespectra_models::installed(spec.name).map_err(|e| bad(e.to_string()))? {
+        Some(d) => d,
+        None => {
+            eprintln!("{} is not installed: fetching it", spec.name);
+            pespectra_models::fetch(spec.name, &mut |l| eprintln!("{l}")).map_err(|e| {
+                bad(format!(
+                    "model {} is not installed and fetching it failed: {e}",
+                    spec.name
+                ))
+            })?
+        }
+    };
+    let (run, _layers) = run_encoder(&dir, args, &text, &progress)?;
+    let mut timing = run.timing;
+    let t = Instant::now();
+    let mut heads: Vec<HeadAudit> =
+        audit_heads(&run.captures, &|d, n| progress.update("audit", d, n))
+            .map_err(|e| bad(format!("audit: {e}")))?;
+    timing.audit = t.elapsed().as_secs_f64();
+    timing.audit_head_sum = heads.iter().map(|h| h.seconds).sum();
+    let metric = run.ablation.map(|(metric, effects)| {
+        for h in &mut heads {
+            h.ablation = effects
+                .get(h.layer)
+                .and_then(|r| r.get(h.head))
+                .copied()
+                .filter(|v| v.is_finite());
+        }
+        metric
+    });
+    timing.total = start.elapsed().as_secs_f64();
+    let report = AuditReport {
+        model: spec.name.to_string(),
+        n: args.n,
+        ablation_metric: metric,
+        heads,
+        growth: run.growth,
+        timing,
+    };
+    if let Some(out) = &args.out {
+        write_outputs(&report, out)?;
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report.to_json()).expect("JSON")
+        );
+    } else {
+        print_summary(&report, args.out.as_ref());
+    }
+    let bug = report
+        .heads
+        .iter()
+        .flat_map(|h| &h.checks)
+        .find(|c| c.verdict == Verdict::Fails && !c.id.starts_with('R'));
+    match bug {
+        Some(c) => Err((
+            1,
+            format!(
+                "a theorem check FAILS on real data ({}: {}) — this is a bug, please report it",
+                c.id, c.detail
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn write_outputs(report: &AuditReport, out: &std::path::Path) -> Result<(), Fail> {
+    let io =
+        |p: &std::path::Path, e: std::io::Error| bad(format!("cannot write {}: {e}", p.display()));
+    std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
+    let j = out.join("audit.json");
+    std::fs::write(
+        &j,
+        serde_json::to_string_pretty(&report.to_json()).expect("JSON"),
+    )
+    .map_err(|e| io(&j, e))?;
+    let c = out.join("heads.csv");
+    std::fs::write(&c, report.to_csv()).map_err(|e| io(&c, e))?;
+    pespectra_audit::plot::write_all(report, out).map_err(|e| bad(e.to_string()))?;
+    Ok(())
+}
+
+fn print_summary(r: &AuditReport, out: Option<&PathBuf>) {
+    use pespectra_audit::report::{layer_summaries, most_positional, verdict_counts};
+    println!(
+        "{}: {} heads audited at n = {}",
+        r.model,
+        r.heads.len(),
+        r.n
+    );
+    println!(
+        "E1 (certified)   {:<4} {:>6} {:>6} {:>13}",
+        "id", "HOLDS", "FAILS", "INCONCLUSIVE"
+    );
+    for (id, [h, f, i]) in verdict_counts(&r.heads) {
+        let note = if id.starts_with('R') {
+            "  (FAILS = the false reading is refuted on real data: a finding)"
+        } else {
+            ""
+        };
+        println!("                 {id:<4} {h:>6} {f:>6} {i:>13}{note}");
+    }
+    println!("E3 per layer (measured): max Toeplitz share (head), Gini; the same with rows centred; max ablation effect (head), Gini");
+    for l in layer_summaries(&r.heads) {
+        let abl = l
+            .max_ablation
+            .map_or("-".to_string(), |(v, h)| format!("{v:.4} ({h})"));
+        let deposit = if l.single_head_deposit() {
+            "  single-head deposit"
+        } else {
+            ""
+        };
+        println!(
+            "  layer {:>2}: {:.3} ({}), Gini {:.3}; centred {:.3} ({}), Gini {:.3}; {abl}, Gini {}{deposit}",
+            l.layer,
+            l.max_share.0,
+            l.max_share.1,
+            l.gini_share,
+            l.max_share_centred.0,
+            l.max_share_centred.1,
+            l.gini_share_centred,
+            l.gini_ablation.map_or("-".into(), |g| format!("{g:.3}"))
+        );
+    }
+    let top: Vec<String> = most_positional(&r.heads, 3)
+        .iter()
+        .map(|h| {
+            format!(
+                "layer {} head {} ({:.3})",
+                h.layer, h.head, h.toeplitz_share
+            )
+        })
+        .collect();
+    println!("most positional heads: {}", top.join(", "));
+    let med = GrowthRow::new(
+        r.n,
+        &r.heads.iter().map(|h| h.e2.clone()).collect::<Vec<_>>(),
+    );
+    println!("E2 medians over heads (measured, floating point): ‖L‖₂/‖L_content‖₂ {:.3}, spread ratio {:.3}, stable rank {:.2} (logits) vs {:.2} (content)", med.norm_ratio, med.spread_ratio, med.stable_rank_logits, med.stable_rank_content);
+    if !r.growth.is_empty() {
+        println!("E2 against n (medians): n, norm ratio, spread ratio, stable rank logits/content");
+        for g in &r.growth {
+            println!(
+                "  {:>5}  {:.3}  {:.3}  {:.2}/{:.2}",
+                g.n, g.norm_ratio, g.spread_ratio, g.stable_rank_logits, g.stable_rank_content
+            );
+        }
+    }
+    let t = &r.timing;
+    println!("time: forward {:.1} s, ablation {:.1} s, audit {:.1} s (Σ per head {:.1} s), growth {:.1} s, total {:.1} s", t.forward, t.ablation, t.audit, t.audit_head_sum, t.growth, t.total);
+    if let Some(o) = out {
+        println!("wrote {}/{{audit.json, heads.csv, *.png}}", o.display());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layer_specs() {
+        assert_eq!(parse_layers(Some("0..3"), 6).unwrap(), vec![0, 1, 2]);
+        assert_eq!(parse_layers(Some("1..=2"), 6).unwrap(), vec![1, 2]);
+        assert_eq!(parse_layers(Some("5,1,1"), 6).unwrap(), vec![1, 5]);
+        assert_eq!(parse_layers(None, 2).unwrap(), vec![0, 1]);
+        assert!(parse_layers(Some("0..7"), 6)
+            .unwrap_err()
+            .1
+            .contains("layer 6 does not exist"));
+        assert!(parse_layers(Some("3..3"), 6)
+            .unwrap_err()
+            .1
+            .contains("selects no layer"));
+        assert!(parse_layers(Some("x"), 6)
+            .unwrap_err()
+            .1
+            .contains("not a layer number"));
+    }
+
+    #[test]
+    fn prefixes() {
+        assert_eq!(prefix_keep_last(&[101, 1, 2, 3, 102], 3), vec![101, 1, 102]);
+        assert_eq!(prefix_keep_last(&[101, 1, 102], 5), vec![101, 1, 102]);
+        // a tokenizer that refuses more than 4 words
+        let tok = |t: &str| {
+            let n = t.split_whitespace().count();
+            if n > 4 {
+                Err(())
+            } else {
+                Ok((0..n as u32).collect::<Vec<_>>())
+            }
+        };
+        assert_eq!(longest_prefix("a b c d e f g", tok).unwrap().len(), 4);
+        assert_eq!(longest_prefix("a b", tok).unwrap().len(), 2);
+    }
+}
