@@ -116,16 +116,16 @@ struct Linear {
 
 impl Linear {
     /// `y (rows × out) ← x Wᵀ` (`Accum::Replace`) or `y += x Wᵀ` (`Accum::Add`).
-    fn apply(&self, x: &[f32], rows: usize, y: &mut [f32], accum: Accum) {
+    fn apply(&self, x: &[f32], rows: usize, y: &mut [f32], accum: Accum, par: Par) {
         let a = MatRef::from_row_major_slice(x, rows, self.inp);
         let wt = MatRef::from_row_major_slice(&self.w, self.out, self.inp).transpose();
         let c = MatMut::from_row_major_slice_mut(y, rows, self.out);
-        matmul(c, accum, a, wt, 1.0f32, Par::rayon(0));
+        matmul(c, accum, a, wt, 1.0f32, par);
     }
 
-    fn new_out(&self, x: &[f32], rows: usize) -> Vec<f32> {
+    fn new_out(&self, x: &[f32], rows: usize, par: Par) -> Vec<f32> {
         let mut y = vec![0f32; rows * self.out];
-        self.apply(x, rows, &mut y, Accum::Replace);
+        self.apply(x, rows, &mut y, Accum::Replace, par);
         y
     }
 }
@@ -250,15 +250,13 @@ fn config_from(g: &Gguf) -> Result<Config, LlamaError> {
 fn rms_norm(x: &[f32], w: &[f32], eps: f64) -> Vec<f32> {
     let d = w.len();
     let mut y = vec![0f32; x.len()];
-    y.par_chunks_mut(d)
-        .zip(x.par_chunks(d))
-        .for_each(|(yr, xr)| {
-            let ms = xr.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>() / d as f64;
-            let inv = (1.0 / (ms + eps).sqrt()) as f32;
-            for ((o, &v), &g) in yr.iter_mut().zip(xr).zip(w) {
-                *o = g * (v * inv);
-            }
-        });
+    y.chunks_mut(d).zip(x.chunks(d)).for_each(|(yr, xr)| {
+        let ms = xr.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>() / d as f64;
+        let inv = (1.0 / (ms + eps).sqrt()) as f32;
+        for ((o, &v), &g) in yr.iter_mut().zip(xr).zip(w) {
+            *o = g * (v * inv);
+        }
+    });
     y
 }
 
@@ -286,15 +284,56 @@ fn from_heads(x: &[f32], n: usize, heads: usize, hd: usize) -> Vec<f32> {
     y
 }
 
-/// Mean of `logsumexp(row) − row[target]` over the rows, in f64.
+/// `e^x` for `x ∈ [−87, 88]` (clamped outside), relative error ≤ 2e−7 (tested against f64).
+/// Branch-free (Cody–Waite reduction, Cephes' `expf` polynomial, `2^n` built from the rounding
+/// constant's bits) so loops over slices vectorise; libm's scalar `expf`/`exp` calls were half
+/// of a forward pass (SiLU and the loss's log-sum-exp).
+#[inline(always)]
+fn exp_f32(x: f32) -> f32 {
+    const ROUND: f32 = 12_582_912.0; // 1.5·2^23: adding it rounds to an integer
+    let x = x.clamp(-87.0, 88.0);
+    let t = x * std::f32::consts::LOG2_E + ROUND;
+    let n = t - ROUND;
+    let r = x - n * 0.693_359_4 - n * -2.121_944_4e-4;
+    let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
+        + 0.166_666_65)
+        * r
+        + 0.5;
+    let e = p * r * r + r + 1.0;
+    // t's low mantissa bits hold n; (n + 127) << 23 is 2^n (n ∈ [−126, 127] here).
+    let two_n = f32::from_bits(t.to_bits().wrapping_sub(0x4B40_0000 - 127) << 23);
+    e * two_n
+}
+
+/// `x·σ(x)·u` in place over `g` (SwiGLU's gate times up).
+fn swiglu(g: &mut [f32], u: &[f32]) {
+    for (a, &b) in g.iter_mut().zip(u) {
+        *a = *a / (1.0 + exp_f32(-*a)) * b;
+    }
+}
+
+/// Sum of `logsumexp(row) − row[target]` over the rows (exponentials in f32, sums in f64).
+/// Element-wise work like this stays sequential: it is small next to the GEMMs, and nested
+/// parallel loops only add synchronisation when ablations already run one per thread.
 fn cross_entropy_sum(logits: &[f32], vocab: usize, targets: &[u32]) -> f64 {
+    let mut e = vec![0f32; vocab];
     logits
-        .par_chunks(vocab)
-        .zip(targets.par_iter())
+        .chunks(vocab)
+        .zip(targets)
         .map(|(row, &t)| {
-            let m = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b)) as f64;
-            let s: f64 = row.iter().map(|&v| (v as f64 - m).exp()).sum();
-            m + s.ln() - row[t as usize] as f64
+            let m = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+            for (o, &v) in e.iter_mut().zip(row) {
+                *o = exp_f32(v - m);
+            }
+            let mut acc = [0f64; 8];
+            let chunks = e.chunks_exact(8);
+            let tail: f64 = chunks.remainder().iter().map(|&v| v as f64).sum();
+            for c in chunks {
+                for (a, &v) in acc.iter_mut().zip(c) {
+                    *a += v as f64;
+                }
+            }
+            m as f64 + (acc.iter().sum::<f64>() + tail).ln() - row[t as usize] as f64
         })
         .sum()
 }
@@ -406,13 +445,14 @@ impl Llama {
         x: &[f32],
         n: usize,
         sink: Option<&mut (dyn FnMut(HeadCapture) + 's)>,
+        par: Par,
     ) -> Result<Vec<f32>, LlamaError> {
         let (c, layer) = (&self.config, &self.layers[l]);
         let h = rms_norm(x, &layer.attn_norm, c.rms_eps);
         let hd = c.head_dim;
-        let q = to_heads(&layer.wq.new_out(&h, n), n, c.n_heads, hd);
-        let k = to_heads(&layer.wk.new_out(&h, n), n, c.n_kv_heads, hd);
-        let v = to_heads(&layer.wv.new_out(&h, n), n, c.n_kv_heads, hd);
+        let q = to_heads(&layer.wq.new_out(&h, n, par), n, c.n_heads, hd);
+        let k = to_heads(&layer.wk.new_out(&h, n, par), n, c.n_kv_heads, hd);
+        let v = to_heads(&layer.wv.new_out(&h, n, par), n, c.n_kv_heads, hd);
         let cfg = self.attention_config(n);
         let inp = AttentionInputs {
             q: &q,
@@ -460,16 +500,14 @@ impl Llama {
     }
 
     /// The rest of layer `l`: output projection of `attn` into `x`, then the SwiGLU MLP.
-    fn finish_layer(&self, l: usize, x: &mut [f32], attn: &[f32], n: usize) {
+    fn finish_layer(&self, l: usize, x: &mut [f32], attn: &[f32], n: usize, par: Par) {
         let (c, layer) = (&self.config, &self.layers[l]);
-        layer.wo.apply(attn, n, x, Accum::Add);
+        layer.wo.apply(attn, n, x, Accum::Add, par);
         let h = rms_norm(x, &layer.ffn_norm, c.rms_eps);
-        let mut g = layer.gate.new_out(&h, n);
-        let u = layer.up.new_out(&h, n);
-        g.par_iter_mut().zip(u.par_iter()).for_each(|(a, &b)| {
-            *a = *a / (1.0 + (-*a).exp()) * b;
-        });
-        layer.down.apply(&g, n, x, Accum::Add);
+        let mut g = layer.gate.new_out(&h, n, par);
+        let u = layer.up.new_out(&h, n, par);
+        swiglu(&mut g, &u);
+        layer.down.apply(&g, n, x, Accum::Add, par);
     }
 
     fn output(&self) -> &Linear {
@@ -477,20 +515,20 @@ impl Llama {
     }
 
     /// Next-token logits of the rows of the final residual `x` (`rows × vocab`).
-    fn logits(&self, x: &[f32], rows: usize) -> Vec<f32> {
+    fn logits(&self, x: &[f32], rows: usize, par: Par) -> Vec<f32> {
         let h = rms_norm(x, &self.out_norm, self.config.rms_eps);
-        self.output().new_out(&h, rows)
+        self.output().new_out(&h, rows, par)
     }
 
     /// Last-position logits and (optionally) the mean next-token loss of the final residual.
-    fn head_outputs(&self, x: &[f32], tokens: &[u32], loss: bool) -> ForwardOutput {
+    fn head_outputs(&self, x: &[f32], tokens: &[u32], loss: bool, par: Par) -> ForwardOutput {
         let (d, n) = (self.config.d_model, tokens.len());
-        let last_logits = self.logits(&x[(n - 1) * d..], 1);
+        let last_logits = self.logits(&x[(n - 1) * d..], 1, par);
         let loss = (loss && n >= 2).then(|| {
             let mut total = 0.0;
             for start in (0..n - 1).step_by(LOSS_CHUNK) {
                 let end = (start + LOSS_CHUNK).min(n - 1);
-                let lg = self.logits(&x[start * d..end * d], end - start);
+                let lg = self.logits(&x[start * d..end * d], end - start, par);
                 total += cross_entropy_sum(&lg, self.config.vocab, &tokens[start + 1..end + 1]);
             }
             total / (n - 1) as f64
@@ -524,10 +562,10 @@ impl Llama {
                 Some(s) if options.capture_layers.contains(&l) => Some(&mut **s),
                 _ => None,
             };
-            let attn = self.attention(l, &x, n, sink)?;
-            self.finish_layer(l, &mut x, &attn, n);
+            let attn = self.attention(l, &x, n, sink, Par::rayon(0))?;
+            self.finish_layer(l, &mut x, &attn, n, Par::rayon(0));
         }
-        Ok(self.head_outputs(&x, tokens, options.loss))
+        Ok(self.head_outputs(&x, tokens, options.loss, Par::rayon(0)))
     }
 
     /// Mean next-token loss of the clean model and of the model with one head's attention
@@ -563,27 +601,42 @@ impl Llama {
         let mut inputs = Vec::with_capacity(c.n_layers);
         let mut attns = Vec::with_capacity(c.n_layers);
         for l in 0..c.n_layers {
-            let attn = self.attention(l, &x, n, None)?;
+            let attn = self.attention(l, &x, n, None, Par::rayon(0))?;
             inputs.push(x.clone());
-            self.finish_layer(l, &mut x, &attn, n);
+            self.finish_layer(l, &mut x, &attn, n, Par::rayon(0));
             attns.push(attn);
         }
-        let clean_loss = self.head_outputs(&x, tokens, true).loss.unwrap_or(f64::NAN);
-        let mut losses = Vec::with_capacity(heads.len());
+        let clean_loss = self
+            .head_outputs(&x, tokens, true, Par::rayon(0))
+            .loss
+            .unwrap_or(f64::NAN);
         let hd = c.head_dim;
-        for (done, &(l, h)) in heads.iter().enumerate() {
+        // One ablation per thread with sequential GEMMs: independent runs parallelise better
+        // than n = 256 GEMMs do, and nothing spins waiting for a busy core.
+        let ablate = |&(l, h): &(usize, usize)| -> Result<f64, LlamaError> {
             let mut x = inputs[l].clone();
             let mut attn = attns[l].clone();
             for row in attn.chunks_exact_mut(c.d_model) {
                 row[h * hd..(h + 1) * hd].fill(0.0);
             }
-            self.finish_layer(l, &mut x, &attn, n);
+            self.finish_layer(l, &mut x, &attn, n, Par::Seq);
             for later in l + 1..c.n_layers {
-                let attn = self.attention(later, &x, n, None)?;
-                self.finish_layer(later, &mut x, &attn, n);
+                let attn = self.attention(later, &x, n, None, Par::Seq)?;
+                self.finish_layer(later, &mut x, &attn, n, Par::Seq);
             }
-            losses.push(self.head_outputs(&x, tokens, true).loss.unwrap_or(f64::NAN));
-            progress(done + 1, heads.len());
+            Ok(self
+                .head_outputs(&x, tokens, true, Par::Seq)
+                .loss
+                .unwrap_or(f64::NAN))
+        };
+        let mut losses = Vec::with_capacity(heads.len());
+        for chunk in heads.chunks(rayon::current_num_threads()) {
+            let part = chunk
+                .par_iter()
+                .map(ablate)
+                .collect::<Result<Vec<_>, _>>()?;
+            losses.extend(part);
+            progress(losses.len(), heads.len());
         }
         Ok(Ablation { clean_loss, losses })
     }
@@ -611,5 +664,59 @@ impl Llama {
             }
         }
         Ok(seq[prompt.len()..].to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_f32_is_accurate_over_its_range() {
+        let mut worst = 0f64;
+        let steps = 2_000_000;
+        for k in 0..=steps {
+            let x = -87.0 + 175.0 * k as f64 / steps as f64;
+            let x32 = x as f32;
+            let want = (x32 as f64).exp();
+            let got = exp_f32(x32) as f64;
+            worst = worst.max(((got - want) / want).abs());
+        }
+        eprintln!("exp_f32 max relative error {worst:e}");
+        assert!(worst <= 2e-7, "max relative error {worst:e}");
+        assert_eq!(exp_f32(0.0), 1.0);
+        // Clamped, finite, never NaN outside the range.
+        assert!(exp_f32(-1000.0) > 0.0 && exp_f32(-1000.0) < 1e-37);
+        assert!(exp_f32(1000.0).is_finite() && exp_f32(1000.0) > 1e38);
+    }
+
+    #[test]
+    fn swiglu_and_cross_entropy_against_f64() {
+        let g0: Vec<f32> = (0..1000).map(|i| (i as f32 - 500.0) * 0.05).collect();
+        let u: Vec<f32> = (0..1000).map(|i| 1.0 + (i % 7) as f32).collect();
+        let mut g = g0.clone();
+        swiglu(&mut g, &u);
+        for ((&x, &b), &y) in g0.iter().zip(&u).zip(&g) {
+            let want = x as f64 / (1.0 + (-(x as f64)).exp()) * b as f64;
+            assert!(
+                (y as f64 - want).abs() <= 1e-6 * want.abs().max(1e-3),
+                "{x}: {y} vs {want}"
+            );
+        }
+        let vocab = 1003;
+        let logits: Vec<f32> = (0..2 * vocab)
+            .map(|i| ((i * 37) % 101) as f32 * 0.3 - 12.0)
+            .collect();
+        let targets = [5u32, 900];
+        let got = cross_entropy_sum(&logits, vocab, &targets);
+        let want: f64 = logits
+            .chunks(vocab)
+            .zip(targets)
+            .map(|(r, t)| {
+                let s: f64 = r.iter().map(|&v| (v as f64).exp()).sum();
+                s.ln() - r[t as usize] as f64
+            })
+            .sum();
+        assert!((got - want).abs() < 1e-5, "{got} vs {want}");
     }
 }
