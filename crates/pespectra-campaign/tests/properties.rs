@@ -1177,3 +1177,27 @@ fn r1_phase_aligned_content_raises_the_top_eigenvalue() {
     assert_eq!(report.verdict, pespectra_certcheck::Verdict::Fails);
     eprintln!("R1 minimal seed {seed}: certificate {}", path.display());
 }
+
+/// R2, R4, R5, R6 (decided in exact rational arithmetic) as properties over seeds: proptest must
+/// find a seed whose instance refutes the reading, and the shrunk seed must reproduce it. Their
+/// refutations (the spectral radius of a non-Hermitian matrix, entrywise identities, eigenvalues
+/// of a triangular matrix) are not expressible as `pespectra-certificate/1` claims, which are
+/// about Hermitian spectra; the exact-rational decision is their proof.
+#[test]
+fn exact_readings_are_refuted() {
+    for id in ["R2", "R4", "R5", "R6"] {
+        let fails = |seed: u64| {
+            run(id, &Params::new(seed, 8)).map(|r| (r.verdict == Verdict::Fails, r.detail))
+        };
+        let seed = find_counterexample(id, 16, any::<u64>(), |&seed| {
+            match fails(seed).map_err(|e| TestCaseError::fail(e.to_string()))? {
+                (true, detail) => Err(TestCaseError::fail(detail)),
+                (false, _) => Ok(()),
+            }
+        });
+        assert!(
+            fails(seed).unwrap().0,
+            "{id}: shrunk seed {seed} no longer refutes"
+        );
+    }
+}
