@@ -3,7 +3,7 @@
 //! counterexample.
 //!
 //! **Determinism.** Case `k` of a campaign with seed `s` runs
-//! `pespectra_theorems::run(property, &Params { seed: mix(s, k), n })` with
+//! `pespectra_theorems::run(property, &Params::new(mix(s, k), n))` with
 //! `n = 4 + (mix(s, k) >> 32) mod (max_n − 3)` (see [`case_params`]). [`mix`] is SplitMix64, a
 //! fixed function of integers only, so the instance of a case is the same on every machine, for
 //! every thread count and every sharding. (The verdict is certified either way; the last bits of
