@@ -182,6 +182,7 @@ pub fn spectra(path: &Path, heads: &[&HeadAudit], metric: &str) -> Result<(), Au
             .map_err(&e)?;
         chart
             .configure_mesh()
+            .light_line_style(WHITE)
             .x_desc("index k (eigenvalues in decreasing order)")
             .y_desc("eigenvalue of (M + M^T)/2")
             .label_style((FONT, 12))
@@ -243,6 +244,7 @@ pub fn growth(path: &Path, rows: &[GrowthRow], model: &str) -> Result<(), AuditE
         .map_err(&e)?;
     chart
         .configure_mesh()
+        .light_line_style(WHITE)
         .x_desc("n (tokens)")
         .y_desc("ratio with positions / content only")
         .label_style((FONT, 12))

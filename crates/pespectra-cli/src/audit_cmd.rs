@@ -162,7 +162,7 @@ fn run_encoder(
     args: &AuditArgs,
     text: &str,
     progress: &Progress,
-) -> Result<(ModelRun, Vec<usize>), Fail> {
+) -> Result<ModelRun, Fail> {
     use pespectra_encoders::Encoder;
     let enc = Encoder::load(dir).map_err(|e| bad(format!("{}: {e}", args.model)))?;
     let cfg = enc.config();
@@ -236,15 +236,90 @@ fn run_encoder(
         progress.update("growth", i + 1, sizes.len());
     }
     timing.growth = t.elapsed().as_secs_f64();
-    Ok((
-        ModelRun {
-            captures,
-            ablation,
-            growth,
-            timing,
-        },
-        layers,
-    ))
+    Ok(ModelRun {
+        captures,
+        ablation,
+        growth,
+        timing,
+    })
+}
+
+fn run_llama(
+    dir: &std::path::Path,
+    spec: &pespectra_models::ModelSpec,
+    args: &AuditArgs,
+    text: &str,
+    progress: &Progress,
+) -> Result<ModelRun, Fail> {
+    use pespectra_llama::{ForwardOptions, Llama};
+    let t = Instant::now();
+    let model =
+        Llama::load(&spec.weight_path(dir)).map_err(|e| bad(format!("{}: {e}", args.model)))?;
+    let cfg = &model.config;
+    if args.n > cfg.context {
+        return Err(bad(format!(
+            "--n {} is larger than the context of {} ({} tokens)",
+            args.n, args.model, cfg.context
+        )));
+    }
+    let layers = parse_layers(args.layers.as_deref(), cfg.n_layers)?;
+    let ids = model
+        .encode(text)
+        .map_err(|e| bad(format!("tokenizer: {e}")))?;
+    if ids.len() < args.n {
+        return Err(bad(format!(
+            "the text has only {} tokens, fewer than --n {}",
+            ids.len(),
+            args.n
+        )));
+    }
+    let tokens = &ids[..args.n];
+    let mut captures = Vec::new();
+    let mut sink = |c: HeadCapture| captures.push(c);
+    let mut opts = ForwardOptions {
+        capture_layers: layers.clone(),
+        sink: Some(&mut sink),
+        loss: false,
+    };
+    model
+        .forward(tokens, &mut opts)
+        .map_err(|e| bad(format!("forward pass: {e}")))?;
+    let mut timing = Timing {
+        forward: t.elapsed().as_secs_f64(),
+        ..Timing::default()
+    };
+    let ablation = if args.no_ablation {
+        None
+    } else {
+        let t = Instant::now();
+        let heads: Vec<(usize, usize)> = layers
+            .iter()
+            .flat_map(|&l| (0..cfg.n_heads).map(move |h| (l, h)))
+            .collect();
+        let abl = model
+            .ablation_losses(tokens, &heads, &mut |d, n| {
+                progress.update("ablation", d, n)
+            })
+            .map_err(|e| bad(format!("ablation: {e}")))?;
+        let mut effects = vec![vec![f64::NAN; cfg.n_heads]; cfg.n_layers];
+        for (&(l, h), loss) in heads.iter().zip(&abl.losses) {
+            effects[l][h] = loss - abl.clean_loss;
+        }
+        timing.ablation = t.elapsed().as_secs_f64();
+        Some((
+            format!(
+                "next-token loss increase (nats; clean loss {:.4})",
+                abl.clean_loss
+            ),
+            effects,
+        ))
+    };
+    Ok(ModelRun {
+        captures,
+        ablation,
+        growth: Vec::new(),
+        timing,
+    })
 }
 
 fn text_of(args: &AuditArgs) -> Result<String, Fail> {
@@ -267,8 +342,8 @@ pub fn run(args: &AuditArgs) -> Result<(), Fail> {
         return Err(bad(format!("--n must be at least 2, got {}", args.n)));
     }
     let text = text_of(args)?;
-    if !matches!(spec.architecture, "bert" | "mpnet") {
-        return Err(bad(format!("model {} is not yet supported by `pespectra audit` (no forward pass for architecture '{}' has landed)", spec.name, spec.architecture)));
+    if !matches!(spec.architecture, "bert" | "mpnet" | "llama") {
+        return Err(bad(format!("model {} is not yet supported by `pespectra audit` (no forward pass for architecture '{}')", spec.name, spec.architecture)));
     }
     let progress = Progress::new();
     let dir = match pespectra_models::installed(spec.name).map_err(|e| bad(e.to_string()))? {
@@ -283,7 +358,11 @@ pub fn run(args: &AuditArgs) -> Result<(), Fail> {
             })?
         }
     };
-    let (run, _layers) = run_encoder(&dir, args, &text, &progress)?;
+    let run = if spec.architecture == "llama" {
+        run_llama(&dir, spec, args, &text, &progress)?
+    } else {
+        run_encoder(&dir, args, &text, &progress)?
+    };
     let mut timing = run.timing;
     let t = Instant::now();
     let mut heads: Vec<HeadAudit> =

@@ -151,3 +151,46 @@ fn minilm_bad_n_and_layers_then_a_small_audit() {
     assert_eq!(csv.lines().count(), 13);
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn smollm2_bad_n_then_a_small_certified_audit() {
+    if pespectra_models::fetch_for_tests("smollm2-135m").is_none() {
+        return;
+    }
+    assert_bad(
+        run(&["audit", "smollm2-135m", "--n", "9000"]),
+        "larger than the context of smollm2-135m (8192 tokens)",
+    );
+    let (code, out, err) = run(&[
+        "audit",
+        "smollm2-135m",
+        "--n",
+        "64",
+        "--layers",
+        "29",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["heads"].as_array().unwrap().len(), 9);
+    // every catalogue theorem holds, certified, on every real head; R1 may go either way
+    for id in ["D1", "T1", "T2", "T3", "T4"] {
+        assert_eq!(
+            v["verdict_counts"][id]["HOLDS"], 9,
+            "{id}: {}",
+            v["verdict_counts"]
+        );
+    }
+    for h in v["heads"].as_array().unwrap() {
+        assert!(
+            h["rope"]["capture_deviation"].as_f64().unwrap() < 1e-5,
+            "forward-pass logits = f64 RoPE reference"
+        );
+        assert_eq!(h["rope"]["frequencies"], 32);
+        assert!(h["e3"]["ablation"].as_f64().unwrap().is_finite());
+    }
+    assert!(v["conventions"]["ablation"]
+        .as_str()
+        .unwrap()
+        .starts_with("next-token loss increase"));
+}
