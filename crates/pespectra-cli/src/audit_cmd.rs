@@ -22,6 +22,9 @@ pub struct AuditArgs {
     /// Skip the head ablations (E3 ablation effects are then absent).
     #[arg(long)]
     pub no_ablation: bool,
+    /// Also measure E2 against n = 64…1024 for a RoPE model (always done for the encoders).
+    #[arg(long)]
+    pub growth: bool,
     /// Print the audit.json document on stdout instead of the summary.
     #[arg(long)]
     pub json: bool,
@@ -216,25 +219,8 @@ fn run_encoder(
             effects,
         ))
     };
-    // E2 against n: additive/absolute models only (RoPE's multiplier has norm 1 for every n)
     let t = Instant::now();
-    let sizes: Vec<usize> = [64, 128, 256, 512, 1024]
-        .into_iter()
-        .filter(|&m| m <= max && m <= ids.len())
-        .collect();
-    let mut growth = Vec::new();
-    for (i, &m) in sizes.iter().enumerate() {
-        let caps = if m == args.n {
-            None
-        } else {
-            Some(capture_at(m)?)
-        };
-        growth.push(GrowthRow::from_captures(
-            m,
-            caps.as_ref().unwrap_or(&captures),
-        ));
-        progress.update("growth", i + 1, sizes.len());
-    }
+    let growth = growth_sweep(args.n, max.min(ids.len()), &captures, &capture_at, progress)?;
     timing.growth = t.elapsed().as_secs_f64();
     Ok(ModelRun {
         captures,
@@ -242,6 +228,30 @@ fn run_encoder(
         growth,
         timing,
     })
+}
+
+/// E2 medians at n = 64, 128, …, 1024 (those ≤ `limit`), reusing the captures at `n`.
+fn growth_sweep(
+    n: usize,
+    limit: usize,
+    captures: &[HeadCapture],
+    capture_at: &dyn Fn(usize) -> Result<Vec<HeadCapture>, Fail>,
+    progress: &Progress,
+) -> Result<Vec<GrowthRow>, Fail> {
+    let sizes: Vec<usize> = [64, 128, 256, 512, 1024]
+        .into_iter()
+        .filter(|&m| m <= limit)
+        .collect();
+    let mut rows = Vec::new();
+    for (i, &m) in sizes.iter().enumerate() {
+        rows.push(if m == n {
+            GrowthRow::from_captures(m, captures)
+        } else {
+            GrowthRow::from_captures(m, &capture_at(m)?)
+        });
+        progress.update("growth", i + 1, sizes.len());
+    }
+    Ok(rows)
 }
 
 fn run_llama(
@@ -274,16 +284,20 @@ fn run_llama(
         )));
     }
     let tokens = &ids[..args.n];
-    let mut captures = Vec::new();
-    let mut sink = |c: HeadCapture| captures.push(c);
-    let mut opts = ForwardOptions {
-        capture_layers: layers.clone(),
-        sink: Some(&mut sink),
-        loss: false,
+    let capture_at = |m: usize| -> Result<Vec<HeadCapture>, Fail> {
+        let mut caps = Vec::new();
+        let mut sink = |c: HeadCapture| caps.push(c);
+        let mut opts = ForwardOptions {
+            capture_layers: layers.clone(),
+            sink: Some(&mut sink),
+            loss: false,
+        };
+        model
+            .forward(&ids[..m], &mut opts)
+            .map_err(|e| bad(format!("forward pass: {e}")))?;
+        Ok(caps)
     };
-    model
-        .forward(tokens, &mut opts)
-        .map_err(|e| bad(format!("forward pass: {e}")))?;
+    let captures = capture_at(args.n)?;
     let mut timing = Timing {
         forward: t.elapsed().as_secs_f64(),
         ..Timing::default()
@@ -314,10 +328,23 @@ fn run_llama(
             effects,
         ))
     };
+    let t = Instant::now();
+    let growth = if args.growth {
+        growth_sweep(
+            args.n,
+            cfg.context.min(ids.len()),
+            &captures,
+            &capture_at,
+            progress,
+        )?
+    } else {
+        Vec::new()
+    };
+    timing.growth = t.elapsed().as_secs_f64();
     Ok(ModelRun {
         captures,
         ablation,
-        growth: Vec::new(),
+        growth,
         timing,
     })
 }
