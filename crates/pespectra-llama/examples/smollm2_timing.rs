@@ -94,18 +94,24 @@ fn main() {
         t.elapsed().as_secs_f64(),
         cpu_seconds() - c0
     );
-    let heads: Vec<(usize, usize)> = [0, 15, 29]
+    let all = std::env::args().nth(2).as_deref() == Some("all");
+    let (layers, per_layer) = if all {
+        ((0..m.config.n_layers).collect::<Vec<_>>(), m.config.n_heads)
+    } else {
+        (vec![0, 15, 29], 3)
+    };
+    let heads: Vec<(usize, usize)> = layers
         .iter()
-        .flat_map(|&l| (0..3).map(move |h| (l, h)))
+        .flat_map(|&l| (0..per_layer).map(move |h| (l, h)))
         .collect();
     let (t, c0) = (Instant::now(), cpu_seconds());
     let r = m.ablation_losses(&tokens, &heads, &mut |_, _| {}).unwrap();
     let secs = t.elapsed().as_secs_f64();
     println!(
-        "ablation of {} heads (layers 0, 15, 29) incl. clean run: {secs:.2} s wall, {:.2} s CPU; clean loss {:.4}, ablated {:?}",
+        "ablation of {} heads incl. clean run: {secs:.2} s wall, {:.2} s CPU; clean loss {:.4}, largest effect {:.4}",
         heads.len(),
         cpu_seconds() - c0,
         r.clean_loss,
-        r.losses.iter().map(|l| format!("{l:.4}")).collect::<Vec<_>>()
+        r.losses.iter().map(|l| l - r.clean_loss).fold(f64::NEG_INFINITY, f64::max)
     );
 }

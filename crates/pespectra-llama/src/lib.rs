@@ -116,16 +116,16 @@ struct Linear {
 
 impl Linear {
     /// `y (rows × out) ← x Wᵀ` (`Accum::Replace`) or `y += x Wᵀ` (`Accum::Add`).
-    fn apply(&self, x: &[f32], rows: usize, y: &mut [f32], accum: Accum, par: Par) {
+    fn apply(&self, x: &[f32], rows: usize, y: &mut [f32], accum: Accum) {
         let a = MatRef::from_row_major_slice(x, rows, self.inp);
         let wt = MatRef::from_row_major_slice(&self.w, self.out, self.inp).transpose();
         let c = MatMut::from_row_major_slice_mut(y, rows, self.out);
-        matmul(c, accum, a, wt, 1.0f32, par);
+        matmul(c, accum, a, wt, 1.0f32, Par::rayon(0));
     }
 
-    fn new_out(&self, x: &[f32], rows: usize, par: Par) -> Vec<f32> {
+    fn new_out(&self, x: &[f32], rows: usize) -> Vec<f32> {
         let mut y = vec![0f32; rows * self.out];
-        self.apply(x, rows, &mut y, Accum::Replace, par);
+        self.apply(x, rows, &mut y, Accum::Replace);
         y
     }
 }
@@ -260,25 +260,29 @@ fn rms_norm(x: &[f32], w: &[f32], eps: f64) -> Vec<f32> {
     y
 }
 
-/// Token-major `[n, heads·hd]` to head-major `[heads, n, hd]`.
+/// Token-major `[batch, n, heads·hd]` to head-major `[batch, heads, n, hd]` (the core's layout).
 fn to_heads(x: &[f32], n: usize, heads: usize, hd: usize) -> Vec<f32> {
     let mut y = vec![0f32; x.len()];
-    for h in 0..heads {
-        for i in 0..n {
-            y[(h * n + i) * hd..(h * n + i + 1) * hd]
-                .copy_from_slice(&x[i * heads * hd + h * hd..i * heads * hd + (h + 1) * hd]);
+    for (ys, xs) in y.chunks_mut(n * heads * hd).zip(x.chunks(n * heads * hd)) {
+        for h in 0..heads {
+            for i in 0..n {
+                ys[(h * n + i) * hd..(h * n + i + 1) * hd]
+                    .copy_from_slice(&xs[i * heads * hd + h * hd..i * heads * hd + (h + 1) * hd]);
+            }
         }
     }
     y
 }
 
-/// Head-major `[heads, n, hd]` to token-major `[n, heads·hd]`.
+/// Head-major `[batch, heads, n, hd]` to token-major `[batch, n, heads·hd]`.
 fn from_heads(x: &[f32], n: usize, heads: usize, hd: usize) -> Vec<f32> {
     let mut y = vec![0f32; x.len()];
-    for h in 0..heads {
-        for i in 0..n {
-            y[i * heads * hd + h * hd..i * heads * hd + (h + 1) * hd]
-                .copy_from_slice(&x[(h * n + i) * hd..(h * n + i + 1) * hd]);
+    for (ys, xs) in y.chunks_mut(n * heads * hd).zip(x.chunks(n * heads * hd)) {
+        for h in 0..heads {
+            for i in 0..n {
+                ys[i * heads * hd + h * hd..i * heads * hd + (h + 1) * hd]
+                    .copy_from_slice(&xs[(h * n + i) * hd..(h * n + i + 1) * hd]);
+            }
         }
     }
     y
@@ -313,8 +317,7 @@ fn swiglu(g: &mut [f32], u: &[f32]) {
 }
 
 /// Sum of `logsumexp(row) − row[target]` over the rows (exponentials in f32, sums in f64).
-/// Element-wise work like this stays sequential: it is small next to the GEMMs, and nested
-/// parallel loops only add synchronisation when ablations already run one per thread.
+/// Element-wise work like this stays sequential: it is small next to the GEMMs.
 fn cross_entropy_sum(logits: &[f32], vocab: usize, targets: &[u32]) -> f64 {
     let mut e = vec![0f32; vocab];
     logits
@@ -339,7 +342,7 @@ fn cross_entropy_sum(logits: &[f32], vocab: usize, targets: &[u32]) -> f64 {
 }
 
 /// Rows of the output projection computed at once when forming the loss (bounds memory).
-const LOSS_CHUNK: usize = 64;
+const LOSS_CHUNK: usize = 128;
 
 impl Llama {
     /// Reads and dequantizes a llama-architecture GGUF file.
@@ -400,9 +403,9 @@ impl Llama {
         Rope::new(RopePairing::Interleaved, self.config.rope_base)
     }
 
-    fn attention_config(&self, n: usize) -> AttentionConfig {
+    fn attention_config(&self, batch: usize, n: usize) -> AttentionConfig {
         let c = &self.config;
-        let mut cfg = AttentionConfig::new(1, c.n_heads, n, c.head_dim);
+        let mut cfg = AttentionConfig::new(batch, c.n_heads, n, c.head_dim);
         cfg.kv_heads = c.n_kv_heads;
         cfg.mask = Mask::causal();
         cfg.pe = PositionalEncoding::Rope(self.rope());
@@ -437,23 +440,23 @@ impl Llama {
             .collect()
     }
 
-    /// The attention half of layer `l` on residual `x`: the per-head outputs, token-major
-    /// `[n, heads·hd]` (before the output projection). Sends captures to `sink` if given.
+    /// The attention half of layer `l` on the residuals `x` of `batch` sequences of `n` tokens:
+    /// the per-head outputs, token-major `[batch, n, heads·hd]` (before the output projection).
+    /// Sends captures to `sink` if given (only used with `batch = 1`).
     fn attention<'s>(
         &self,
         l: usize,
         x: &[f32],
-        n: usize,
+        (batch, n): (usize, usize),
         sink: Option<&mut (dyn FnMut(HeadCapture) + 's)>,
-        par: Par,
     ) -> Result<Vec<f32>, LlamaError> {
         let (c, layer) = (&self.config, &self.layers[l]);
         let h = rms_norm(x, &layer.attn_norm, c.rms_eps);
-        let hd = c.head_dim;
-        let q = to_heads(&layer.wq.new_out(&h, n, par), n, c.n_heads, hd);
-        let k = to_heads(&layer.wk.new_out(&h, n, par), n, c.n_kv_heads, hd);
-        let v = to_heads(&layer.wv.new_out(&h, n, par), n, c.n_kv_heads, hd);
-        let cfg = self.attention_config(n);
+        let (hd, rows) = (c.head_dim, batch * n);
+        let q = to_heads(&layer.wq.new_out(&h, rows), n, c.n_heads, hd);
+        let k = to_heads(&layer.wk.new_out(&h, rows), n, c.n_kv_heads, hd);
+        let v = to_heads(&layer.wv.new_out(&h, rows), n, c.n_kv_heads, hd);
+        let cfg = self.attention_config(batch, n);
         let inp = AttentionInputs {
             q: &q,
             k: &k,
@@ -461,7 +464,7 @@ impl Llama {
             rope_key: None,
         };
         let att = |e: pespectra_attention::Error| LlamaError::Attention(e.to_string());
-        if let Some(sink) = sink {
+        if let Some(sink) = sink.filter(|_| batch == 1) {
             let req = LogitsRequest {
                 pre_mask: true,
                 content: true,
@@ -499,15 +502,16 @@ impl Llama {
         Ok(from_heads(&o, n, c.n_heads, hd))
     }
 
-    /// The rest of layer `l`: output projection of `attn` into `x`, then the SwiGLU MLP.
-    fn finish_layer(&self, l: usize, x: &mut [f32], attn: &[f32], n: usize, par: Par) {
+    /// The rest of layer `l` on `rows` token rows: output projection of `attn` into `x`, then
+    /// the SwiGLU MLP.
+    fn finish_layer(&self, l: usize, x: &mut [f32], attn: &[f32], rows: usize) {
         let (c, layer) = (&self.config, &self.layers[l]);
-        layer.wo.apply(attn, n, x, Accum::Add, par);
+        layer.wo.apply(attn, rows, x, Accum::Add);
         let h = rms_norm(x, &layer.ffn_norm, c.rms_eps);
-        let mut g = layer.gate.new_out(&h, n, par);
-        let u = layer.up.new_out(&h, n, par);
+        let mut g = layer.gate.new_out(&h, rows);
+        let u = layer.up.new_out(&h, rows);
         swiglu(&mut g, &u);
-        layer.down.apply(&g, n, x, Accum::Add, par);
+        layer.down.apply(&g, rows, x, Accum::Add);
     }
 
     fn output(&self) -> &Linear {
@@ -515,20 +519,20 @@ impl Llama {
     }
 
     /// Next-token logits of the rows of the final residual `x` (`rows × vocab`).
-    fn logits(&self, x: &[f32], rows: usize, par: Par) -> Vec<f32> {
+    fn logits(&self, x: &[f32], rows: usize) -> Vec<f32> {
         let h = rms_norm(x, &self.out_norm, self.config.rms_eps);
-        self.output().new_out(&h, rows, par)
+        self.output().new_out(&h, rows)
     }
 
     /// Last-position logits and (optionally) the mean next-token loss of the final residual.
-    fn head_outputs(&self, x: &[f32], tokens: &[u32], loss: bool, par: Par) -> ForwardOutput {
+    fn head_outputs(&self, x: &[f32], tokens: &[u32], loss: bool) -> ForwardOutput {
         let (d, n) = (self.config.d_model, tokens.len());
-        let last_logits = self.logits(&x[(n - 1) * d..], 1, par);
+        let last_logits = self.logits(&x[(n - 1) * d..], 1);
         let loss = (loss && n >= 2).then(|| {
             let mut total = 0.0;
             for start in (0..n - 1).step_by(LOSS_CHUNK) {
                 let end = (start + LOSS_CHUNK).min(n - 1);
-                let lg = self.logits(&x[start * d..end * d], end - start, par);
+                let lg = self.logits(&x[start * d..end * d], end - start);
                 total += cross_entropy_sum(&lg, self.config.vocab, &tokens[start + 1..end + 1]);
             }
             total / (n - 1) as f64
@@ -562,10 +566,10 @@ impl Llama {
                 Some(s) if options.capture_layers.contains(&l) => Some(&mut **s),
                 _ => None,
             };
-            let attn = self.attention(l, &x, n, sink, Par::rayon(0))?;
-            self.finish_layer(l, &mut x, &attn, n, Par::rayon(0));
+            let attn = self.attention(l, &x, (1, n), sink)?;
+            self.finish_layer(l, &mut x, &attn, n);
         }
-        Ok(self.head_outputs(&x, tokens, options.loss, Par::rayon(0)))
+        Ok(self.head_outputs(&x, tokens, options.loss))
     }
 
     /// Mean next-token loss of the clean model and of the model with one head's attention
@@ -573,7 +577,8 @@ impl Llama {
     ///
     /// The clean run keeps every layer's input residual and attention output, so ablating a
     /// head of layer ℓ recomputes only its output projection and the layers after ℓ.
-    /// `progress(done, total)` is called after each ablation.
+    /// Ablations of the same layer run together as one batch; `progress(done, total)` is
+    /// called after each batch.
     pub fn ablation_losses(
         &self,
         tokens: &[u32],
@@ -596,47 +601,46 @@ impl Llama {
                 c.n_layers, c.n_heads
             )));
         }
-        let n = tokens.len();
+        let (n, d, hd) = (tokens.len(), c.d_model, c.head_dim);
         let mut x = self.embed(tokens);
         let mut inputs = Vec::with_capacity(c.n_layers);
         let mut attns = Vec::with_capacity(c.n_layers);
         for l in 0..c.n_layers {
-            let attn = self.attention(l, &x, n, None, Par::rayon(0))?;
+            let attn = self.attention(l, &x, (1, n), None)?;
             inputs.push(x.clone());
-            self.finish_layer(l, &mut x, &attn, n, Par::rayon(0));
+            self.finish_layer(l, &mut x, &attn, n);
             attns.push(attn);
         }
-        let clean_loss = self
-            .head_outputs(&x, tokens, true, Par::rayon(0))
-            .loss
-            .unwrap_or(f64::NAN);
-        let hd = c.head_dim;
-        // One ablation per thread with sequential GEMMs: independent runs parallelise better
-        // than n = 256 GEMMs do, and nothing spins waiting for a busy core.
-        let ablate = |&(l, h): &(usize, usize)| -> Result<f64, LlamaError> {
-            let mut x = inputs[l].clone();
-            let mut attn = attns[l].clone();
-            for row in attn.chunks_exact_mut(c.d_model) {
-                row[h * hd..(h + 1) * hd].fill(0.0);
+        let clean_loss = self.head_outputs(&x, tokens, true).loss.unwrap_or(f64::NAN);
+        // Ablations of one layer run as one batch (one sequence per ablated head): larger GEMMs
+        // amortise the weight packing and split well over the cores.
+        let mut order: Vec<usize> = (0..heads.len()).collect();
+        order.sort_by_key(|&i| heads[i]);
+        let mut losses = vec![f64::NAN; heads.len()];
+        let mut done = 0;
+        for group in order.chunk_by(|&a, &b| heads[a].0 == heads[b].0) {
+            for chunk in group.chunks(c.n_heads) {
+                let (l, batch) = (heads[chunk[0]].0, chunk.len());
+                let mut x = inputs[l].repeat(batch);
+                let mut attn = attns[l].repeat(batch);
+                for (b, &i) in chunk.iter().enumerate() {
+                    let h = heads[i].1;
+                    for row in attn[b * n * d..(b + 1) * n * d].chunks_exact_mut(d) {
+                        row[h * hd..(h + 1) * hd].fill(0.0);
+                    }
+                }
+                self.finish_layer(l, &mut x, &attn, batch * n);
+                for later in l + 1..c.n_layers {
+                    let attn = self.attention(later, &x, (batch, n), None)?;
+                    self.finish_layer(later, &mut x, &attn, batch * n);
+                }
+                for (b, &i) in chunk.iter().enumerate() {
+                    let xb = &x[b * n * d..(b + 1) * n * d];
+                    losses[i] = self.head_outputs(xb, tokens, true).loss.unwrap_or(f64::NAN);
+                }
+                done += batch;
+                progress(done, heads.len());
             }
-            self.finish_layer(l, &mut x, &attn, n, Par::Seq);
-            for later in l + 1..c.n_layers {
-                let attn = self.attention(later, &x, n, None, Par::Seq)?;
-                self.finish_layer(later, &mut x, &attn, n, Par::Seq);
-            }
-            Ok(self
-                .head_outputs(&x, tokens, true, Par::Seq)
-                .loss
-                .unwrap_or(f64::NAN))
-        };
-        let mut losses = Vec::with_capacity(heads.len());
-        for chunk in heads.chunks(rayon::current_num_threads()) {
-            let part = chunk
-                .par_iter()
-                .map(ablate)
-                .collect::<Result<Vec<_>, _>>()?;
-            losses.extend(part);
-            progress(losses.len(), heads.len());
         }
         Ok(Ablation { clean_loss, losses })
     }

@@ -194,6 +194,24 @@ fn loss_and_single_head_ablations_match_transformers() {
         let want = a["loss"].as_f64().unwrap();
         assert!((got - want).abs() < tol, "{a}: {got}");
     }
+    // Heads of one layer run as a batch: the same losses as alone, in request order.
+    let batched = m
+        .ablation_losses(&tokens, &[(15, 2), (3, 1), (3, 5)], &mut |_, _| {})
+        .unwrap();
+    let alone = m
+        .ablation_losses(&tokens, &[(3, 1)], &mut |_, _| {})
+        .unwrap();
+    for (got, want) in batched
+        .losses
+        .iter()
+        .zip([r.losses[2], alone.losses[0], r.losses[1]])
+    {
+        assert!((got - want).abs() < 1e-6, "batched {got} vs alone {want}");
+    }
+    assert!(
+        (alone.losses[0] - r.losses[1]).abs() > 1e-4,
+        "heads 1 and 5 of layer 3 differ"
+    );
     // The plain forward gives the same clean loss.
     let mut opts = ForwardOptions {
         loss: true,
