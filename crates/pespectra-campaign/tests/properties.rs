@@ -713,14 +713,19 @@ fn alibi_bias(n: usize) -> impl Strategy<Value = Gen> {
 }
 
 /// T5 bucket tables: the encoder/decoder defaults or random bucketings (bidirectional or not,
-/// 4–64 buckets, maximal distance 8–256), with a learned value per bucket in [−4, 4].
+/// 4–64 buckets, maximal distance up to 256 past the exact buckets, as transformers requires),
+/// with a learned value per bucket in [−4, 4].
 fn t5_buckets() -> impl Strategy<Value = (pespectra_pe::T5Buckets, Vec<f64>)> {
     use pespectra_pe::T5Buckets;
     let custom =
-        (any::<bool>(), 2usize..=32, 8usize..=256).prop_map(|(bidirectional, half, d)| T5Buckets {
-            bidirectional,
-            num_buckets: 2 * half,
-            max_distance: d,
+        (any::<bool>(), 2usize..=32, 1usize..=256).prop_map(|(bidirectional, half, extra)| {
+            // per-direction buckets nb, of which nb/2 are exact; max_distance must exceed that
+            let nb = if bidirectional { half } else { 2 * half };
+            T5Buckets {
+                bidirectional,
+                num_buckets: 2 * half,
+                max_distance: nb / 2 + extra,
+            }
         });
     prop_oneof![Just(T5Buckets::ENCODER), Just(T5Buckets::DECODER), custom]
         .prop_flat_map(|b| (Just(b), prop::collection::vec(-4.0f64..4.0, b.num_buckets)))
