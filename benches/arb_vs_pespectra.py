@@ -3,8 +3,8 @@
 
 Usage: .venv/bin/python benches/arb_vs_pespectra.py [n] [arb_prec ...]
 Writes a random symmetric n×n matrix (seed 0) to a temporary .npy, times `pespectra eig --json`
-(release build at target/release/pespectra) and Arb at each precision, and prints the time ratio
-and the largest enclosure widths of both.
+(release build at target/release/pespectra, or $PESPECTRA_EXE) and Arb at each precision, and
+prints the time ratio and the largest enclosure widths of both.
 """
 import json
 import os
@@ -23,7 +23,7 @@ m = rng.uniform(-1, 1, (n, n))
 a = np.triu(m) + np.triu(m, 1).T
 path = os.path.join(tempfile.mkdtemp(), "a.npy")
 np.save(path, a)
-exe = os.path.join(os.path.dirname(__file__), "..", "target", "release", "pespectra")
+exe = os.environ.get("PESPECTRA_EXE") or os.path.join(os.path.dirname(__file__), "..", "target", "release", "pespectra")
 
 best = None
 for _ in range(3):
