@@ -323,7 +323,7 @@ pub struct SplitProduct {
 
 impl SplitProduct {
     /// Dimensions of the product.
-    pub fn shape(&self) -> (usize, usize) {
+    fn shape(&self) -> (usize, usize) {
         (self.exact.nrows(), self.exact.ncols())
     }
 
@@ -339,8 +339,10 @@ impl SplitProduct {
     }
 
     /// One ball: `fl(exact + mid)` with the sum's rounding error (exact, by TwoSum) added to the
-    /// radius.
-    pub fn into_ball(self) -> BallMat {
+    /// radius. Only the tests need the enclosure entry by entry (to compare with exact
+    /// products); callers use [`Self::modulus_minus_products`].
+    #[cfg(test)]
+    fn into_ball(self) -> BallMat {
         let (m, n) = self.shape();
         let mut mid = Mat::<f64>::zeros(m, n);
         let mut rad = Mat::<f64>::zeros(m, n);
