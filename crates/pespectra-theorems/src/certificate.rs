@@ -5,6 +5,7 @@
 use crate::ball::QComplex;
 use faer::Mat;
 use num_rational::BigRational;
+use num_traits::{Signed, Zero};
 use pespectra_arith::interval::Interval;
 use serde_json::{json, Value};
 
@@ -34,12 +35,36 @@ pub fn real_matrix(m: &Mat<f64>) -> Value {
     json!({"rows": m.nrows(), "cols": m.ncols(), "re": re, "im": null})
 }
 
-/// A Gaussian-rational matrix given entrywise.
+/// A Gaussian-rational n×n matrix given entrywise.
 pub fn complex_matrix(n: usize, f: impl Fn(usize, usize) -> QComplex) -> Value {
-    let entries: Vec<QComplex> = (0..n * n).map(|t| f(t / n, t % n)).collect();
+    rational_matrix(n, n, f)
+}
+
+/// A Gaussian-rational `rows × cols` matrix given entrywise (`im` null when every entry is
+/// real, as the format allows).
+pub fn rational_matrix(rows: usize, cols: usize, f: impl Fn(usize, usize) -> QComplex) -> Value {
+    let entries: Vec<QComplex> = (0..rows * cols).map(|t| f(t / cols, t % cols)).collect();
     let re: Vec<String> = entries.iter().map(|z| scalar(&z.re)).collect();
-    let im: Vec<String> = entries.iter().map(|z| scalar(&z.im)).collect();
-    json!({"rows": n, "cols": n, "re": re, "im": im})
+    let im: Value = if entries.iter().all(|z| z.im.is_zero()) {
+        Value::Null
+    } else {
+        entries.iter().map(|z| scalar(&z.im)).collect()
+    };
+    json!({"rows": rows, "cols": cols, "re": re, "im": im})
+}
+
+/// Claim that the top eigenvalue of `jw`, the Jordan–Wielandt matrix of a real matrix D with
+/// the given exact entries, lies in `[max |d_ij|, Σ |d_ij|]`: `|d_ij| = |e_iᵀ D e_j| ≤ σ₁(D)`
+/// and `σ₁(D) ≤ ‖D‖_F ≤ Σ |d_ij|`, and the top eigenvalue of `[[0, D], [Dᵀ, 0]]` is σ₁(D).
+/// A positive lower end certifies `D ≠ 0` (the checker re-decides both ends by exact inertia).
+pub fn top_singular_value_claim(jw: &str, entries: &[BigRational]) -> (Value, BigRational) {
+    let abs: Vec<BigRational> = entries.iter().map(|x| x.abs()).collect();
+    let lo = abs.iter().max().cloned().unwrap_or_else(BigRational::zero);
+    let hi = abs.iter().fold(BigRational::zero(), |s, x| s + x);
+    (
+        json!({"kind": "eigenvalue", "matrix": jw, "index": 1, "lo": scalar(&lo), "hi": scalar(&hi)}),
+        lo,
+    )
 }
 
 /// Claim: the k-th largest (1-based) eigenvalue of `matrix` lies in the f64 enclosure `iv`.
@@ -76,4 +101,11 @@ pub fn document(
         "claims": claims,
         "conclusion": conclusion,
     })
+}
+
+/// Replaces a document's `notes` (the derivation a reader needs to link the verified claims
+/// to the catalogue statement).
+pub fn with_notes(mut doc: Value, notes: &str) -> Value {
+    doc["notes"] = notes.into();
+    doc
 }

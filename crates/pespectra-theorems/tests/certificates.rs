@@ -6,7 +6,7 @@ use pespectra_theorems::{run, Params, Verdict};
 
 #[test]
 fn produced_certificates_verify_independently() {
-    for id in ["T2", "T8", "R1", "R3"] {
+    for id in ["T2", "T8", "R1", "R2", "R3", "R4", "R5", "R6"] {
         let r = run(id, &Params::new(42, 12).with_certificates()).unwrap();
         let cert = r
             .certificate
@@ -43,7 +43,49 @@ fn tampered_produced_certificate_is_refused() {
         .unwrap()
         .certificate
         .is_none());
-    for id in ["T2", "T8", "R1", "R3"] {
+    for id in ["T2", "T8", "R1", "R2", "R3", "R4", "R5", "R6"] {
         assert!(run(id, &Params::new(3, 10)).unwrap().certificate.is_none());
     }
+}
+
+/// Edits that make each false reading *true* on the edited instance: the checker must refuse
+/// the certificate (it cannot be a counterexample any more), whatever the producer claimed.
+#[test]
+fn r_certificates_refused_once_the_reading_becomes_true() {
+    let cert = |id: &str| {
+        run(id, &Params::new(42, 8).with_certificates())
+            .unwrap()
+            .certificate
+            .unwrap_or_else(|| panic!("{id}: no certificate"))
+    };
+    let refused = |id: &str, c: &serde_json::Value, what: &str| {
+        assert!(
+            pespectra_certcheck::verify_str(&c.to_string()).is_err(),
+            "{id}: accepted after {what}"
+        );
+    };
+    // R2: a symmetric A has ρ(A) = ‖A‖₂ ≥ max |a_ii| = ρ(A∘I)
+    let mut c = cert("R2");
+    c["matrices"]["A"]["re"][2] = c["matrices"]["A"]["re"][1].clone();
+    refused("R2", &c, "symmetrising A");
+    // R4: both frequencies at the same angle ⇒ L = Re(C∘ΣE)/F exactly
+    let mut c = cert("R4");
+    c["matrices"]["W1"] = c["matrices"]["W0"].clone();
+    refused("R4", &c, "equal angles");
+    // R5: θ = 0 (all-ones phases) ⇒ the RoPE logits are the NoPE logits
+    let mut c = cert("R5");
+    for w in ["W0", "W1"] {
+        let len = c["matrices"][w]["re"].as_array().unwrap().len();
+        c["matrices"][w]["re"] = serde_json::json!(vec!["1"; len]);
+        c["matrices"][w]["im"] = serde_json::Value::Null;
+    }
+    refused("R5", &c, "zero angles");
+    // R6: W = I ⇒ P W Pᵀ = P Pᵀ, which is Toeplitz
+    let mut c = cert("R6");
+    let d = c["matrices"]["W"]["rows"].as_u64().unwrap() as usize;
+    let eye: Vec<&str> = (0..d * d)
+        .map(|t| if t / d == t % d { "1" } else { "0" })
+        .collect();
+    c["matrices"]["W"]["re"] = serde_json::json!(eye);
+    refused("R6", &c, "W = I");
 }
