@@ -17,7 +17,7 @@
 //! tightly clustered cases and kernels without a white share may be INCONCLUSIVE: the hypothesis
 //! or the margin may not be certifiable in f64, which is the honest answer.
 //!
-//! **R1, R3** must find their counterexample: the false reading is run as a property, proptest
+//! **R1–R6** must find their counterexample: the false reading is run as a property, proptest
 //! must report it violated, the minimal (shrunk) case is re-checked, and its certificate is
 //! re-verified by the independent checker (`pespectra-certcheck`).
 //!
@@ -1184,10 +1184,10 @@ fn r1_phase_aligned_content_raises_the_top_eigenvalue() {
 }
 
 /// R2, R4, R5, R6 (decided in exact rational arithmetic) as properties over seeds: proptest must
-/// find a seed whose instance refutes the reading, and the shrunk seed must reproduce it. Their
-/// refutations (the spectral radius of a non-Hermitian matrix, entrywise identities, eigenvalues
-/// of a triangular matrix) are not expressible as `pespectra-certificate/1` claims, which are
-/// about Hermitian spectra; the exact-rational decision is their proof.
+/// find a seed whose instance refutes the reading, and the shrunk seed must reproduce it with a
+/// certificate that the independent checker accepts as FAILS (R2: ρ(A) bounded by ‖V⁻¹AV‖₂;
+/// R4/R6: a non-zero difference matrix through its Jordan–Wielandt top eigenvalue; R5: a zero
+/// diagonal difference of two triangular matrices).
 #[test]
 fn exact_readings_are_refuted() {
     for id in ["R2", "R4", "R5", "R6"] {
@@ -1200,9 +1200,21 @@ fn exact_readings_are_refuted() {
                 (false, _) => Ok(()),
             }
         });
-        assert!(
-            fails(seed).unwrap().0,
+        let r = run(id, &Params::new(seed, 8).with_certificates()).unwrap();
+        assert_eq!(
+            r.verdict,
+            Verdict::Fails,
             "{id}: shrunk seed {seed} no longer refutes"
         );
+        let text = serde_json::to_string(r.certificate.as_ref().expect("certificate")).unwrap();
+        let path = std::env::temp_dir().join(format!(
+            "pespectra-proptest-{id}-{}.cert.json",
+            std::process::id()
+        ));
+        std::fs::write(&path, &text).unwrap();
+        let report = pespectra_certcheck::verify_file(&path)
+            .unwrap_or_else(|e| panic!("{id} seed {seed}: certificate refused: {e}"));
+        assert_eq!(report.verdict, pespectra_certcheck::Verdict::Fails, "{id}");
+        eprintln!("{id} minimal seed {seed}: certificate {}", path.display());
     }
 }
