@@ -242,10 +242,10 @@ fn timed(
     })
 }
 
-/// Runs T2, T3, T4, T5, T7 (`A` content, `B` additive bias) or T9 (`A` symmetric Toeplitz) on
-/// user matrices `A` (and `B`); every hypothesis (Hermitian, PSD, unit diagonal, Toeplitz) is
-/// verified rigorously first, and one that cannot be verified makes the verdict INCONCLUSIVE
-/// with the reason.
+/// Runs T2, T3, T4, T5, T7 (`A` content, `B` additive bias), T9 (`A` symmetric Toeplitz) or T10
+/// (`A` ≻ 0, `B` PSD unit-diagonal) on user matrices `A` (and `B`); every hypothesis (Hermitian,
+/// PSD, positive definite, unit diagonal, Toeplitz) is verified rigorously first, and one that
+/// cannot be verified makes the verdict INCONCLUSIVE with the reason.
 pub fn run_on(
     id: &str,
     a: &pespectra_spectra::matrix::CMat,

@@ -691,19 +691,7 @@ pub(crate) fn t10(p: &Params) -> Result<Outcome, CheckError> {
     let x = random_mat(&mut r, n, n);
     let a = gram(&x, &x); // A = XXᵀ with X square: positive definite (certified below)
     let b = ANGLES[3].cos_kernel(n);
-    let (ea, ec) = (
-        eig(&a.hermitian_input()?)?,
-        eig(&a.hadamard(&b).hermitian_input()?)?,
-    );
-    let (amax, amin, cmax, cmin) = (ea[0], ea[n - 1], ec[0], ec[n - 1]);
-    let pd = amin.lo().min(cmin.lo());
-    let kappa = |mx: Interval, mn: Interval| mx.div_pos(mn);
-    let (ka, kc) = (kappa(amax, amin), kappa(cmax, cmin));
-    let mut margin = pd.min((cmin - amin).lo()).min((amax - cmax).lo());
-    margin = match (ka, kc) {
-        (Some(ka), Some(kc)) if pd > 0.0 => margin.min((ka - kc).lo()),
-        _ => f64::NEG_INFINITY,
-    };
+    let mut o = t10_instance(&a, &b, "A = XXᵀ, B = cos kernel (cos θ = 24/25)")?;
     // the additive analogue fails: A + ALiBi loses definiteness (search slopes 2^-k)
     let mut additive = String::from("no certified loss of definiteness for A + ALiBi found");
     for k in 0..12 {
@@ -716,7 +704,51 @@ pub(crate) fn t10(p: &Params) -> Result<Outcome, CheckError> {
             );
         }
     }
-    Ok(Outcome::from_margin(margin, 0.0, format!("n = {n}, A = XXᵀ ≻ 0 (λmin ≥ {:.3e}), B = cos kernel (cos θ = 24/25): κ(A) ≥ {:.4e} ≥ κ(A∘B); {additive}", amin.lo(), ka.map_or(f64::NAN, |k| k.lo()))))
+    o.detail = format!("{}; {additive}", o.detail);
+    Ok(o)
+}
+
+/// T10 on balls A (Hermitian) and B (PSD, guaranteed by the caller): A ≻ 0 is certified from
+/// A's enclosures and B's diagonal checked to be exactly 1 (else INCONCLUSIVE with the reason);
+/// then A∘B ≻ 0, λmin(A∘B) ≥ λmin(A), λmax(A∘B) ≤ λmax(A) and κ(A∘B) ≤ κ(A) are decided.
+fn t10_instance(a: &Ball, b: &Ball, what: &str) -> Result<Outcome, CheckError> {
+    let n = a.n();
+    if !unit_diagonal_exact(b) {
+        return Ok(Outcome::inconclusive(
+            "hypothesis not verified: B's diagonal is not exactly 1",
+        ));
+    }
+    let ea = eig(&a.hermitian_input()?)?;
+    let (amax, amin) = (ea[0], ea[n - 1]);
+    if amin.lo() <= 0.0 {
+        return Ok(Outcome::inconclusive(if amin.hi() <= 0.0 {
+            format!(
+                "hypothesis false: A is not positive definite (λmin(A) ≤ {:e}, certified)",
+                amin.hi()
+            )
+        } else {
+            format!(
+                "hypothesis A ≻ 0 could not be certified (λmin(A) ∈ [{:e}, {:e}])",
+                amin.lo(),
+                amin.hi()
+            )
+        }));
+    }
+    let ec = eig(&a.hadamard(b).hermitian_input()?)?;
+    let (cmax, cmin) = (ec[0], ec[n - 1]);
+    // κ = λmax/λmin, enclosed when the denominator is certified > 0 (A's is)
+    let ka = amax.div_pos(amin).expect("λmin(A) > 0 certified");
+    let kc = cmax.div_pos(cmin);
+    let mut margin = cmin.lo().min((cmin - amin).lo()).min((amax - cmax).lo());
+    let mut viol = (-cmin.hi()).max((amin - cmin).lo()).max((cmax - amax).lo());
+    match kc {
+        Some(kc) => {
+            margin = margin.min((ka - kc).lo());
+            viol = viol.max((kc - ka).lo());
+        }
+        None => margin = f64::NEG_INFINITY,
+    }
+    Ok(Outcome::from_margin(margin, viol, format!("n = {n}, {what}: λ(A) ⊂ [{:.4e}, {:.4e}] (A ≻ 0 certified), λ(A∘B) ⊂ [{:.4e}, {:.4e}]: A∘B ≻ 0, λmin(A∘B) ≥ λmin(A), λmax(A∘B) ≤ λmax(A), κ(A) ≥ {:.4e} ≥ κ(A∘B)", amin.lo(), amax.hi(), cmin.lo(), cmax.hi(), ka.lo())))
 }
 
 /// R1: content whose phases undo the rotation, a_j = r_j·e^{−ijθ}, makes the RoPE logits r rᵀ.
@@ -887,8 +919,8 @@ fn certify_psd(b: &HermitianInput) -> Result<Result<String, String>, CheckError>
     }))
 }
 
-/// Runs T2, T3, T4, T5, T7 (A content, B additive bias) or T9 (A symmetric Toeplitz) on user
-/// matrices, verifying every hypothesis first.
+/// Runs T2, T3, T4, T5, T7 (A content, B additive bias), T9 (A symmetric Toeplitz) or T10 on
+/// user matrices, verifying every hypothesis first.
 pub(crate) fn user_check(id: &str, a: &CMat, b: Option<&CMat>) -> Result<Outcome, CheckError> {
     let need_b = || b.ok_or_else(|| CheckError(format!("{id} needs --b")));
     let square = |m: &CMat, name: &str| -> Result<(), CheckError> {
@@ -917,7 +949,7 @@ pub(crate) fn user_check(id: &str, a: &CMat, b: Option<&CMat>) -> Result<Outcome
     };
     let user = |how: &str| format!("user matrices ({how})");
     match id {
-        "T2" | "T3" | "T4" => {
+        "T2" | "T3" | "T4" | "T10" => {
             let b = need_b()?;
             let how = match psd(b)? {
                 Ok(how) => how,
@@ -932,6 +964,7 @@ pub(crate) fn user_check(id: &str, a: &CMat, b: Option<&CMat>) -> Result<Outcome
             match id {
                 "T2" => t2_instance(&ab, &bb, None, &user(&how)),
                 "T3" => t3_instance(&ab, &bb, &user(&how)),
+                "T10" => t10_instance(&ab, &bb, &user(&how)),
                 _ => t4_instance(&ab, &bb, &user(&how)),
             }
         }
@@ -971,7 +1004,7 @@ pub(crate) fn user_check(id: &str, a: &CMat, b: Option<&CMat>) -> Result<Outcome
             }
             t9_toeplitz(&t, &user("exactly symmetric Toeplitz"))
         }
-        _ => Err(CheckError(format!("checking {id} on user matrices is not supported (supported: T2, T3, T4, T5, T7, T9)"))),
+        _ => Err(CheckError(format!("checking {id} on user matrices is not supported (supported: T2, T3, T4, T5, T7, T9, T10)"))),
     }
 }
 
