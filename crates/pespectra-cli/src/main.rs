@@ -520,7 +520,18 @@ fn list_theorems() {
     }
 }
 
+/// Output piped into `head` must end the process quietly like other Unix tools: Rust ignores
+/// SIGPIPE, so without this every `println!` after the reader closes would panic on EPIPE.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: runs first in main, before any other thread exists; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Eig(a) => run_spectrum(a, false),

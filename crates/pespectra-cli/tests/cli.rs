@@ -272,3 +272,20 @@ fn verify_produced_certificate_and_tampered_one() {
     let junk = tmp("junk.json", b"{not json");
     assert_eq!(run(&["verify", junk.to_str().unwrap()]).0, 2);
 }
+
+/// Output piped into a reader that has gone away (`pespectra check | head -1`) ends the process
+/// quietly instead of panicking in `println!`.
+#[test]
+fn closed_stdout_pipe_is_not_a_panic() {
+    use std::process::Stdio;
+    let mut child = bin()
+        .args(["check", "T1", "R2", "R4", "R6", "--n", "8"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader exits before the first line is written
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
