@@ -15,7 +15,9 @@
 //! its spectral measure (so B ≻ 0 has a Cholesky certificate), clusters no tighter than 2⁻³⁰ —
 //! at least [`WELL_HOLDS`] of the verdicts are HOLDS. Badly scaled (1e-150..1e150), heavy-tailed,
 //! tightly clustered cases and kernels without a white share may be INCONCLUSIVE: the hypothesis
-//! or the margin may not be certifiable in f64, which is the honest answer.
+//! or the margin may not be certifiable in f64, which is the honest answer. T10 runs the same
+//! way (A ≻ 0 from the Hermitian families, B from the PSD Toeplitz kernels); T1, T6 (RoPE and
+//! MLA heads through the audit's exact rank-≤4 reductions) and T8 are in `rope_properties.rs`.
 //!
 //! **R1–R6** must find their counterexample: the false reading is run as a property, proptest
 //! must report it violated, the minimal (shrunk) case is re-checked, and its certificate is
@@ -1217,4 +1219,45 @@ fn exact_readings_are_refuted() {
         assert_eq!(report.verdict, pespectra_certcheck::Verdict::Fails, "{id}");
         eprintln!("{id} minimal seed {seed}: certificate {}", path.display());
     }
+}
+
+/// f64 eigenvalue range (λmin, λmax) of a Hermitian matrix through its real embedding
+/// [[Re, −Im], [Im, Re]] (each eigenvalue twice); only used to generate instances.
+fn f64_eig_range(m: &CMat) -> (f64, f64) {
+    let n = m.nrows();
+    let emb = Mat::from_fn(2 * n, 2 * n, |i, j| {
+        let (r, c) = (i % n, j % n);
+        match (i < n, j < n) {
+            (true, true) | (false, false) => m.re[(r, c)],
+            (true, false) => -m.im_at(r, c),
+            (false, true) => m.im_at(r, c),
+        }
+    });
+    let e = emb.self_adjoint_eigenvalues(faer::Side::Lower).unwrap();
+    (e[0], e[2 * n - 1])
+}
+
+/// Positive definite A: XXᵀ with X square, or any Hermitian family shifted to
+/// `A + (max(0, −λmin) + 2^-e·spread)·I`, e ∈ [0, 10] (f64 eigenvalues; certifying A ≻ 0 is
+/// `run_on`'s job, so a rounding that spoils it gives INCONCLUSIVE, never HOLDS).
+fn positive_definite(n: usize) -> impl Strategy<Value = Gen> {
+    let shifted = (hermitian(n), 0i32..=10).prop_map(|(mut g, e)| {
+        let (lo, hi) = f64_eig_range(&g.m);
+        let s = (-lo).max(0.0) + 2f64.powi(-e) * (hi - lo).max(hi.abs()).max(f64::MIN_POSITIVE);
+        let n = g.m.nrows();
+        for i in 0..n {
+            g.m.re[(i, i)] += s;
+        }
+        g
+    });
+    prop_oneof![gram(n, n), shifted]
+}
+
+/// T10: A ≻ 0 from the Hermitian families, B a PSD unit-diagonal Toeplitz kernel. Exact
+/// dyadic kernels without a white share may be singular and as tight as B = 11ᵀ (A∘B = A):
+/// they are not well-conditioned, and INCONCLUSIVE is allowed there.
+#[test]
+fn t10_psd_unit_diagonal_kernels_do_not_worsen_conditioning() {
+    let pairs = size().prop_flat_map(|n| (positive_definite(n), psd_toeplitz(n).prop_map(Some)));
+    check_theorem("T10", CASES, pairs, |_, _| false);
 }
