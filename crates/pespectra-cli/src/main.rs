@@ -101,10 +101,10 @@ struct CheckArgs {
     /// Sequence length of the spectral instances (2..=1024).
     #[arg(long, default_value_t = 64)]
     n: usize,
-    /// Check user matrices instead of built-in instances (T2, T3, T4, T5, T7, T9): A (.npy).
+    /// Check user matrices instead of built-in instances (T2, T3, T4, T5, T7, T9, T10): A (.npy).
     #[arg(long)]
     a: Option<PathBuf>,
-    /// Second user matrix B (.npy) for T2, T3, T4 and T7 (the additive bias).
+    /// Second user matrix B (.npy) for T2, T3, T4, T10 and T7 (the additive bias).
     #[arg(long, requires = "a")]
     b: Option<PathBuf>,
     /// Write certificates (instances with n ≤ 16) into this directory.
@@ -353,7 +353,7 @@ fn run_check(a: &CheckArgs) -> Result<(), Failure> {
     let ids: Vec<&str> = entries.iter().map(|e| e.id).collect();
     if a.a.is_some() && ids.len() != 1 {
         return Err(bad(
-            "with --a, name exactly one theorem id (T2, T3, T4, T5, T7 or T9)",
+            "with --a, name exactly one theorem id (T2, T3, T4, T5, T7, T9 or T10)",
         ));
     }
     let user = match &a.a {

@@ -289,3 +289,40 @@ fn closed_stdout_pipe_is_not_a_panic() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn check_t10_on_user_matrices() {
+    let n: usize = 5;
+    // A = 3I + 11ᵀ ≻ 0 (λ = 3, 8), B = 0.5^|i−j| (PSD, unit diagonal)
+    let a: Vec<f64> = (0..n * n)
+        .map(|t| if t / n == t % n { 4.0 } else { 1.0 })
+        .collect();
+    let kms: Vec<f64> = (0..n * n)
+        .map(|t| 0.5f64.powi((t / n).abs_diff(t % n) as i32))
+        .collect();
+    let twice: Vec<f64> = kms.iter().map(|v| 2.0 * v).collect();
+    let pa = tmp("t10a.npy", &pespectra_npy::to_npy_f64(n, n, &a));
+    let pb = tmp("t10b.npy", &pespectra_npy::to_npy_f64(n, n, &kms));
+    let p2 = tmp("t10b2.npy", &pespectra_npy::to_npy_f64(n, n, &twice));
+    let check = |b: &PathBuf| {
+        run(&[
+            "check",
+            "T10",
+            "--a",
+            pa.to_str().unwrap(),
+            "--b",
+            b.to_str().unwrap(),
+            "--json",
+        ])
+    };
+    let (code, out, err) = check(&pb);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"HOLDS\""), "{out}");
+    // B = 2·KMS is PSD but its diagonal is 2: the hypothesis fails, reported, exit 1
+    let (code, out, _) = check(&p2);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("INCONCLUSIVE") && out.contains("diagonal"),
+        "{out}"
+    );
+}
