@@ -490,7 +490,7 @@ fn small_heads_agree_with_dense_f64() {
         any::<bool>(),
         any::<u64>(),
     );
-    let result = TestRunner::new(persisted(48)).run(
+    let result = TestRunner::new(persisted(128)).run(
         &strategy,
         |(n, pairs_, base, scale, pairing, tied, seed)| {
             let d = 2 * pairs_;
@@ -602,7 +602,7 @@ fn dn_eigenvalues(n: usize) -> Vec<f64> {
 /// = (n²−1)/3 = n(n−1)/2 (the all-ones vector is an eigenvector), equality at both ends.
 #[test]
 fn t8_alibi_distance_matrix_growth() {
-    let result = TestRunner::new(persisted(32)).run(&(3usize..=200, any::<u64>()), |(n, seed)| {
+    let result = TestRunner::new(persisted(64)).run(&(3usize..=200, any::<u64>()), |(n, seed)| {
         let r = run("T8", &Params::new(seed, n)).map_err(|e| TestCaseError::fail(e.to_string()))?;
         if r.verdict != Verdict::Holds {
             return Err(TestCaseError::fail(format!(
