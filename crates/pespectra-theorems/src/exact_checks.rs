@@ -342,8 +342,8 @@ fn rope_cert(n: usize, d: usize, qv: &[Vec<i64>], kv: &[Vec<i64>]) -> RopeCert {
         let args: Vec<&str> = args.into_iter().filter(|a| !a.is_empty()).collect();
         derived.push(json!({"name": name, "op": op, "args": args}));
     };
-    for fr in 0..nf {
-        let pw = ANGLES[fr].powers(n);
+    for (fr, angle) in ANGLES.iter().enumerate().take(nf) {
+        let pw = angle.powers(n);
         matrices.insert(
             format!("P{fr}"),
             cert::rational_matrix(d, 1, |i, _| {
