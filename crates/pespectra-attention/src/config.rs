@@ -539,6 +539,19 @@ fn check_len(tensor: &'static str, x: &[f32], expected: usize) -> Result<(), Err
 
 /// Validates the configuration, every buffer length and finiteness of every input.
 pub fn validate(cfg: &AttentionConfig, inp: &AttentionInputs<'_>) -> Result<(), Error> {
+    validate_shapes(cfg, inp)?;
+    check_finite("q", inp.q)?;
+    check_finite("k", inp.k)?;
+    check_finite("v", inp.v)?;
+    Ok(())
+}
+
+/// [`validate`] without the finiteness scan of q, k and v (the flash path tests finiteness
+/// while packing them); the MLA RoPE key is still scanned here.
+pub(crate) fn validate_shapes(
+    cfg: &AttentionConfig,
+    inp: &AttentionInputs<'_>,
+) -> Result<(), Error> {
     cfg.validate()?;
     check_len("q", inp.q, cfg.q_len())?;
     check_len("k", inp.k, cfg.k_len())?;
@@ -560,8 +573,5 @@ pub fn validate(cfg: &AttentionConfig, inp: &AttentionInputs<'_>) -> Result<(), 
         }
         (_, None) => {}
     }
-    check_finite("q", inp.q)?;
-    check_finite("k", inp.k)?;
-    check_finite("v", inp.v)?;
     Ok(())
 }

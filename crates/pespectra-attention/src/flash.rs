@@ -1,21 +1,28 @@
 //! Fused flash-style f32 attention.
 //!
-//! 1. A parallel O(seq·dim) prepass applies the positional encoding in f64 and rounds once
-//!    to f32: queries are multiplied by `scale·log2(e)` (so the softmax can use `2^x`), keys
-//!    are packed into 16-column panels, values are padded to a multiple of 16 columns, and
-//!    ALiBi/T5 become one Toeplitz bias row per head (`log2(e)`-scaled).
-//! 2. Rayon runs over (batch × head × query tile). Each task walks the key tiles its rows
-//!    can see — causal tiles beyond the diagonal and tiles left of a sliding window are
-//!    never visited — doing S = Q·Kᵀ (SIMD micro-kernel), bias + mask (only on tiles that
-//!    need it), the online-softmax row update and O = α·O + P·V (SIMD micro-kernel).
-//! 3. Per-thread scratch (logit tile, output tile, row statistics) comes from
-//!    `for_each_init`, so no allocation happens inside the tile loops.
+//! 1. Rayon runs over (batch × kv-group). Each group first packs its keys into 16-column
+//!    panels and its values into 16-column strips (O(seq·dim), positional encoding applied in
+//!    f64 and rounded once to f32), into a pooled buffer that stays in L2 for the group's
+//!    tiles; ALiBi/T5 become one Toeplitz bias row per head (`log2(e)`-scaled).
+//! 2. Nested Rayon over the group's (query head × query tile). Each task packs its query
+//!    rows (multiplied by `scale·log2(e)` so the softmax can use `2^x`) and walks the key
+//!    tiles its rows can see — causal tiles beyond the diagonal and tiles left of a sliding
+//!    window are never visited — doing S = Q·Kᵀ (SIMD micro-kernel), bias + mask (only on
+//!    tiles that need it), the online-softmax row update and O = α·O + P·V (SIMD micro-kernel).
+//! 3. Every input element is read once, by the packing, which also tests it for NaN/±∞ (no
+//!    separate validation pass over the tensors). Tile scratch is per thread and K/V buffers
+//!    are pooled, so no allocation happens inside the tile loops or, after the first call,
+//!    at all.
 
 use rayon::prelude::*;
 use std::cell::RefCell;
 use std::f64::consts::LOG2_E;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
-use crate::config::{validate, AttentionConfig, AttentionInputs, PositionalEncoding};
+use crate::config::{
+    check_finite, validate_shapes, AttentionConfig, AttentionInputs, PositionalEncoding,
+};
 use crate::error::Error;
 use crate::kernels::{Isa, MR, PANEL};
 use crate::pe::Prepared;
@@ -45,8 +52,10 @@ pub fn flash_attention_with(
     Ok(out)
 }
 
-/// Per-thread scratch of the tile loop.
+/// Per-thread scratch of the tile loop: the packed query tile, logit tile, output tile and
+/// row statistics.
 struct Scratch {
+    q: Vec<f32>,
     s: Vec<f32>,
     o: Vec<f32>,
     m: Vec<f32>,
@@ -54,9 +63,24 @@ struct Scratch {
     alpha: Vec<f32>,
 }
 
+impl Scratch {
+    fn new(d: usize, dvp: usize) -> Self {
+        Self {
+            q: vec![0f32; BR * d],
+            s: vec![0f32; BR * BC],
+            o: vec![0f32; BR * dvp],
+            m: vec![0f32; BR],
+            l: vec![0f32; BR],
+            alpha: vec![0f32; BR],
+        }
+    }
+}
+
 /// Flash attention into a caller-provided output buffer of length `cfg.out_len()`.
 ///
 /// Error bound: see [`crate::error_bounds`] (tested against [`crate::reference_attention`]).
+/// Non-finite inputs are detected while they are packed (one pass over the data instead of
+/// two) and reported like [`crate::validate`] does; `out` is unspecified after an error.
 pub fn flash_attention_into(
     isa: Isa,
     cfg: &AttentionConfig,
@@ -64,7 +88,7 @@ pub fn flash_attention_into(
     out: &mut [f32],
 ) -> Result<(), Error> {
     isa.check()?;
-    validate(cfg, inp)?;
+    validate_shapes(cfg, inp)?;
     if out.len() != cfg.out_len() {
         return Err(Error::ShapeMismatch {
             tensor: "output",
@@ -72,145 +96,169 @@ pub fn flash_attention_into(
             actual: out.len(),
         });
     }
-    WORKSPACE.with(|ws| match ws.try_borrow_mut() {
-        Ok(mut bufs) => run(isa, cfg, inp, out, &mut bufs),
-        // Re-entrant call on this thread (e.g. from inside a Rayon job): use fresh buffers.
-        Err(_) => run(isa, cfg, inp, out, &mut Default::default()),
-    });
-    Ok(())
+    if run(isa, cfg, inp, out) {
+        Ok(())
+    } else {
+        // Slow path, only on error: locate the first offending element.
+        check_finite("q", inp.q)?;
+        check_finite("k", inp.k)?;
+        check_finite("v", inp.v)?;
+        unreachable!("the packing passes saw a non-finite input that check_finite did not")
+    }
 }
+
+/// Packed K and V buffers of one kv-group, reused across groups and calls: fresh
+/// multi-megabyte allocations are page-faulted in on every use, which cost ~5% at S = 512.
+/// A pool rather than a thread-local because a thread waiting inside one group's parallel
+/// tile loop may steal (and pack) another group.
+static KV_POOL: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
 
 thread_local! {
-    /// Prepass buffers (packed Q, K, V) reused across calls on the calling thread: fresh
-    /// multi-megabyte allocations are page-faulted in on every call, which cost ~5% at
-    /// S = 512. Holds up to the packed size of the largest problem seen on this thread.
-    static WORKSPACE: RefCell<[Vec<f32>; 3]> = RefCell::default();
+    /// Tile scratch reused across tasks and calls on this thread (tasks never nest).
+    static SCRATCH: RefCell<Option<Scratch>> = const { RefCell::new(None) };
 }
 
-/// Frees the calling thread's flash workspace (the packed copies of Q, K and V kept between
-/// calls to avoid page-faulting them in again). The next call reallocates it.
+/// Frees the pooled K/V packing buffers kept between calls to avoid page-faulting them in
+/// again, and the calling thread's tile scratch. The next call reallocates them.
 pub fn release_workspace() {
-    WORKSPACE.with(|ws| {
-        if let Ok(mut bufs) = ws.try_borrow_mut() {
-            *bufs = Default::default();
+    KV_POOL.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    SCRATCH.with(|s| {
+        if let Ok(mut s) = s.try_borrow_mut() {
+            *s = None;
         }
     });
 }
 
-/// Grows `buf` to at least `n` elements and returns the first `n`. Stale contents are
-/// fine: the prepass overwrites every element the kernels read unmasked (see `run`).
-fn take(buf: &mut Vec<f32>, n: usize) -> &mut [f32] {
+fn pool_take(n: usize) -> Vec<f32> {
+    let mut buf = KV_POOL
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .pop()
+        .unwrap_or_default();
     if buf.len() < n {
         buf.resize(n, 0.0);
     }
-    &mut buf[..n]
+    buf
 }
 
-/// The flash computation proper, on validated input.
-fn run(
-    isa: Isa,
-    cfg: &AttentionConfig,
-    inp: &AttentionInputs<'_>,
-    out: &mut [f32],
-    bufs: &mut [Vec<f32>; 3],
-) {
+fn pool_put(buf: Vec<f32>) {
+    KV_POOL.lock().unwrap_or_else(|e| e.into_inner()).push(buf);
+}
+
+/// 1 if `x` is NaN or ±∞ (all exponent bits set); branch-free so the packing loops vectorise.
+#[inline]
+fn non_finite(x: f32) -> u32 {
+    u32::from(x.to_bits() & 0x7f80_0000 == 0x7f80_0000)
+}
+
+/// The flash computation proper, on shape-validated input; `false` if an input is not finite.
+///
+/// Per (batch, kv-group), in parallel: pack that group's K into 16-column panels and V into
+/// column strips (both stay in L2 for the group's tiles), then run the tiles of its query
+/// heads in parallel, each packing its own query rows. Every input element is read once,
+/// and the finiteness test rides along with the packing.
+fn run(isa: Isa, cfg: &AttentionConfig, inp: &AttentionInputs<'_>, out: &mut [f32]) -> bool {
     let prep = Prepared::new(cfg);
     let (s, d, dv) = (cfg.seq, cfg.head_dim, cfg.value_dim);
     let (heads, kvh) = (cfg.heads, cfg.kv_heads);
     let gqa = heads / kvh;
     let npan = s.div_ceil(PANEL);
     let s_pad = npan * PANEL;
-    let qblk = s.div_ceil(MR) * MR * d;
     let dvp = dv.div_ceil(PANEL) * PANEL;
     let kv_stride = npan * d * PANEL;
     let v_stride = s_pad * dvp;
-    let [qbuf, kbuf, vbuf] = bufs;
-
-    // --- Prepass: O(seq·dim) per head, f64 then one rounding to f32. Padding rows of Q
-    // (beyond seq in the last row block) only produce logit rows that are never read, and
-    // padding key columns are always masked to -inf, so neither needs clearing; V padding
-    // is zeroed because P·V reads it (with weight 0, and 0·NaN would be NaN).
     // NoPE, ALiBi and T5 leave q and k untouched: skip the f64 round trip.
     let f32_prepass = matches!(
         cfg.pe,
         PositionalEncoding::NoPE | PositionalEncoding::Alibi { .. } | PositionalEncoding::T5(_)
     );
     let mult32 = (cfg.scale * LOG2_E) as f32;
-    let qp = take(qbuf, cfg.batch * heads * qblk);
-    qp.par_chunks_mut(qblk).enumerate().for_each_init(
-        || vec![0f64; d],
-        |row, (idx, dst)| {
-            let (b, h) = (idx / heads, idx % heads);
-            for i in 0..s {
-                let (blk, r) = (i / MR, i % MR);
-                if f32_prepass {
-                    // No rotation or addition: one f32 product (2u instead of u relative
-                    // error per element, inside the bound's (D + 8)u margin).
-                    let src = &inp.q[(idx * s + i) * d..][..d];
-                    for (t, &x) in src.iter().enumerate() {
-                        dst[(blk * d + t) * MR + r] = x * mult32;
-                    }
-                    continue;
-                }
-                prep.query_row(cfg, inp, b, h, i, true, cfg.scale * LOG2_E, row);
-                for (t, &x) in row.iter().enumerate() {
-                    dst[(blk * d + t) * MR + r] = x as f32;
-                }
-            }
-        },
-    );
-    let kp = take(kbuf, cfg.batch * kvh * kv_stride);
-    kp.par_chunks_mut(kv_stride).enumerate().for_each_init(
-        || vec![0f64; d],
-        |row, (idx, dst)| {
-            for j in 0..s {
-                let (p, c) = (j / PANEL, j % PANEL);
-                if f32_prepass {
-                    let src = &inp.k[(idx * s + j) * d..][..d];
-                    for (t, &x) in src.iter().enumerate() {
-                        dst[(p * d + t) * PANEL + c] = x;
-                    }
-                    continue;
-                }
-                prep.key_row(cfg, inp, idx / kvh, idx % kvh, j, true, row);
-                for (t, &x) in row.iter().enumerate() {
-                    dst[(p * d + t) * PANEL + c] = x as f32;
-                }
-            }
-        },
-    );
-    // V as column strips `[dvp/16][s_pad][16]`: a tile's kc×16 strip is contiguous, which
-    // avoids the L1 set conflicts of reading 16 floats from rows 4·dvp bytes apart.
-    let vp = take(vbuf, cfg.batch * kvh * v_stride);
-    vp.par_chunks_mut(v_stride)
-        .enumerate()
-        .for_each(|(idx, dst)| {
-            let src = &inp.v[idx * s * dv..(idx + 1) * s * dv];
-            if dv != dvp || s != s_pad {
-                dst.fill(0.0);
-            }
-            for (j, row) in src.chunks_exact(dv).enumerate() {
-                for (strip, chunk) in row.chunks(PANEL).enumerate() {
-                    let at = (strip * s_pad + j) * PANEL;
-                    dst[at..at + chunk.len()].copy_from_slice(chunk);
-                }
-            }
-        });
-    let (qp, kp, vp) = (&*qp, &*kp, &*vp);
     let bias: Option<Vec<f32>> = prep
         .rel_bias
         .as_ref()
         .map(|b| b.iter().map(|&x| (x * LOG2_E) as f32).collect());
+    let finite = AtomicBool::new(true);
 
-    // --- Tile loop.
-    let task = |scr: &mut Scratch, bh: usize, t: usize, o: &mut [f32]| {
-        let (b, h) = (bh / heads, bh % heads);
-        let g = b * kvh + h / gqa;
+    // --- Packing of one group's K and V: O(seq·dim), f64 then one rounding to f32 (or one
+    // f32 copy). Padding key columns are always masked to -inf, so they need no clearing; V
+    // padding is zeroed because P·V reads it (with weight 0, and 0·NaN would be NaN). V goes
+    // into column strips `[dvp/16][s_pad][16]`: a tile's kc×16 strip is contiguous, which
+    // avoids the L1 set conflicts of reading 16 floats from rows 4·dvp bytes apart.
+    let pack_kv = |idx: usize, kp: &mut [f32], vp: &mut [f32], row: &mut [f64]| -> bool {
+        let kd = cfg.key_dim();
+        let mut bad = 0u32;
+        for j in 0..s {
+            let (p, c) = (j / PANEL, j % PANEL);
+            let src = &inp.k[(idx * s + j) * kd..][..kd];
+            bad |= src.iter().fold(0, |a, &x| a | non_finite(x));
+            let dst = &mut kp[p * d * PANEL + c..];
+            if f32_prepass {
+                for (t, &x) in src.iter().enumerate() {
+                    dst[t * PANEL] = x;
+                }
+            } else {
+                prep.key_row(cfg, inp, idx / kvh, idx % kvh, j, true, row);
+                for (t, &x) in row.iter().enumerate() {
+                    dst[t * PANEL] = x as f32;
+                }
+            }
+        }
+        let src = &inp.v[idx * s * dv..(idx + 1) * s * dv];
+        if dv != dvp || s != s_pad {
+            vp.fill(0.0);
+        }
+        for (j, vrow) in src.chunks_exact(dv).enumerate() {
+            bad |= vrow.iter().fold(0, |a, &x| a | non_finite(x));
+            for (strip, chunk) in vrow.chunks(PANEL).enumerate() {
+                let at = (strip * s_pad + j) * PANEL;
+                vp[at..at + chunk.len()].copy_from_slice(chunk);
+            }
+        }
+        bad == 0
+    };
+
+    // --- Packing of one query tile into `[blk][d][MR]` row blocks, scaled by
+    // `scale·log2(e)` so the softmax can use 2^x. Padding rows of the last block only produce
+    // logit rows that are never read, so they need no clearing.
+    let pack_q = |b: usize, h: usize, i0: usize, rows: usize, qt: &mut [f32], row: &mut [f64]| {
+        let mut bad = 0u32;
+        for r in 0..rows {
+            let i = i0 + r;
+            let src = &inp.q[((b * heads + h) * s + i) * d..][..d];
+            bad |= src.iter().fold(0, |a, &x| a | non_finite(x));
+            let dst = &mut qt[(r / MR) * d * MR + r % MR..];
+            if f32_prepass {
+                // One f32 product (2u instead of u relative error per element, inside the
+                // bound's (D + 8)u margin).
+                for (t, &x) in src.iter().enumerate() {
+                    dst[t * MR] = x * mult32;
+                }
+            } else {
+                prep.query_row(cfg, inp, b, h, i, true, cfg.scale * LOG2_E, row);
+                for (t, &x) in row.iter().enumerate() {
+                    dst[t * MR] = x as f32;
+                }
+            }
+        }
+        bad == 0
+    };
+
+    // --- One query tile of head (b, h) against its group's packed K/V.
+    let task = |scr: &mut Scratch,
+                b: usize,
+                h: usize,
+                t: usize,
+                o: &mut [f32],
+                kpan: &[f32],
+                vg: &[f32],
+                row: &mut [f64]| {
         let i0 = t * BR;
         let rows = o.len() / dv;
-        let q = &qp[bh * qblk + i0 * d..(bh + 1) * qblk];
-        let kpan = &kp[g * kv_stride..(g + 1) * kv_stride];
-        let vg = &vp[g * v_stride..(g + 1) * v_stride];
+        if !pack_q(b, h, i0, rows, &mut scr.q, row) {
+            finite.store(false, Ordering::Relaxed);
+            return;
+        }
+        let q = &scr.q[..];
         let hbias = bias
             .as_ref()
             .map(|x| &x[h * (2 * s - 1)..(h + 1) * (2 * s - 1)]);
@@ -270,21 +318,48 @@ fn run(
                 .for_each(|(y, &x)| *y = x * inv);
         }
     };
-    out.par_chunks_mut(s * dv)
+
+    // Heads h = g·gqa … (g+1)·gqa − 1 share kv-group g and are contiguous in `out`.
+    out.par_chunks_mut(gqa * s * dv)
         .enumerate()
-        .flat_map(|(bh, head)| {
-            head.par_chunks_mut(BR * dv)
+        .for_each(|(bg, group_out)| {
+            let (b, g) = (bg / kvh, bg % kvh);
+            let mut buf = pool_take(kv_stride + v_stride);
+            let (kp, rest) = buf.split_at_mut(kv_stride);
+            let vp = &mut rest[..v_stride];
+            if !pack_kv(bg, kp, vp, &mut vec![0f64; d]) {
+                finite.store(false, Ordering::Relaxed);
+                pool_put(buf);
+                return;
+            }
+            let (kp, vp) = (&*kp, &*vp);
+            group_out
+                .par_chunks_mut(s * dv)
                 .enumerate()
-                .map(move |(t, o)| (bh, t, o))
-        })
-        .for_each_init(
-            || Scratch {
-                s: vec![0f32; BR * BC],
-                o: vec![0f32; BR * dvp],
-                m: vec![0f32; BR],
-                l: vec![0f32; BR],
-                alpha: vec![0f32; BR],
-            },
-            |scr, (bh, t, o)| task(scr, bh, t, o),
-        );
+                .flat_map(|(hh, head)| {
+                    head.par_chunks_mut(BR * dv)
+                        .enumerate()
+                        .map(move |(t, o)| (g * gqa + hh, t, o))
+                })
+                .for_each_init(
+                    || vec![0f64; d],
+                    |row, (h, t, o)| {
+                        if !finite.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+                            Ok(mut slot) => {
+                                let scr = slot.get_or_insert_with(|| Scratch::new(d, dvp));
+                                if scr.q.len() < BR * d || scr.o.len() < BR * dvp {
+                                    *scr = Scratch::new(d, dvp);
+                                }
+                                task(scr, b, h, t, o, kp, vp, row);
+                            }
+                            Err(_) => task(&mut Scratch::new(d, dvp), b, h, t, o, kp, vp, row),
+                        })
+                    },
+                );
+            pool_put(buf);
+        });
+    finite.load(Ordering::Relaxed)
 }

@@ -129,3 +129,53 @@ fn per_frequency_request_needs_rope() {
         Err(Error::InvalidConfig(_))
     ));
 }
+
+/// The flash path tests finiteness while packing (per kv-group and per query tile): a NaN or
+/// ±∞ anywhere — first or last element, another batch or head, a GQA group, the f32 copy path
+/// (NoPE, ALiBi) or the f64 encoding path (RoPE) — is the same error as `validate` reports.
+#[test]
+fn non_finite_anywhere_is_found_by_the_fused_check() {
+    let mut base = AttentionConfig::new(2, 4, 37, 16);
+    base.kv_heads = 2;
+    let encodings = [
+        PositionalEncoding::NoPE,
+        PositionalEncoding::Rope(Rope::new(RopePairing::HalfSplit, 10000.0)),
+        PositionalEncoding::Alibi {
+            slopes: alibi_slopes(4),
+        },
+    ];
+    for pe in encodings {
+        let mut cfg = base.clone();
+        cfg.pe = pe;
+        let clean = Problem::random(cfg.clone(), 7, 1.0);
+        for tensor in ["q", "k", "v"] {
+            let len = match tensor {
+                "q" => clean.q.len(),
+                "k" => clean.k.len(),
+                _ => clean.v.len(),
+            };
+            for (index, val) in [
+                (0, f32::NAN),
+                (len / 2 + 3, f32::NEG_INFINITY),
+                (len - 1, f32::INFINITY),
+            ] {
+                let mut p = Problem::random(cfg.clone(), 7, 1.0);
+                let buf = match tensor {
+                    "q" => &mut p.q,
+                    "k" => &mut p.k,
+                    _ => &mut p.v,
+                };
+                buf[index] = val;
+                let expected = validate(&p.cfg, &p.inputs()).unwrap_err();
+                assert!(matches!(expected, Error::NonFinite { index: i, .. } if i == index));
+                for isa in Isa::available() {
+                    let e = flash_attention_with(isa, &p.cfg, &p.inputs()).unwrap_err();
+                    // (compared as text: NaN ≠ NaN inside the error value)
+                    assert_eq!(e.to_string(), expected.to_string(), "{:?}", p.cfg.pe);
+                }
+            }
+        }
+        // and the clean problem still runs after errors left stale data in the buffers
+        assert!(check_flash(&clean) <= 1.0);
+    }
+}
