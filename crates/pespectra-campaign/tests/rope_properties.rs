@@ -596,13 +596,13 @@ fn dn_eigenvalues(n: usize) -> Vec<f64> {
     e
 }
 
-/// T8 on D_n for random n ≥ 3: HOLDS, and its certified margin (a lower bound of every slack
+/// T8 on D_n for random n ≥ 2: HOLDS, and its certified margin (a lower bound of every slack
 /// it checks: λmax − (n²−1)/3, n(n−1)/2 − λmax, λmax, −λ₂) does not exceed the true slacks
-/// from an independent f64 eigendecomposition. n = 2 is excluded from HOLDS: D₂ has λmax = 1
-/// = (n²−1)/3 = n(n−1)/2 (the all-ones vector is an eigenvector), equality at both ends.
+/// from an independent f64 eigendecomposition. D₂ has λmax = 1 = (n²−1)/3 = n(n−1)/2 (the
+/// all-ones vector is an eigenvector), equality at both ends: decided exactly, margin 0.
 #[test]
 fn t8_alibi_distance_matrix_growth() {
-    let result = TestRunner::new(persisted(64)).run(&(3usize..=200, any::<u64>()), |(n, seed)| {
+    let result = TestRunner::new(persisted(64)).run(&(2usize..=200, any::<u64>()), |(n, seed)| {
         let r = run("T8", &Params::new(seed, n)).map_err(|e| TestCaseError::fail(e.to_string()))?;
         if r.verdict != Verdict::Holds {
             return Err(TestCaseError::fail(format!(
@@ -627,5 +627,10 @@ fn t8_alibi_distance_matrix_growth() {
         panic!("T8: {e}\nshrunk seed stored in {REGRESSIONS}");
     }
     let r = run("T8", &Params::new(1, 2)).unwrap();
-    assert_ne!(r.verdict, Verdict::Fails, "D₂: {}", r.detail);
+    assert_eq!(
+        (r.verdict, r.margin),
+        (Verdict::Holds, Some(0.0)),
+        "D₂: {}",
+        r.detail
+    );
 }

@@ -517,6 +517,11 @@ pub(crate) fn t8(p: &Params) -> Result<Outcome, CheckError> {
         .lo()
         .max((e[0] - Interval::point(upper)).lo());
     let (plus, minus) = limit_constants();
+    // Equality cases (n = 2: λmax = (n² − 1)/3 = n(n − 1)/2 = 1) leave no positive margin for a
+    // floating-point enclosure to certify; small n are then decided exactly by inertia.
+    if margin < 0.0 && viol <= 0.0 && n <= 32 {
+        return t8_exact(&d, p.certificates && n <= MAX_CERT_N);
+    }
     let certificate = (p.certificates && n <= MAX_CERT_N).then(|| {
         let third = num_rational::BigRational::new(((n * n - 1) as i64).into(), 3.into());
         cert::document(
@@ -530,6 +535,42 @@ pub(crate) fn t8(p: &Params) -> Result<Outcome, CheckError> {
         )
     });
     Ok(Outcome::from_margin(margin, viol, format!("n = {n}: 1 positive and {} negative eigenvalues certified; λmax/n² ∈ [{:.6}, {:.6}], λmin/n² ∈ [{:.6}, {:.6}]; limits: 2/ω₀² ∈ [{}, {}] (ω₀·tanh(ω₀/2) = 2), −2/π² ∈ [{}, {}]", n - 1, e[0].lo() / (nf * nf), e[0].hi() / (nf * nf), e[n - 1].lo() / (nf * nf), e[n - 1].hi() / (nf * nf), plus.0, plus.1, minus.0, minus.1)).with_certificate(certificate))
+}
+
+/// T8 decided in exact rational arithmetic (Sylvester inertia of `D_n − c·I`, no rounding):
+/// inertia (1 positive, n − 1 negative), `#{λ ≥ (n² − 1)/3} ≥ 1` and `#{λ > n(n − 1)/2} = 0`.
+/// The margin is 0: the bounds may be attained (n = 2).
+fn t8_exact(d: &Ball, certificate: bool) -> Result<Outcome, CheckError> {
+    use num_rational::BigRational;
+    use pespectra_spectra::exact::RationalSymmetric;
+    let n = d.n();
+    let ex = RationalSymmetric::from_input(&d.hermitian_input()?)
+        .ok_or_else(|| CheckError("D_n is exact".into()))?;
+    let q = |num: usize, den: usize| BigRational::new((num as i64).into(), (den as i64).into());
+    let (third, half) = (q(n * n - 1, 3), q(n * (n - 1), 2));
+    let at0 = ex.inertia_shifted(&q(0, 1));
+    let (lo, hi) = (ex.inertia_shifted(&third), ex.inertia_shifted(&half));
+    let holds =
+        (at0.pos, at0.zero, at0.neg) == (1, 0, n - 1) && lo.pos + lo.zero >= 1 && hi.pos == 0;
+    let detail = format!("n = {n}, decided exactly by rational inertia (the bounds can be attained, so no floating-point margin exists): D_n has {} positive, {} zero, {} negative eigenvalues; #{{λ ≥ {third}}} = {}, #{{λ > {half}}} = {}", at0.pos, at0.zero, at0.neg, lo.pos + lo.zero, hi.pos);
+    if !holds {
+        return Ok(Outcome::new(Verdict::Fails, 0.0, detail));
+    }
+    let cert = certificate.then(|| {
+        cert::document(
+            "T8",
+            "D_n = [|i-j|] has exactly one positive and n-1 negative eigenvalues, and (n^2-1)/3 <= lambda_max(D_n) <= n(n-1)/2",
+            "HOLDS",
+            json!({"D": cert::real_matrix(&d.center.re)}),
+            json!([]),
+            vec![
+                json!({"kind": "inertia", "matrix": "D", "shift": "0", "neg": n - 1, "zero": 0, "pos": 1}),
+                json!({"kind": "eigenvalue", "matrix": "D", "index": 1, "lo": cert::scalar(&third), "hi": cert::scalar(&half)}),
+            ],
+            json!({"lhs": {"value": cert::scalar(&third)}, "rel": "le", "rhs": {"claim": 1, "end": "lo"}, "margin": "0"}),
+        )
+    });
+    Ok(Outcome::new(Verdict::Holds, 0.0, detail).with_certificate(cert))
 }
 
 /// Certified enclosures (decimal strings) of `lim λmax(D_n)/n² = 2/ω₀²` with ω₀ > 0 the root of

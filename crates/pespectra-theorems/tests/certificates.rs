@@ -89,3 +89,31 @@ fn r_certificates_refused_once_the_reading_becomes_true() {
     c["matrices"]["W"]["re"] = serde_json::json!(eye);
     refused("R6", &c, "W = I");
 }
+
+/// D₂ attains both T8 bounds (λmax = 1 = (n² − 1)/3 = n(n − 1)/2): no floating-point margin
+/// exists, so the check decides it in exact arithmetic and its certificate states the exact
+/// bounds, which the checker accepts; shifting a bound by 1/10⁹ makes it refuse.
+#[test]
+fn t8_equality_case_is_decided_exactly_and_certified() {
+    let r = run("T8", &Params::new(1, 2).with_certificates()).unwrap();
+    assert_eq!(
+        (r.verdict, r.margin),
+        (Verdict::Holds, Some(0.0)),
+        "{}",
+        r.detail
+    );
+    let cert = r.certificate.expect("certificate");
+    let report = pespectra_certcheck::verify_str(&cert.to_string()).unwrap();
+    assert_eq!(report.verdict, pespectra_certcheck::Verdict::Holds);
+    for (end, value) in [
+        ("lo", "1000000001/1000000000"),
+        ("hi", "999999999/1000000000"),
+    ] {
+        let mut bad = cert.clone();
+        bad["claims"][1][end] = value.into();
+        assert!(
+            pespectra_certcheck::verify_str(&bad.to_string()).is_err(),
+            "{end} = {value} accepted"
+        );
+    }
+}
