@@ -324,6 +324,21 @@ struct RopeCert {
     claims: Vec<Value>,
 }
 
+impl RopeCert {
+    /// A FAILS document refuting `statement` through `conclusion`.
+    fn failure(self, id: &str, statement: &str, conclusion: Value) -> Value {
+        cert::document(
+            id,
+            statement,
+            "FAILS",
+            Value::Object(self.matrices),
+            Value::Array(self.derived),
+            self.claims,
+            conclusion,
+        )
+    }
+}
+
 fn rope_cert(n: usize, d: usize, qv: &[Vec<i64>], kv: &[Vec<i64>]) -> RopeCert {
     let nf = d / 2;
     debug_assert!(nf >= 2, "L is the sum of at least two frequencies");
@@ -589,13 +604,9 @@ fn r4_certificate(n: usize, d: usize, qv: &[Vec<i64>], kv: &[Vec<i64>], e: &Exac
         cert::top_singular_value_claim("JDn", &differences(&e.rope, &reading(&inv_f)));
     let k = rc.claims.len();
     rc.claims.extend([claim, claim_n]);
-    let doc = cert::document(
+    let doc = rc.failure(
         "R4",
         "FALSE reading: RoPE logits equal Re(G_{q,k} o G_e) with the complex content Gram G_{q,k} = sum_f G^f and one summed Toeplitz kernel G_e = sum_f E^f (or its 1/F normalisation)",
-        "FAILS",
-        Value::Object(rc.matrices),
-        Value::Array(rc.derived),
-        rc.claims,
         json!({"lhs": {"claim": k, "end": "lo"}, "rel": "le", "rhs": {"value": "0"}, "margin": cert::scalar(&lo)}),
     );
     cert::with_notes(doc, &format!("Produced by pespectra-theorems (exact rationals). Q, K: integer content (n = {n}, d = {d}, interleaved pairs); P_f selects conj(a^f) = Q p_f; W_f holds conj(z_f)^j for the Pythagorean rotations z_0 = (3+4i)/5, z_1 = (12+5i)/13, so E_f = W_f W_f^H is the exact RoPE kernel z_f^(j-i) (unit diagonal and PSD are claimed). L = sum_f Re(G_f o E_f) is the RoPE logit matrix (D1); R = Re((sum_f G_f) o (sum_f E_f)) is the one-kernel reading (R/F is exact when all angles agree). sigma_1(L - R) >= the conclusion's margin > 0 (claim {k}) and sigma_1(L - R/F) > 0 (claim {}): both readings differ from the RoPE logits.", k + 1))
@@ -637,13 +648,9 @@ fn r5_certificate(n: usize, d: usize, qv: &[Vec<i64>], kv: &[Vec<i64>], e: &Exac
         claim,
         json!({"kind": "eigenvalue", "matrix": "JX", "index": 1, "lo": "0", "hi": "0"}),
     ]);
-    let doc = cert::document(
+    let doc = rc.failure(
         "R5",
         "FALSE reading: under a causal mask RoPE changes (contracts) the eigenvalues of the logit matrix; the masked logits are triangular, so their eigenvalues are their diagonal, which RoPE leaves unchanged",
-        "FAILS",
-        Value::Object(rc.matrices),
-        Value::Array(rc.derived),
-        rc.claims,
         json!({"lhs": {"value": "0"}, "rel": "lt", "rhs": {"claim": k + 1, "end": "hi"}, "margin": "0"}),
     );
     cert::with_notes(doc, &format!("Produced by pespectra-theorems (exact rationals). L and C = Q K^T are the RoPE and NoPE logits of integer Q, K (n = {n}, d = {d}; derivation as in the R4 certificate); ML, MC their causal masks (lower triangular), D = ML - MC. Claim {k}: sigma_1(D) > 0, so RoPE does change the masked logits. Claim {}: X = diag(D) has sigma_1(X) = 0 exactly, so diag(ML) = diag(MC); the eigenvalues of a triangular matrix are its diagonal entries, hence max_i |lambda_i(ML) - lambda_i(MC)| <= sigma_1(X) = 0. The reading 'the eigenvalues move' (0 < sigma_1(X)) is false: eigenvalue contraction is vacuous under a causal mask (singular values still obey T4).", k + 1))
