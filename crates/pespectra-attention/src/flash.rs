@@ -33,7 +33,10 @@ const BR: usize = 96;
 /// work (row rescaling, mask tests, loop setup): paired runs 3–8% faster at S = 512 and equal
 /// at S = 2048; 512 was slower at S = 2048, D = 128.
 const BC: usize = 256;
-const _: () = assert!(BR.is_multiple_of(MR) && BC.is_multiple_of(PANEL));
+/// Rows per chunk of a masked tile (see the tile loop): two packed query blocks, one
+/// AVX-512 register block.
+const CH: usize = 2 * MR;
+const _: () = assert!(BR.is_multiple_of(CH) && BC.is_multiple_of(PANEL));
 
 /// Flash attention on the fastest available path; output `[batch, heads, seq, value_dim]`.
 pub fn flash_attention(
@@ -273,22 +276,50 @@ fn run(isa: Isa, cfg: &AttentionConfig, inp: &AttentionInputs<'_>, out: &mut [f3
         let mut j0 = jlo / PANEL * PANEL;
         while j0 < jhi {
             let nc = (jhi.min(j0 + BC) - j0).div_ceil(PANEL) * PANEL;
-            isa.qk(q, rows, d, &kpan[j0 * d..], nc / PANEL, &mut scr.s, BC);
             // Rows' visible ranges are monotone in i, so the first/last row decide.
             let needs_mask =
                 cfg.allowed_range(b, i0 + rows - 1).0 > j0 || cfg.allowed_range(b, i0).1 < j0 + nc;
+            // Key columns (whole panels) each CH-row chunk can see in this tile: all nc unless
+            // masked; on a causal diagonal tile a chunk's last row bounds them, so panels that
+            // are masked for the whole chunk are neither multiplied, exponentiated nor summed.
+            let mut chunk_nc = [nc; BR / CH];
+            let chunks = rows.div_ceil(CH);
+            if needs_mask {
+                for (c, w) in chunk_nc.iter_mut().enumerate().take(chunks) {
+                    let last = i0 + ((c + 1) * CH).min(rows) - 1;
+                    let hi = cfg.allowed_range(b, last).1.clamp(j0, j0 + nc);
+                    *w = (hi - j0).div_ceil(PANEL) * PANEL;
+                }
+                for (c, &w) in chunk_nc
+                    .iter()
+                    .enumerate()
+                    .take(chunks)
+                    .filter(|(_, &w)| w > 0)
+                {
+                    let r0 = c * CH;
+                    // CH is a multiple of MR, so row r0 starts a packed block at q[r0·d..].
+                    let (qc, sc) = (&q[r0 * d..], &mut scr.s[r0 * BC..]);
+                    isa.qk(qc, CH.min(rows - r0), d, &kpan[j0 * d..], w / PANEL, sc, BC);
+                }
+            } else {
+                isa.qk(q, rows, d, &kpan[j0 * d..], nc / PANEL, &mut scr.s, BC);
+            }
             for r in 0..rows {
+                let ncr = chunk_nc[r / CH];
+                if ncr == 0 {
+                    continue; // no visible key in this tile: the row's state is unchanged
+                }
                 let i = i0 + r;
-                let srow = &mut scr.s[r * BC..r * BC + nc];
+                let srow = &mut scr.s[r * BC..r * BC + ncr];
                 if let Some(hb) = hbias {
-                    let n = s.min(j0 + nc) - j0;
+                    let n = s.min(j0 + ncr) - j0;
                     let brow = &hb[j0 + s - 1 - i..j0 + s - 1 - i + n];
                     srow[..n].iter_mut().zip(brow).for_each(|(x, &y)| *x += y);
                 }
                 if needs_mask {
                     let (lo, hi) = cfg.allowed_range(b, i);
-                    let lo = lo.clamp(j0, j0 + nc) - j0;
-                    let hi = hi.clamp(j0, j0 + nc) - j0;
+                    let lo = lo.clamp(j0, j0 + ncr) - j0;
+                    let hi = hi.clamp(j0, j0 + ncr) - j0;
                     srow[..lo].fill(f32::NEG_INFINITY);
                     srow[hi.max(lo)..].fill(f32::NEG_INFINITY);
                 }
@@ -298,17 +329,24 @@ fn run(isa: Isa, cfg: &AttentionConfig, inp: &AttentionInputs<'_>, out: &mut [f3
                 scr.alpha[r] = a;
             }
             let v = &vg[j0 * PANEL..];
-            isa.pv(
-                &scr.s,
-                BC,
-                rows,
-                nc,
-                v,
-                s_pad * PANEL,
-                otile,
-                dvp,
-                &scr.alpha,
-            );
+            let (stride, pv_chunks) = if needs_mask { (CH, chunks) } else { (rows, 1) };
+            for c in 0..pv_chunks {
+                let (r0, w) = (c * stride, chunk_nc[c * stride / CH]);
+                if w > 0 {
+                    let rc = stride.min(rows - r0);
+                    isa.pv(
+                        &scr.s[r0 * BC..],
+                        BC,
+                        rc,
+                        w,
+                        v,
+                        s_pad * PANEL,
+                        &mut otile[r0 * dvp..],
+                        dvp,
+                        &scr.alpha[r0..],
+                    );
+                }
+            }
             j0 += BC;
         }
         for r in 0..rows {
