@@ -387,20 +387,26 @@ fn rope_cert(n: usize, d: usize, qv: &[Vec<i64>], kv: &[Vec<i64>]) -> RopeCert {
         claims.push(json!({"kind": "unit_diagonal", "matrix": n_("E")}));
         claims.push(json!({"kind": "psd", "matrix": n_("E")}));
     }
-    let mut acc = "L0".to_string();
-    for fr in 1..nf {
-        let name = if fr + 1 == nf {
-            "L".to_string()
-        } else {
-            format!("L0to{fr}")
-        };
-        op(name.clone(), "add", [&acc, &format!("L{fr}")]);
-        acc = name;
-    }
+    sum_chain(&mut derived, "L", nf, "L");
     RopeCert {
         matrices,
         derived,
         claims,
+    }
+}
+
+/// Derived ops summing `{base}0 + … + {base}(nf−1)` (nf ≥ 2) into the matrix named `total`
+/// (partial sums `{total}1, {total}2, …`).
+fn sum_chain(derived: &mut Vec<Value>, base: &str, nf: usize, total: &str) {
+    let mut acc = format!("{base}0");
+    for fr in 1..nf {
+        let name = if fr + 1 == nf {
+            total.to_string()
+        } else {
+            format!("{total}{fr}")
+        };
+        derived.push(json!({"name": name, "op": "add", "args": [acc, format!("{base}{fr}")]}));
+        acc = name;
     }
 }
 
@@ -566,23 +572,11 @@ pub(crate) fn r6(p: &Params) -> Result<Outcome, CheckError> {
 fn r4_certificate(n: usize, d: usize, qv: &[Vec<i64>], kv: &[Vec<i64>], e: &ExactRope) -> Value {
     let mut rc = rope_cert(n, d, qv, kv);
     let nf = d / 2;
-    let mut esum = "E0".to_string();
-    for fr in 1..nf {
-        let name = format!("Esum{fr}");
-        rc.derived
-            .push(json!({"name": name, "op": "add", "args": [esum, format!("E{fr}")]}));
-        esum = name;
-    }
-    let mut gsum = "G0".to_string();
-    for fr in 1..nf {
-        let name = format!("Gsum{fr}");
-        rc.derived
-            .push(json!({"name": name, "op": "add", "args": [gsum, format!("G{fr}")]}));
-        gsum = name;
-    }
+    sum_chain(&mut rc.derived, "E", nf, "Esum");
+    sum_chain(&mut rc.derived, "G", nf, "Gsum");
     let inv_f = BigRational::new(1.into(), BigInt::from(nf));
     rc.derived.extend([
-        json!({"name": "CE", "op": "hadamard", "args": [gsum, esum]}),
+        json!({"name": "CE", "op": "hadamard", "args": ["Gsum", "Esum"]}),
         json!({"name": "R", "op": "real_part", "args": ["CE"]}),
         json!({"name": "D", "op": "sub", "args": ["L", "R"]}),
         json!({"name": "JD", "op": "jordan_wielandt", "args": ["D"]}),
