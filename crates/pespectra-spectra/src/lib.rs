@@ -20,10 +20,12 @@
 //! ```
 
 pub mod cholesky;
+pub mod diagonal;
 pub mod eig_f64;
 pub mod eig_mp;
 pub mod exact;
 pub mod matrix;
+pub mod scale;
 pub mod weyl;
 
 use eig_f64::Approx;
@@ -52,6 +54,13 @@ pub enum SpectraError {
     VerificationFailed(String),
     /// A parameter is out of range.
     BadParameter(String),
+    /// The working memory a request needs exceeds [`MAX_MP_BYTES`].
+    TooLarge {
+        /// Estimated bytes.
+        bytes: u64,
+        /// The limit.
+        limit: u64,
+    },
 }
 
 impl std::fmt::Display for SpectraError {
@@ -64,6 +73,10 @@ impl std::fmt::Display for SpectraError {
             Self::Decomposition(m) => write!(f, "floating-point eigendecomposition failed: {m}"),
             Self::VerificationFailed(m) => write!(f, "verification failed: {m}"),
             Self::BadParameter(m) => write!(f, "{m}"),
+            Self::TooLarge { bytes, limit } => write!(
+                f,
+                "this precision and size would need about {bytes} bytes of MPFR matrices, above the limit of {limit} bytes"
+            ),
         }
     }
 }
@@ -79,6 +92,29 @@ pub enum Precision {
     Bits(u32),
     /// f64, then 128, 256, … bits until the width is met or the budget is spent.
     Auto,
+}
+
+/// Largest working precision accepted, in bits (explicit or as the ceiling of `Auto`): 2^16 bits
+/// is about 19,700 decimal digits, far beyond what an f64 input can need.
+pub const MAX_PRECISION_BITS: u32 = 1 << 16;
+
+/// Longest wall-clock budget accepted for `Auto` (one week).
+pub const MAX_BUDGET: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Most memory the MPFR path may plan for its matrices (8 GiB); a precision whose estimate
+/// exceeds it is refused before anything is allocated (`Auto` stops escalating there instead).
+pub const MAX_MP_BYTES: u64 = 8 << 30;
+
+/// Conservative estimate of the MPFR path's memory at precision `prec` for an `n`×`n` input:
+/// about ten live n×n matrices of `Float`s (A, X, the refinement's products and residuals),
+/// doubled for complex data; each `Float` is a 32-byte header plus its limbs.
+pub fn mp_bytes(n: usize, prec: u32, complex: bool) -> u64 {
+    let per = 32 + 8 * (prec as u64).div_ceil(64);
+    let parts = if complex { 2 } else { 1 };
+    (n as u64)
+        .saturating_mul(n as u64)
+        .saturating_mul(per)
+        .saturating_mul(10 * parts)
 }
 
 /// Options of [`eigenvalues`] and [`singular_values`].
@@ -105,6 +141,50 @@ impl Default for EigOptions {
     }
 }
 
+impl EigOptions {
+    /// The precision an exact (point) answer is reported at: 53 for f64 and auto.
+    fn precision_bits(&self) -> u32 {
+        match self.precision {
+            Precision::Bits(p) => p,
+            _ => 53,
+        }
+    }
+
+    /// Checks every option against its documented range ([`MAX_PRECISION_BITS`],
+    /// [`MAX_BUDGET`], a finite non-negative width).
+    pub fn validate(&self) -> Result<(), SpectraError> {
+        let bad = |m: String| Err(SpectraError::BadParameter(m));
+        if let Precision::Bits(p) = self.precision {
+            if !(54..=MAX_PRECISION_BITS).contains(&p) {
+                return bad(format!(
+                    "precision must be 53 (f64) or between 54 and {MAX_PRECISION_BITS} bits, got {p}"
+                ));
+            }
+        }
+        if self.max_bits > MAX_PRECISION_BITS {
+            return bad(format!(
+                "the largest precision of auto must be at most {MAX_PRECISION_BITS} bits, got {}",
+                self.max_bits
+            ));
+        }
+        if self.budget > MAX_BUDGET || self.budget.is_zero() {
+            return bad(format!(
+                "the time budget must be positive and at most {} s, got {} s",
+                MAX_BUDGET.as_secs(),
+                self.budget.as_secs_f64()
+            ));
+        }
+        if let Some(w) = self.width {
+            if !w.is_finite() || w < 0.0 {
+                return bad(format!(
+                    "the width must be a finite non-negative number, got {w}"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Verified enclosures of a spectrum, in decreasing order.
 #[derive(Clone, Debug)]
 pub struct SpectrumEnclosure {
@@ -116,6 +196,18 @@ pub struct SpectrumEnclosure {
     pub max_width: f64,
     /// Whether every width is ≤ the requested width (true when none was requested).
     pub met_width: bool,
+}
+
+impl SpectrumEnclosure {
+    /// Point enclosures (width 0), which meet every width target.
+    fn exact(values: Vec<MpInterval>, opts: &EigOptions) -> Self {
+        Self {
+            values,
+            precision_bits: opts.precision_bits(),
+            max_width: 0.0,
+            met_width: true,
+        }
+    }
 }
 
 fn floats(d: &[f64], prec: u32) -> Vec<Float> {
@@ -135,6 +227,13 @@ fn enclose_at(
             (b, floats(&approx.d, 53), 53)
         }
         Precision::Bits(p) => {
+            let bytes = mp_bytes(input.n(), p, input.center.is_complex());
+            if bytes > MAX_MP_BYTES {
+                return Err(SpectraError::TooLarge {
+                    bytes,
+                    limit: MAX_MP_BYTES,
+                });
+            }
             let a = eig_mp::MpMat::from_cmat(&input.center, p);
             let (x, lam) = eig_mp::refine(&a, &approx.x, p);
             (eig_mp::residual_bounds(&a, &x, &lam, p), lam, p)
@@ -191,10 +290,13 @@ fn enclose_with_policy(
                     break;
                 }
                 let next = match level {
-                    Precision::Bits(p) => p * 2,
+                    Precision::Bits(p) => p.saturating_mul(2),
                     _ => 128,
                 };
-                if next > opts.max_bits || start.elapsed() >= opts.budget {
+                if next > opts.max_bits
+                    || start.elapsed() >= opts.budget
+                    || mp_bytes(input.n(), next, input.center.is_complex()) > MAX_MP_BYTES
+                {
                     break;
                 }
                 level = Precision::Bits(next);
@@ -208,12 +310,53 @@ fn enclose_with_policy(
 }
 
 /// Verified enclosures of all eigenvalues of a Hermitian matrix, in decreasing order.
+///
+/// Inputs whose largest entry is far from 1 are analysed as `2^e·A` and the enclosures scaled
+/// back exactly ([`scale`]), so matrices anywhere in the f64 range verify.
 pub fn eigenvalues(
     input: &HermitianInput,
     opts: &EigOptions,
 ) -> Result<SpectrumEnclosure, SpectraError> {
-    let approx = eig_f64::approx_eig(&input.center)?;
-    enclose_with_policy(input, &approx, opts)
+    opts.validate()?;
+    if let Some(values) = diagonal::eigenvalues(input, opts.precision_bits()) {
+        return Ok(SpectrumEnclosure::exact(values, opts));
+    }
+    let max = scale::max_abs_cmat(&input.center, input.radius.as_ref());
+    match scale::exponent_for(max) {
+        None => {
+            let approx = eig_f64::approx_eig(&input.center)?;
+            enclose_with_policy(input, &approx, opts)
+        }
+        Some(e) => {
+            let scaled = scale::scale_input(input, e);
+            let approx = eig_f64::approx_eig(&scaled.center)?;
+            let enc = enclose_with_policy(&scaled, &approx, &scaled_options(opts, e))?;
+            Ok(unscale_enclosure(enc, e, opts))
+        }
+    }
+}
+
+/// The options for the scaled problem: the width target scales with the matrix.
+fn scaled_options(opts: &EigOptions, e: i32) -> EigOptions {
+    EigOptions {
+        width: opts.width.map(|w| {
+            let s = rug::Float::with_val(64, w) << e;
+            s.to_f64_round(Round::Down)
+        }),
+        ..opts.clone()
+    }
+}
+
+/// `2^−e` times an enclosure of the scaled problem, with width and target re-evaluated.
+fn unscale_enclosure(enc: SpectrumEnclosure, e: i32, opts: &EigOptions) -> SpectrumEnclosure {
+    let values: Vec<MpInterval> = enc.values.iter().map(|v| scale::unscale(v, e)).collect();
+    let max_width = values.iter().map(scale::width_up).fold(0.0, f64::max);
+    SpectrumEnclosure {
+        met_width: opts.width.is_none_or(|w| max_width <= w),
+        values,
+        max_width,
+        precision_bits: enc.precision_bits,
+    }
 }
 
 /// Verified enclosures of all singular values of a general square matrix, in decreasing order.
@@ -231,7 +374,33 @@ pub fn singular_values_ball(
     radius: Option<&Mat<f64>>,
     opts: &EigOptions,
 ) -> Result<SpectrumEnclosure, SpectraError> {
+    opts.validate()?;
     matrix::check_general(a)?;
+    if let Some(values) = diagonal::singular_values(a, radius, opts.precision_bits()) {
+        return Ok(SpectrumEnclosure::exact(values, opts));
+    }
+    match scale::exponent_for(scale::max_abs_cmat(a, radius)) {
+        None => singular_values_unscaled(a, radius, opts),
+        Some(e) => {
+            let (sa, lost) = scale::scale_cmat(a, e);
+            let rad = match (radius.map(|r| scale::scale_radius(r, e)), lost) {
+                (None, l) => l,
+                (Some(r), None) => Some(r),
+                (Some(r), Some(l)) => Some(Mat::from_fn(r.nrows(), r.ncols(), |i, j| {
+                    pespectra_arith::round::add_up(r[(i, j)], l[(i, j)])
+                })),
+            };
+            let enc = singular_values_unscaled(&sa, rad.as_ref(), &scaled_options(opts, e))?;
+            Ok(unscale_enclosure(enc, e, opts))
+        }
+    }
+}
+
+fn singular_values_unscaled(
+    a: &CMat,
+    radius: Option<&Mat<f64>>,
+    opts: &EigOptions,
+) -> Result<SpectrumEnclosure, SpectraError> {
     let n = a.nrows();
     let fail = |e: faer::linalg::svd::SvdError| SpectraError::Decomposition(format!("{e:?}"));
     let (u, v, s): (CMat, CMat, Vec<f64>) = if a.is_complex() {
