@@ -43,9 +43,21 @@ pub fn attention_flops(b: usize, h: usize, s: usize, d: usize, causal: bool) -> 
     }
 }
 
+/// Most worker threads a benchmark may start: far beyond any core count this tool targets, and
+/// small enough that starting them takes milliseconds, not the tens of seconds a user-typed
+/// `u64::MAX` would.
+pub const MAX_BENCH_THREADS: usize = 1024;
+
+/// Most bytes the benchmark's q, k, v and output buffers may take together (16 GiB). Checked
+/// before anything is allocated; the buffers are then allocated fallibly, so a request below the
+/// limit that the machine still cannot hold is an error too, never an abort.
+pub const MAX_BENCH_BYTES: u64 = 16 << 30;
+
 fn pool(threads: usize) -> Result<rayon::ThreadPool, Error> {
-    if threads == 0 {
-        return Err(Error::InvalidConfig("threads must be >= 1".into()));
+    if threads == 0 || threads > MAX_BENCH_THREADS {
+        return Err(Error::InvalidConfig(format!(
+            "threads must be between 1 and {MAX_BENCH_THREADS}, got {threads}"
+        )));
     }
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -63,15 +75,36 @@ pub fn fma_peak_gflops(threads: usize, seconds: f64) -> Result<f64, Error> {
 
 /// Deterministic inputs in [-1, 1) (a 64-bit LCG; no RNG dependency in the library).
 pub fn random_inputs(len: usize, seed: u64) -> Vec<f32> {
+    let mut v = Vec::with_capacity(len);
+    fill_random(&mut v, len, seed);
+    v
+}
+
+fn fill_random(v: &mut Vec<f32>, len: usize, seed: u64) {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x = x
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            ((x >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        })
-        .collect()
+    v.extend((0..len).map(|_| {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((x >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    }));
+}
+
+/// A zeroed buffer of `len` floats, or [`Error::TooLarge`] when it cannot be allocated.
+fn try_buffer(len: usize) -> Result<Vec<f32>, Error> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| Error::TooLarge {
+        what: "benchmark buffers",
+        bytes: (len as u64).saturating_mul(4),
+        limit: MAX_BENCH_BYTES,
+    })?;
+    Ok(v)
+}
+
+fn try_random(len: usize, seed: u64) -> Result<Vec<f32>, Error> {
+    let mut v = try_buffer(len)?;
+    fill_random(&mut v, len, seed);
+    Ok(v)
 }
 
 /// Times `B×H×S×D` NoPE flash attention (MHA, `scale = D^-0.5`, optional causal mask) on
@@ -90,18 +123,30 @@ pub fn bench_attention(
         cfg.mask = Mask::causal();
     }
     cfg.validate()?;
-    let q = random_inputs(cfg.q_len(), 1);
-    let k = random_inputs(cfg.k_len(), 2);
-    let v = random_inputs(cfg.v_len(), 3);
+    let pool = pool(threads)?;
+    let elems = [cfg.q_len(), cfg.k_len(), cfg.v_len(), cfg.out_len()]
+        .iter()
+        .fold(0u64, |acc, &l| acc.saturating_add(l as u64));
+    let bytes = elems.saturating_mul(4);
+    if bytes > MAX_BENCH_BYTES {
+        return Err(Error::TooLarge {
+            what: "benchmark buffers (q, k, v and output)",
+            bytes,
+            limit: MAX_BENCH_BYTES,
+        });
+    }
+    let q = try_random(cfg.q_len(), 1)?;
+    let k = try_random(cfg.k_len(), 2)?;
+    let v = try_random(cfg.v_len(), 3)?;
     let inp = AttentionInputs {
         q: &q,
         k: &k,
         v: &v,
         rope_key: None,
     };
-    let mut out = vec![0f32; cfg.out_len()];
+    let mut out = try_buffer(cfg.out_len())?;
+    out.resize(cfg.out_len(), 0.0);
     let isa = Isa::detect();
-    let pool = pool(threads)?;
     let probe = |p: &rayon::ThreadPool| p.broadcast(|_| isa.fma_probe(0.25)).iter().sum::<f64>();
     let peak_before = probe(&pool);
     let mut best = f64::INFINITY;

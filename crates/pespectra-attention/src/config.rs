@@ -302,6 +302,21 @@ impl AttentionConfig {
         if self.head_dim == 0 || self.value_dim == 0 {
             return bad("head_dim and value_dim must be >= 1".into());
         }
+        let dims = [self.batch, self.heads.max(self.kv_heads), self.seq];
+        let widest = self.key_dim().max(self.head_dim).max(self.value_dim);
+        if dims
+            .iter()
+            .try_fold(widest, |acc, &x| acc.checked_mul(x))
+            .and_then(|len| len.checked_mul(std::mem::size_of::<f64>()))
+            .is_none()
+        {
+            return bad(format!(
+                "batch × heads × seq × dim ({} × {} × {} × {widest}) overflows the address space",
+                self.batch,
+                self.heads.max(self.kv_heads),
+                self.seq
+            ));
+        }
         if !self.heads.is_multiple_of(self.kv_heads) {
             return bad(format!(
                 "heads ({}) must be a multiple of kv_heads ({})",

@@ -31,6 +31,15 @@ pub enum Error {
     IsaUnavailable(&'static str),
     /// The Rayon thread pool could not be built.
     ThreadPool(String),
+    /// The buffers a call needs exceed a documented limit, or could not be allocated.
+    TooLarge {
+        /// What was being sized (`"benchmark inputs"`, ...).
+        what: &'static str,
+        /// Bytes requested (saturated at `u64::MAX` when the size overflows).
+        bytes: u64,
+        /// The limit in bytes that applies.
+        limit: u64,
+    },
 }
 
 impl fmt::Display for Error {
@@ -58,6 +67,10 @@ impl fmt::Display for Error {
                 write!(f, "instruction set `{isa}` is not available on this CPU")
             }
             Error::ThreadPool(m) => write!(f, "could not build thread pool: {m}"),
+            Error::TooLarge { what, bytes, limit } => write!(
+                f,
+                "{what} would need {bytes} bytes, above the limit of {limit} bytes (or could not be allocated)"
+            ),
         }
     }
 }

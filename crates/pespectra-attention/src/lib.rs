@@ -27,7 +27,10 @@ mod logits;
 mod pe;
 mod reference;
 
-pub use bench::{attention_flops, bench_attention, fma_peak_gflops, random_inputs, BenchReport};
+pub use bench::{
+    attention_flops, bench_attention, fma_peak_gflops, random_inputs, BenchReport, MAX_BENCH_BYTES,
+    MAX_BENCH_THREADS,
+};
 pub use bounds::{error_bounds, ErrorBounds, F32_UNIT_ROUNDOFF};
 pub use config::{
     alibi_slopes, validate, AttentionConfig, AttentionInputs, Mask, Mla, PositionalEncoding, Rope,

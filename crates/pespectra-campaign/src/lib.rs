@@ -525,6 +525,10 @@ fn write_counterexample(
     )
 }
 
+/// Most worker threads a campaign starts (far above any core count it targets; a typo'd huge
+/// value fails at once instead of spending seconds creating threads).
+pub const MAX_JOBS: usize = 1024;
+
 /// Runs the campaign (or its shard) and returns the report; `progress` is called on the
 /// calling thread after every chunk of cases.
 pub fn run_campaign(
@@ -558,6 +562,11 @@ pub fn run_campaign(
     }
     let jobs = match cfg.jobs {
         Some(0) => return Err(CampaignError::Config("--jobs must be at least 1".into())),
+        Some(j) if j > MAX_JOBS => {
+            return Err(CampaignError::Config(format!(
+                "--jobs must be at most {MAX_JOBS}, got {j}"
+            )))
+        }
         Some(j) => j,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
