@@ -1,8 +1,10 @@
 //! The independent certificate checker (`pespectra_certcheck::verify_str`).
 //!
 //! The first input byte selects the mode:
-//! * even: **raw** — the remaining bytes, if UTF-8, are verified as a certificate. The checker
-//!   must never panic (or hang; libFuzzer's `-timeout` catches that).
+//! * even: **raw** — the remaining bytes, if UTF-8, are verified as a certificate under a small
+//!   work budget and a 2 s wall-clock guard (`verify_str_with`). The checker must never panic;
+//!   an expensive input must end as `TooCostly` (the cost guard), never as a hang (libFuzzer's
+//!   `-timeout` catches that), and a refusal must come within the guard's time.
 //! * odd: **structured** — one of the committed certificates in `proofs/certificates/` is
 //!   mutated by a single edit whose effect is known *without trusting the checker*, and the
 //!   checker must reject it:
@@ -36,7 +38,7 @@ use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{Signed, Zero};
 use pespectra_certcheck::scalar::parse_scalar;
-use pespectra_certcheck::verify_str;
+use pespectra_certcheck::{verify_str, verify_str_with, CertError, Limits};
 use serde_json::Value;
 
 const MAX_BASE_MS: u128 = 100;
@@ -384,7 +386,20 @@ fuzz_target!(|data: &[u8]| {
     };
     if mode % 2 == 0 {
         if let Ok(text) = std::str::from_utf8(rest) {
-            let _ = verify_str(text);
+            let limits = Limits {
+                max_work: 50_000_000,
+                max_seconds: 2.0,
+            };
+            let t = Instant::now();
+            let r = verify_str_with(text, &limits);
+            let s = t.elapsed().as_secs_f64();
+            // the guard polls once per row: allow one slow row beyond the limit, never a hang
+            if s > 3.0 * limits.max_seconds {
+                panic!("the cost guard let a check run {s:.1} s: {r:?}");
+            }
+            if let Err(CertError::TooCostly(m)) = &r {
+                assert!(!m.is_empty());
+            }
         }
         return;
     }

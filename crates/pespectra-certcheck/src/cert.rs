@@ -14,8 +14,9 @@ use num_rational::BigRational;
 use num_traits::{One, Zero};
 use serde::Deserialize;
 
-use crate::inertia::{inertia, Inertia};
-use crate::matrix::{CMat, MAX_DIM, MAX_ENTRY_BITS};
+use crate::cost::{self, Clock, Limits, Meter};
+use crate::inertia::{inertia_within, Inertia};
+use crate::matrix::{CMat, EXPIRED, MAX_DIM, MAX_ENTRY_BITS};
 use crate::scalar::{format_scalar, parse_scalar};
 
 /// The only `format` string this checker accepts.
@@ -39,13 +40,16 @@ pub enum CertError {
         claim: Option<usize>,
         message: String,
     },
+    /// Checking it would cost more than the [`Limits`] allow (estimated before a step, or
+    /// stopped by the wall-clock guard): it was not checked. `pespectra verify` exits with 2.
+    TooCostly(String),
 }
 
 impl CertError {
     /// Process exit code of `pespectra verify` for this error (1 or 2).
     pub fn exit_code(&self) -> i32 {
         match self {
-            CertError::Unreadable(_) => 2,
+            CertError::Unreadable(_) | CertError::TooCostly(_) => 2,
             CertError::Invalid { .. } => 1,
         }
     }
@@ -65,6 +69,7 @@ impl fmt::Display for CertError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CertError::Unreadable(m) => write!(f, "unreadable certificate: {m}"),
+            CertError::TooCostly(m) => write!(f, "certificate not checked (too costly): {m}"),
             CertError::Invalid {
                 claim: Some(i),
                 message,
@@ -113,6 +118,8 @@ pub struct Report {
     pub claims_checked: usize,
     /// One line per claim, e.g. `"2 eigenvalue C[1] in [6, 6]"`.
     pub claim_summaries: Vec<String>,
+    /// Estimated work spent, in the units of [`Limits::max_work`].
+    pub work: u64,
 }
 
 impl fmt::Display for Report {
@@ -313,6 +320,12 @@ fn scalar(s: &str, what: impl Fn() -> String) -> Result<BigRational, CertError> 
 
 /// Verify a certificate given as JSON text.
 pub fn verify_str(text: &str) -> Result<Report, CertError> {
+    verify_str_with(text, &Limits::default())
+}
+
+/// [`verify_str`] under explicit [`Limits`] on the work and the wall-clock time.
+pub fn verify_str_with(text: &str, limits: &Limits) -> Result<Report, CertError> {
+    let mut meter = Meter::new(*limits);
     if text.len() > MAX_INPUT_BYTES {
         return Err(unreadable(format!(
             "input larger than {MAX_INPUT_BYTES} bytes"
@@ -357,8 +370,15 @@ pub fn verify_str(text: &str) -> Result<Report, CertError> {
                 d.name
             )));
         }
-        let m =
-            derive(&mats, d).map_err(|e| unreadable(format!("derived[{k}] {:?}: {e}", d.name)))?;
+        let what = format!("derived[{k}] {:?}", d.name);
+        meter.charge(&what, derive_cost(&mats, d))?;
+        let m = derive(&mats, d, meter.clock()).map_err(|e| {
+            if e == EXPIRED {
+                meter.expired(&what)
+            } else {
+                unreadable(format!("{what}: {e}"))
+            }
+        })?;
         if m.rows > MAX_DIM || m.cols > MAX_DIM {
             return Err(unreadable(format!(
                 "derived[{k}]: result exceeds {MAX_DIM}x{MAX_DIM}"
@@ -394,9 +414,14 @@ pub fn verify_str(text: &str) -> Result<Report, CertError> {
     // Pass 2: decide every claim exactly.
     let mut summaries = Vec::with_capacity(claims.len());
     for (i, c) in claims.iter().enumerate() {
-        let (summary, ok) = check_claim(&mats, c).map_err(|message| CertError::Invalid {
-            claim: Some(i),
-            message,
+        let what = format!("claim {i}");
+        meter.charge(&what, claim_cost(&mats, c, meter.left()))?;
+        let (summary, ok) = check_claim(&mats, c, meter.clock()).map_err(|e| match e {
+            ClaimError::Expired => meter.expired(&what),
+            ClaimError::Bad(message) => CertError::Invalid {
+                claim: Some(i),
+                message,
+            },
         })?;
         if let Err(message) = ok {
             return Err(CertError::Invalid {
@@ -416,6 +441,7 @@ pub fn verify_str(text: &str) -> Result<Report, CertError> {
     })?;
 
     Ok(Report {
+        work: meter.spent(),
         id: raw.id,
         statement: raw.statement,
         verdict,
@@ -470,7 +496,40 @@ fn read_matrix(name: &str, m: &RawMatrix) -> Result<CMat, CertError> {
     Ok(CMat::new(m.rows, m.cols, re, im))
 }
 
-fn derive(mats: &BTreeMap<String, CMat>, d: &RawDerived) -> Result<CMat, String> {
+/// Estimated work of one derived operation (unknown names cost nothing: `derive` refuses them).
+fn derive_cost(mats: &BTreeMap<String, CMat>, d: &RawDerived) -> u64 {
+    let arg = |k: usize| d.args.get(k).and_then(|n| mats.get(n));
+    match (d.op.as_str(), arg(0), arg(1)) {
+        ("matmul", Some(x), Some(y)) => cost::matmul(x, y),
+        ("hadamard" | "add" | "sub", Some(x), Some(y)) => cost::entrywise(x, cost::matrix_bits(y)),
+        ("scale", Some(x), _) => {
+            cost::entrywise(x, d.scalar.as_deref().map_or(0, |t| t.len() as u64 * 4))
+        }
+        (_, Some(x), _) => cost::entrywise(x, 0),
+        _ => 0,
+    }
+}
+
+/// Estimated work of deciding one claim.
+fn claim_cost(mats: &BTreeMap<String, CMat>, c: &Claim, budget: u64) -> u64 {
+    let zero = BigRational::zero();
+    let get = |m: &String| mats.get(m);
+    match c {
+        Claim::Psd(m) | Claim::Pd(m) => get(m).map_or(0, |x| cost::inertia(x, &zero, budget)),
+        Claim::Inertia(m, s, _) => get(m).map_or(0, |x| cost::inertia(x, s, budget)),
+        Claim::Eigenvalue(m, _, lo, hi) => get(m).map_or(0, |x| {
+            let first = cost::inertia(x, lo, budget);
+            first.saturating_add(cost::inertia(x, hi, budget.saturating_sub(first)))
+        }),
+        Claim::Hermitian(m)
+        | Claim::UnitDiagonal(m)
+        | Claim::DiagonalBounds(m, ..)
+        | Claim::Trace(m, ..) => get(m).map_or(0, |x| cost::entrywise(x, 0)),
+        Claim::Entry(..) => 1,
+    }
+}
+
+fn derive(mats: &BTreeMap<String, CMat>, d: &RawDerived, clock: Clock) -> Result<CMat, String> {
     let arity = match d.op.as_str() {
         "hadamard" | "add" | "sub" | "matmul" => 2,
         "adjoint" | "real_part" | "hermitian_part" | "scale" | "jordan_wielandt" | "mask_lower" => {
@@ -508,7 +567,7 @@ fn derive(mats: &BTreeMap<String, CMat>, d: &RawDerived) -> Result<CMat, String>
         "hadamard" => x.hadamard(arg(1)?),
         "add" => x.add(arg(1)?),
         "sub" => x.sub(arg(1)?),
-        "matmul" => x.matmul(arg(1)?),
+        "matmul" => x.matmul_within(arg(1)?, clock),
         "adjoint" => Ok(x.adjoint()),
         "real_part" => Ok(x.real_part()),
         "hermitian_part" => x.hermitian_part(),
@@ -648,7 +707,19 @@ fn resolve_bound(claims: &[Claim], side: &str, b: &RawBound) -> Result<Bound, Ce
     }
 }
 
-type ClaimResult = Result<(String, Result<(), String>), String>;
+type ClaimResult = Result<(String, Result<(), String>), ClaimError>;
+
+/// Why a claim could not be decided: an implied precondition is false, or the clock ran out.
+enum ClaimError {
+    Bad(String),
+    Expired,
+}
+
+impl From<String> for ClaimError {
+    fn from(m: String) -> Self {
+        ClaimError::Bad(m)
+    }
+}
 
 fn hermitian_or_err<'a>(mats: &'a BTreeMap<String, CMat>, name: &str) -> Result<&'a CMat, String> {
     // Names were resolved in pass 1, so `get` succeeds; keep it total anyway.
@@ -663,12 +734,14 @@ fn hermitian_or_err<'a>(mats: &'a BTreeMap<String, CMat>, name: &str) -> Result<
 
 /// Decide one claim. Returns the claim's one-line summary and whether it holds
 /// (outer `Err` for an implied Hermitian check that fails).
-fn check_claim(mats: &BTreeMap<String, CMat>, c: &Claim) -> ClaimResult {
+fn check_claim(mats: &BTreeMap<String, CMat>, c: &Claim, clock: Clock) -> ClaimResult {
     let f = format_scalar;
     let get = |name: &str| {
         mats.get(name)
-            .ok_or_else(|| format!("unknown matrix {name:?}"))
+            .ok_or_else(|| ClaimError::Bad(format!("unknown matrix {name:?}")))
     };
+    let inertia =
+        |x: &CMat, s: &BigRational| inertia_within(x, s, clock).map_err(|_| ClaimError::Expired);
     let verdict = |ok: bool, why: String| if ok { Ok(()) } else { Err(why) };
     Ok(match c {
         Claim::Hermitian(m) => {
@@ -705,7 +778,7 @@ fn check_claim(mats: &BTreeMap<String, CMat>, c: &Claim) -> ClaimResult {
         }
         Claim::Psd(m) => {
             let x = hermitian_or_err(mats, m)?;
-            let i = inertia(x, &BigRational::zero());
+            let i = inertia(x, &BigRational::zero())?;
             (
                 format!("psd {m}"),
                 verdict(i.neg == 0, format!("{} negative eigenvalue(s)", i.neg)),
@@ -713,7 +786,7 @@ fn check_claim(mats: &BTreeMap<String, CMat>, c: &Claim) -> ClaimResult {
         }
         Claim::Pd(m) => {
             let x = hermitian_or_err(mats, m)?;
-            let i = inertia(x, &BigRational::zero());
+            let i = inertia(x, &BigRational::zero())?;
             (
                 format!("pd {m}"),
                 verdict(
@@ -730,7 +803,7 @@ fn check_claim(mats: &BTreeMap<String, CMat>, c: &Claim) -> ClaimResult {
                 return Ok((s, Err("lo > hi".into())));
             }
             // k-th largest >= lo  <=>  #{λ < lo} <= n − k
-            let below = inertia(x, lo).neg;
+            let below = inertia(x, lo)?.neg;
             if below > n - k {
                 return Ok((
                     s,
@@ -741,7 +814,7 @@ fn check_claim(mats: &BTreeMap<String, CMat>, c: &Claim) -> ClaimResult {
                 ));
             }
             // k-th largest <= hi  <=>  #{λ <= hi} >= n − k + 1
-            let ih = inertia(x, hi);
+            let ih = inertia(x, hi)?;
             let at_most = ih.neg + ih.zero;
             (
                 s,
@@ -756,7 +829,7 @@ fn check_claim(mats: &BTreeMap<String, CMat>, c: &Claim) -> ClaimResult {
         }
         Claim::Inertia(m, shift, want) => {
             let x = hermitian_or_err(mats, m)?;
-            let got = inertia(x, shift);
+            let got = inertia(x, shift)?;
             (
                 format!(
                     "inertia {m} - {}·I = (neg {}, zero {}, pos {})",

@@ -37,6 +37,7 @@ use num_bigint::{BigInt, Sign};
 use num_rational::BigRational;
 use num_traits::{One, Zero};
 
+use crate::cost::{Clock, Expired};
 use crate::matrix::CMat;
 
 /// Numbers of negative, zero and positive eigenvalues.
@@ -74,6 +75,19 @@ fn sign_of(x: &BigInt) -> i32 {
 /// Exact inertia of `h − shift·I`. The caller must have checked that `h` is
 /// square and Hermitian (only the upper triangle is read).
 pub fn inertia(h: &CMat, shift: &BigRational) -> Inertia {
+    match inertia_within(h, shift, Clock::NONE) {
+        Ok(i) => i,
+        Err(Expired) => unreachable!("a computation without a deadline cannot expire"),
+    }
+}
+
+/// [`inertia`] that gives up with [`Expired`] once `clock`'s deadline has passed (polled once
+/// per row of every elimination step).
+pub(crate) fn inertia_within(
+    h: &CMat,
+    shift: &BigRational,
+    clock: Clock,
+) -> Result<Inertia, Expired> {
     let n = h.rows;
     // Exact shifted entries, upper triangle mirrored.
     let mut re_q: Vec<BigRational> = h.re.clone();
@@ -99,12 +113,17 @@ pub fn inertia(h: &CMat, shift: &BigRational) -> Inertia {
             im[i * n + i] = BigInt::zero();
         }
     }
-    bareiss_inertia(n, a_re, a_im)
+    bareiss_inertia(n, a_re, a_im, clock)
 }
 
 /// Fraction-free symmetric elimination on a Hermitian Gaussian-integer matrix
 /// (row-major `re`, optional `im`). See the module docs for the invariant.
-fn bareiss_inertia(n: usize, mut re: Vec<BigInt>, mut im: Option<Vec<BigInt>>) -> Inertia {
+fn bareiss_inertia(
+    n: usize,
+    mut re: Vec<BigInt>,
+    mut im: Option<Vec<BigInt>>,
+    clock: Clock,
+) -> Result<Inertia, Expired> {
     let mut out = Inertia {
         neg: 0,
         zero: 0,
@@ -130,6 +149,7 @@ fn bareiss_inertia(n: usize, mut re: Vec<BigInt>, mut im: Option<Vec<BigInt>>) -
                 out.neg += 1;
             }
             for (ai, &i) in active.iter().enumerate() {
+                clock.check()?;
                 for &j in &active[ai..] {
                     let (ij, ji) = (i * n + j, j * n + i);
                     // M_ip M_pj with M_ip = conj(M_pi) = a + ib, M_pj = c + ie.
@@ -203,6 +223,7 @@ fn bareiss_inertia(n: usize, mut re: Vec<BigInt>, mut im: Option<Vec<BigInt>>) -
         // sees the pre-step values.
         let mut updates = Vec::new();
         for (xi, &i) in active.iter().enumerate() {
+            clock.check()?;
             let mip = get(&re, &im, i, p);
             let miq = get(&re, &im, i, q);
             for &j in &active[xi..] {
@@ -231,7 +252,7 @@ fn bareiss_inertia(n: usize, mut re: Vec<BigInt>, mut im: Option<Vec<BigInt>>) -
         }
         d = -s2 / &d;
     }
-    out
+    Ok(out)
 }
 
 /// Convenience for tests and callers holding plain integers.

@@ -53,15 +53,24 @@
 use std::path::Path;
 
 mod cert;
+pub mod cost;
 pub mod inertia;
 pub mod matrix;
 pub mod scalar;
 
-pub use cert::{verify_str, CertError, Report, Verdict, FORMAT, MAX_CLAIMS, MAX_INPUT_BYTES};
+pub use cert::{
+    verify_str, verify_str_with, CertError, Report, Verdict, FORMAT, MAX_CLAIMS, MAX_INPUT_BYTES,
+};
+pub use cost::{Limits, DEFAULT_MAX_SECONDS, DEFAULT_MAX_WORK};
 
 /// Read and verify a certificate file. I/O errors (missing file, not UTF-8,
 /// larger than [`MAX_INPUT_BYTES`]) are [`CertError::Unreadable`].
 pub fn verify_file(path: &Path) -> Result<Report, CertError> {
+    verify_file_with(path, &Limits::default())
+}
+
+/// [`verify_file`] under explicit [`Limits`].
+pub fn verify_file_with(path: &Path, limits: &Limits) -> Result<Report, CertError> {
     let meta = std::fs::metadata(path)
         .map_err(|e| CertError::Unreadable(format!("{}: {e}", path.display())))?;
     if meta.len() > MAX_INPUT_BYTES as u64 {
@@ -72,7 +81,7 @@ pub fn verify_file(path: &Path) -> Result<Report, CertError> {
     }
     let text = std::fs::read_to_string(path)
         .map_err(|e| CertError::Unreadable(format!("{}: {e}", path.display())))?;
-    verify_str(&text)
+    verify_str_with(&text, limits)
 }
 
 /// Exit code of `pespectra verify` for a verification result: 0 valid,

@@ -8,6 +8,8 @@
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
 
+use crate::cost::Clock;
+
 /// Largest dimension accepted anywhere (inputs and derived results).
 pub const MAX_DIM: usize = 256;
 
@@ -16,6 +18,9 @@ pub const MAX_DIM: usize = 256;
 /// hostile certificate from asking for exponential work. It admits the
 /// product of two maximal scalars (100,000 digits ≈ 332,193 bits each).
 pub const MAX_ENTRY_BITS: u64 = 700_000;
+
+/// The message of a product stopped by its deadline (the caller maps it to a refusal).
+pub(crate) const EXPIRED: &str = "stopped at the wall-clock limit";
 
 /// A dense row-major matrix with Gaussian-rational entries.
 #[derive(Clone, Debug, PartialEq)]
@@ -162,6 +167,12 @@ impl CMat {
     }
 
     pub fn matmul(&self, other: &CMat) -> Result<CMat, String> {
+        self.matmul_within(other, Clock::NONE)
+    }
+
+    /// [`CMat::matmul`] that stops with an error once `clock`'s deadline has passed (polled
+    /// once per row of the result).
+    pub(crate) fn matmul_within(&self, other: &CMat, clock: Clock) -> Result<CMat, String> {
         if self.cols != other.rows {
             return Err(format!(
                 "inner dimensions differ: {}x{} times {}x{}",
@@ -173,6 +184,9 @@ impl CMat {
         let mut re = vec![zero(); m * n];
         let mut im = vec![zero(); if complex { m * n } else { 0 }];
         for i in 0..m {
+            if clock.check().is_err() {
+                return Err(EXPIRED.into());
+            }
             for l in 0..k {
                 let a = &self.re[i * k + l];
                 let b = self.im.as_ref().map(|v| &v[i * k + l]);
