@@ -39,6 +39,13 @@ enum Command {
     Verify {
         /// Certificate file (pespectra-certificate/1 JSON).
         cert: PathBuf,
+        /// Work budget, in the estimate's units (proofs/CERTIFICATE_FORMAT.md); a certificate
+        /// estimated above it is refused with exit 2 before it is checked.
+        #[arg(long, default_value_t = pespectra_certcheck::DEFAULT_MAX_WORK)]
+        max_work: u64,
+        /// Wall-clock limit of the check, seconds (exit 2 when reached).
+        #[arg(long, default_value_t = pespectra_certcheck::DEFAULT_MAX_SECONDS)]
+        max_seconds: f64,
     },
     /// Throughput of the fused attention kernel against the FMA peak measured in the same run.
     BenchAttention(BenchArgs),
@@ -235,18 +242,26 @@ fn options(args: &SpectrumArgs) -> Result<EigOptions, Failure> {
             )));
         }
     }
-    if args.budget_seconds.is_nan()
-        || args.budget_seconds <= 0.0
-        || args.budget_seconds.is_infinite()
-    {
-        return Err(bad("--budget-seconds must be positive"));
+    let max_budget = pespectra_spectra::MAX_BUDGET.as_secs_f64();
+    if !(args.budget_seconds > 0.0 && args.budget_seconds <= max_budget) {
+        return Err(bad(format!(
+            "--budget-seconds must be positive and at most {max_budget} (one week), got {}",
+            args.budget_seconds
+        )));
     }
-    Ok(EigOptions {
+    let opts = EigOptions {
         precision: parse_precision(&args.precision)?,
         width: args.width,
         max_bits: args.max_bits,
         budget: Duration::from_secs_f64(args.budget_seconds),
-    })
+    };
+    opts.validate().map_err(|e| match opts.precision {
+        Precision::Bits(_) if args.max_bits <= pespectra_spectra::MAX_PRECISION_BITS => {
+            bad(format!("--precision: {e}"))
+        }
+        _ => bad(format!("--max-bits: {e}")),
+    })?;
+    Ok(opts)
 }
 
 /// Significant decimal digits that keep the enclosure's own precision.
@@ -314,6 +329,13 @@ fn run_spectrum(args: &SpectrumArgs, singular: bool) -> Result<(), Failure> {
 }
 
 fn run_bench(a: &BenchArgs) -> Result<(), Failure> {
+    let max = pespectra_attention::MAX_BENCH_THREADS;
+    if a.threads.is_some_and(|t| t == 0 || t > max) {
+        return Err(bad(format!(
+            "--threads must be between 1 and {max}, got {}",
+            a.threads.unwrap_or_default()
+        )));
+    }
     let threads = a.threads.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -541,8 +563,22 @@ fn main() -> ExitCode {
             list_theorems();
             Ok(())
         }
-        Command::Verify { cert } => {
-            let r = pespectra_certcheck::verify_file(cert);
+        Command::Verify {
+            cert,
+            max_work,
+            max_seconds,
+        } => {
+            if !(*max_seconds > 0.0 && *max_seconds <= 7.0 * 24.0 * 3600.0) {
+                eprintln!(
+                    "error: --max-seconds must be positive and at most one week, got {max_seconds}"
+                );
+                return ExitCode::from(2);
+            }
+            let limits = pespectra_certcheck::Limits {
+                max_work: *max_work,
+                max_seconds: *max_seconds,
+            };
+            let r = pespectra_certcheck::verify_file_with(cert, &limits);
             match &r {
                 Ok(rep) => print!("{rep}"),
                 Err(e) => eprintln!("error: {e}"),

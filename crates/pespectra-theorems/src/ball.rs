@@ -121,7 +121,11 @@ impl Ball {
                 } else {
                     let c = ar * br;
                     re[(i, j)] = c;
-                    rad[(i, j)] = inflate(prop + 2.0 * U64 * c.abs()); // + η
+                    rad[(i, j)] = if ra == 0.0 && rb == 0.0 && exact_product(ar, br, c) {
+                        0.0
+                    } else {
+                        inflate(prop + 2.0 * U64 * c.abs()) // + η
+                    };
                 }
             }
         }
@@ -145,9 +149,16 @@ impl Ball {
             .then(|| Mat::from_fn(n, n, |i, j| self.center.im_at(i, j) + o.center.im_at(i, j)));
         let rad = Mat::from_fn(n, n, |i, j| {
             let ci = im.as_ref().map_or(0.0, |m| m[(i, j)]);
-            inflate(
-                self.radius[(i, j)] + o.radius[(i, j)] + 2.0 * U64 * (re[(i, j)].abs() + ci.abs()),
-            )
+            let (ra, rb) = (self.radius[(i, j)], o.radius[(i, j)]);
+            let exact = ra == 0.0
+                && rb == 0.0
+                && exact_sum(self.center.re[(i, j)], o.center.re[(i, j)], re[(i, j)])
+                && exact_sum(self.center.im_at(i, j), o.center.im_at(i, j), ci);
+            if exact {
+                0.0
+            } else {
+                inflate(ra + rb + 2.0 * U64 * (re[(i, j)].abs() + ci.abs()))
+            }
         });
         Ball {
             center: match im {
@@ -196,6 +207,26 @@ impl Ball {
         h.radius = any.then_some(rad);
         Ok(h)
     }
+}
+
+/// Whether `c = fl(a·b)` is exact: the FMA residual `a·b − c` is itself exact away from the
+/// underflow range (|c| ≥ 1e−290, as in `pespectra-arith::round`), and a zero product of a zero
+/// factor is exact. Exact products keep a zero radius, so equality cases stay decidable.
+fn exact_product(a: f64, b: f64, c: f64) -> bool {
+    if c == 0.0 {
+        return a == 0.0 || b == 0.0;
+    }
+    c.is_finite() && c.abs() >= 1e-290 && a.mul_add(b, -c) == 0.0
+}
+
+/// Whether `s = fl(a + b)` is exact (TwoSum's error is zero; exact whenever `s` is finite).
+fn exact_sum(a: f64, b: f64, s: f64) -> bool {
+    if !s.is_finite() {
+        return false;
+    }
+    let bp = s - a;
+    let ap = s - bp;
+    (a - ap) + (b - bp) == 0.0
 }
 
 /// An upper bound of a non-negative quantity from its round-to-nearest evaluation `t` in at most

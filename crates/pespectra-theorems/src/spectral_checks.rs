@@ -307,6 +307,8 @@ fn t3_instance(a: &Ball, b: &Ball, what: &str) -> Result<Outcome, CheckError> {
     // k = n is the trace equality tr(A∘B) = Σ a_ii b_ii = tr A, exact for unit-diagonal B.
     let m = majorization_margin(&ea, &ec, one, n - 1);
     let v = majorization_violation(&ea, &ec, one, n - 1);
+    // n = 1: only the trace equality is left, slack exactly 0
+    let m = if n == 1 { 0.0 } else { m };
     Ok(Outcome::from_margin(m, v, format!("n = {n}, {what}: every top-k partial sum of λ(A∘B) ≤ that of λ(A) (k < n), traces equal exactly (unit diagonal)")))
 }
 
@@ -732,7 +734,7 @@ pub(crate) fn t10(p: &Params) -> Result<Outcome, CheckError> {
     let x = random_mat(&mut r, n, n);
     let a = gram(&x, &x); // A = XXᵀ with X square: positive definite (certified below)
     let b = ANGLES[3].cos_kernel(n);
-    let mut o = t10_instance(&a, &b, "A = XXᵀ, B = cos kernel (cos θ = 24/25)")?;
+    let mut o = t10_instance(&a, &b, "A = XXᵀ, B = cos kernel (cos θ = 24/25)", 0)?;
     // the additive analogue fails: A + ALiBi loses definiteness (search slopes 2^-k)
     let mut additive = String::from("no certified loss of definiteness for A + ALiBi found");
     for k in 0..12 {
@@ -752,7 +754,11 @@ pub(crate) fn t10(p: &Params) -> Result<Outcome, CheckError> {
 /// T10 on balls A (Hermitian) and B (PSD, guaranteed by the caller): A ≻ 0 is certified from
 /// A's enclosures and B's diagonal checked to be exactly 1 (else INCONCLUSIVE with the reason);
 /// then A∘B ≻ 0, λmin(A∘B) ≥ λmin(A), λmax(A∘B) ≤ λmax(A) and κ(A∘B) ≤ κ(A) are decided.
-fn t10_instance(a: &Ball, b: &Ball, what: &str) -> Result<Outcome, CheckError> {
+///
+/// `a` may be `2^e` times the matrix the caller means (`e = unscale`, see [`user_check`]): the
+/// eigenvalue slacks are then scaled back by `2^−e` (rounded down), the condition numbers are
+/// scale-free.
+fn t10_instance(a: &Ball, b: &Ball, what: &str, unscale: i32) -> Result<Outcome, CheckError> {
     let n = a.n();
     if !unit_diagonal_exact(b) {
         return Ok(Outcome::inconclusive(
@@ -780,8 +786,13 @@ fn t10_instance(a: &Ball, b: &Ball, what: &str) -> Result<Outcome, CheckError> {
     // κ = λmax/λmin, enclosed when the denominator is certified > 0 (A's is)
     let ka = amax.div_pos(amin).expect("λmin(A) > 0 certified");
     let kc = cmax.div_pos(cmin);
-    let mut margin = cmin.lo().min((cmin - amin).lo()).min((amax - cmax).lo());
-    let mut viol = (-cmin.hi()).max((amin - cmin).lo()).max((cmax - amax).lo());
+    let back = |x: f64| scale_down(x, -unscale);
+    let mut margin = back(cmin.lo())
+        .min(back((cmin - amin).lo()))
+        .min(back((amax - cmax).lo()));
+    let mut viol = back(-cmin.hi())
+        .max(back((amin - cmin).lo()))
+        .max(back((cmax - amax).lo()));
     match kc {
         Some(kc) => {
             margin = margin.min((ka - kc).lo());
@@ -960,9 +971,92 @@ fn certify_psd(b: &HermitianInput) -> Result<Result<String, String>, CheckError>
     }))
 }
 
+/// `Some(c)` when `m = c·I` exactly (real c).
+fn scalar_matrix(m: &CMat) -> Option<f64> {
+    let n = m.nrows();
+    let c = m.re[(0, 0)];
+    let ok = !m.is_complex()
+        && (0..n).all(|i| (0..n).all(|j| m.re[(i, j)] == if i == j { c } else { 0.0 }));
+    ok.then_some(c)
+}
+
+/// `x·2^e` rounded toward −∞ (exact unless it leaves the normal range), in two steps so that
+/// every `|e|` up to the whole f64 exponent range works.
+fn scale_down(x: f64, e: i32) -> f64 {
+    use pespectra_arith::round::mul_down;
+    if e == 0 || x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let p = |k: i32| 2f64.powi(k);
+    mul_down(mul_down(x, p(e / 2)), p(e - e / 2))
+}
+
+/// `2^e·m` when that is exact for every entry, else `None`.
+fn scaled_exactly(m: &CMat, e: i32) -> Option<CMat> {
+    match pespectra_spectra::scale::scale_cmat(m, e) {
+        (s, None) => Some(s),
+        (_, Some(_)) => None,
+    }
+}
+
+fn exponent_of(m: &CMat) -> Option<i32> {
+    pespectra_spectra::scale::exponent_for(pespectra_spectra::scale::max_abs_cmat(m, None))
+}
+
 /// Runs T2, T3, T4, T5, T7 (A content, B additive bias), T9 (A symmetric Toeplitz) or T10 on
 /// user matrices, verifying every hypothesis first.
+///
+/// Every statement is homogeneous: its slacks are of degree one in A (T2 and T4 also in B; T7
+/// in A and B together; T10's condition numbers of degree zero). Inputs far from unit scale
+/// (entries near 10³⁰⁸ or subnormal) are therefore checked as `2^e·A` (and `2^f·B`), exactly,
+/// and the certified margins scaled back, rounded down; the detail says so.
 pub(crate) fn user_check(id: &str, a: &CMat, b: Option<&CMat>) -> Result<Outcome, CheckError> {
+    let (ea, eb) = match id {
+        "T7" => {
+            let m = pespectra_spectra::scale::max_abs_cmat(a, None)
+                .max(b.map_or(0.0, |b| pespectra_spectra::scale::max_abs_cmat(b, None)));
+            let e = pespectra_spectra::scale::exponent_for(m);
+            (e, e)
+        }
+        "T2" | "T4" => (exponent_of(a), b.and_then(exponent_of)),
+        _ => (exponent_of(a), None),
+    };
+    let scaled = |m: &CMat, e: Option<i32>| match e {
+        Some(e) => scaled_exactly(m, e),
+        None => Some(m.clone()),
+    };
+    let (sa, sb) = (scaled(a, ea), b.map(|b| scaled(b, eb)));
+    let total = ea.unwrap_or(0) + if id == "T7" { 0 } else { eb.unwrap_or(0) };
+    match (sa, sb) {
+        (Some(sa), sb) if total != 0 && sb.as_ref().is_none_or(|x| x.is_some()) => {
+            let sb = sb.flatten();
+            let t10 = if id == "T10" { total } else { 0 };
+            let mut o = user_check_at(id, &sa, sb.as_ref(), t10)?;
+            if id != "T10" {
+                o.margin = o.margin.map(|m| scale_down(m, -total));
+            }
+            let how = match (ea, eb, id) {
+                (Some(e), _, "T7") => format!("2^{e}·A and 2^{e}·B"),
+                (Some(e), Some(f), _) => format!("2^{e}·A and 2^{f}·B"),
+                (None, Some(f), _) => format!("2^{f}·B"),
+                (e, ..) => format!("2^{}·A", e.unwrap_or(0)),
+            };
+            o.detail = format!(
+                "{} [checked on {how}, an exact rescaling; margins scaled back, the numbers above are for the scaled matrices]",
+                o.detail
+            );
+            Ok(o)
+        }
+        _ => user_check_at(id, a, b, 0),
+    }
+}
+
+fn user_check_at(
+    id: &str,
+    a: &CMat,
+    b: Option<&CMat>,
+    t10_unscale: i32,
+) -> Result<Outcome, CheckError> {
     let need_b = || b.ok_or_else(|| CheckError(format!("{id} needs --b")));
     let square = |m: &CMat, name: &str| -> Result<(), CheckError> {
         pespectra_spectra::matrix::check_general(m).map_err(|e| CheckError(format!("{name}: {e}")))
@@ -1005,7 +1099,7 @@ pub(crate) fn user_check(id: &str, a: &CMat, b: Option<&CMat>) -> Result<Outcome
             match id {
                 "T2" => t2_instance(&ab, &bb, None, &user(&how)),
                 "T3" => t3_instance(&ab, &bb, &user(&how)),
-                "T10" => t10_instance(&ab, &bb, &user(&how)),
+                "T10" => t10_instance(&ab, &bb, &user(&how), t10_unscale),
                 _ => t4_instance(&ab, &bb, &user(&how)),
             }
         }
@@ -1026,6 +1120,9 @@ pub(crate) fn user_check(id: &str, a: &CMat, b: Option<&CMat>) -> Result<Outcome
             let (ga, gb) = (Ball::exact(a.clone()), Ball::exact(need_b()?.clone()));
             let n = a.nrows();
             let both_hermitian = hermitian(a, "A").is_ok() && hermitian(&gb.center, "B").is_ok();
+            if let Some(c) = scalar_matrix(&gb.center).filter(|_| both_hermitian) {
+                return Ok(Outcome::new(Verdict::Holds, 0.0, format!("n = {n}, {}: B = {c}·I exactly, so λ_k(A + B) = λ_k(A) + {c} = λ_k(A) + λmin(B) = λ_k(A) + λmax(B) for every k (both bounds attained, margin 0)", user("verified"))));
+            }
             let (m, v, how) = if both_hermitian {
                 let (m, v, ..) = weyl_eig(&ga, &gb)?;
                 (m, v, "A, B Hermitian: λ_k(A) + λmin(B) ≤ λ_k(A + B) ≤ λ_k(A) + λmax(B)")
