@@ -13,9 +13,18 @@ from flint import acb, acb_mat, arb, ctx
 
 
 def enclosures(n, re, im, prec):
-    ctx.prec = prec
-    m = acb_mat(n, n, [acb(re[k], 0 if im is None else im[k]) for k in range(n * n)])
-    eig = m.eig(multiple=True)
+    # exact multiplicities and tight clusters may need more precision to be isolated: double it
+    # until Arb succeeds (the enclosure is rigorous at every precision)
+    while True:
+        ctx.prec = prec
+        m = acb_mat(n, n, [acb(re[k], 0 if im is None else im[k]) for k in range(n * n)])
+        try:
+            eig = m.eig(multiple=True)
+            break
+        except ValueError:
+            if prec >= 8192:
+                raise
+            prec *= 2
     out = []
     for z in eig:
         x = z.real  # the matrix is Hermitian: the eigenvalue is real and lies in (ball ∩ ℝ)

@@ -91,12 +91,21 @@ fn every_certificate_in_proofs_verifies() {
         match &result {
             Ok(r) => {
                 assert!(r.claims_checked > 0, "{}: no claims", path.display());
+                // the default work budget is meant to admit every real certificate with a
+                // hundredfold reserve (issue 14)
+                assert!(
+                    r.work <= pespectra_certcheck::DEFAULT_MAX_WORK / 100,
+                    "{}: estimated work {} is too close to the default budget",
+                    path.display(),
+                    r.work
+                );
                 println!(
-                    "{}: {} {} margin {}",
+                    "{}: {} {} margin {} work {}",
                     path.display(),
                     r.id,
                     r.verdict,
-                    r.margin
+                    r.margin,
+                    r.work
                 );
             }
             Err(e) => panic!("{}: {e}", path.display()),
