@@ -19,6 +19,7 @@ pub mod kernel;
 pub mod metrics;
 pub mod plot;
 pub mod report;
+pub mod reproduce;
 pub mod rope;
 
 pub use check::{Check, Verdict};

