@@ -21,6 +21,7 @@ pub mod plot;
 pub mod report;
 pub mod reproduce;
 pub mod rope;
+pub mod shard;
 
 pub use check::{Check, Verdict};
 pub use pespectra_capture::{HeadCapture, Positional};

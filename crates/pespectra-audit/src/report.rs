@@ -188,7 +188,7 @@ fn f(x: f64) -> Value {
     }
 }
 
-fn head_json(h: &HeadAudit, with_spectra: bool) -> Value {
+pub(crate) fn head_json(h: &HeadAudit, with_spectra: bool) -> Value {
     let checks: Vec<Value> = h
         .checks
         .iter()

@@ -28,6 +28,8 @@
 //! assert!(r.ok());
 //! ```
 
+pub mod merge;
+
 use pespectra_theorems::{catalogue, run, Params, Verdict};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -6,6 +6,41 @@ use pespectra_audit::{audit_heads, HeadAudit, HeadCapture, Verdict};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+/// `pespectra audit MODEL …` or `pespectra audit merge DIR…`.
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct AuditCmd {
+    #[command(subcommand)]
+    action: Option<AuditAction>,
+    #[command(flatten)]
+    run: AuditArgs,
+}
+
+#[derive(clap::Subcommand)]
+enum AuditAction {
+    /// Merges the shards of a sharded audit (`audit … --shard i/N --out DIR`, one DIR each) into
+    /// the audit.json, heads.csv and plots one unsharded run writes.
+    Merge {
+        /// Shard directories (each holding shard.json).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Directory for audit.json, heads.csv and the PNG plots.
+        #[arg(long)]
+        out: PathBuf,
+        /// Print audit.json on stdout instead of the summary.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs `audit` or `audit merge`.
+pub fn dispatch(cmd: &AuditCmd) -> Result<(), Fail> {
+    match &cmd.action {
+        Some(AuditAction::Merge { dirs, out, json }) => merge(dirs, out, *json),
+        None => run(&cmd.run),
+    }
+}
+
 #[derive(clap::Args, Clone)]
 pub struct AuditArgs {
     /// Registry name (see `pespectra models list`), e.g. minilm-l6.
@@ -32,6 +67,14 @@ pub struct AuditArgs {
     /// Directory for audit.json, heads.csv and the PNG plots (created if missing).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Audit only the heads k ≡ i (mod N) of the (layer, head) order, given as i/N, or `auto`
+    /// (from SLURM_ARRAY_TASK_ID/_COUNT, or JOB_COMPLETION_INDEX with --shards); writes
+    /// DIR/shard.json for `pespectra audit merge` (needs --out).
+    #[arg(long, requires = "out")]
+    pub shard: Option<String>,
+    /// Number of shards, for `--shard auto` under a scheduler that does not say (Kubernetes).
+    #[arg(long)]
+    pub shards: Option<u64>,
     /// Re-runs the audit an audit.json describes (its provenance block) and compares: certified
     /// verdicts must be identical, measured figures within the documented tolerance.
     #[arg(long, conflicts_with_all = ["model", "out", "json"])]
@@ -173,11 +216,18 @@ fn prefix_keep_last(ids: &[u32], n: usize) -> Vec<u32> {
     v
 }
 
+/// Whether head `h` of the `li`-th audited layer belongs to the shard (same order as the
+/// sorted captures: layer-major).
+fn in_shard(shard: Option<(usize, usize)>, li: usize, h: usize, heads: usize) -> bool {
+    shard.is_none_or(|(i, n)| pespectra_audit::shard::owns(li * heads + h, i, n))
+}
+
 fn run_encoder(
     dir: &std::path::Path,
     args: &AuditArgs,
     text: &str,
     progress: &Progress,
+    shard: Option<(usize, usize)>,
 ) -> Result<ModelRun, Fail> {
     use pespectra_encoders::Encoder;
     let enc = Encoder::load(dir).map_err(|e| {
@@ -226,9 +276,11 @@ fn run_encoder(
         let mut effects = vec![vec![f64::NAN; cfg.heads]; cfg.layers];
         for (i, &l) in layers.iter().enumerate() {
             for (h, e) in effects[l].iter_mut().enumerate() {
-                *e = abl
-                    .effect(l, h)
-                    .map_err(|e| bad(format!("ablation: {e}")))?;
+                if in_shard(shard, i, h, cfg.heads) {
+                    *e = abl
+                        .effect(l, h)
+                        .map_err(|e| bad(format!("ablation: {e}")))?;
+                }
                 progress.update("ablation", i * cfg.heads + h + 1, total);
             }
         }
@@ -280,6 +332,7 @@ fn run_llama(
     args: &AuditArgs,
     text: &str,
     progress: &Progress,
+    shard: Option<(usize, usize)>,
 ) -> Result<ModelRun, Fail> {
     use pespectra_llama::{ForwardOptions, Llama};
     let t = Instant::now();
@@ -328,7 +381,10 @@ fn run_llama(
         let t = Instant::now();
         let heads: Vec<(usize, usize)> = layers
             .iter()
-            .flat_map(|&l| (0..cfg.n_heads).map(move |h| (l, h)))
+            .enumerate()
+            .flat_map(|(li, &l)| (0..cfg.n_heads).map(move |h| (li, l, h)))
+            .filter(|&(li, _, h)| in_shard(shard, li, h, cfg.n_heads))
+            .map(|(_, l, h)| (l, h))
             .collect();
         let abl = model
             .ablation_losses(tokens, &heads, &mut |d, n| {
@@ -388,7 +444,24 @@ pub fn run(args: &AuditArgs) -> Result<(), Fail> {
         return reproduce(path);
     }
     let argv: Vec<String> = std::env::args().collect();
-    let (report, doc) = audit(args, &argv)?;
+    let shard = shard_of(args)?;
+    let (report, doc) = audit(args, &argv, shard)?;
+    if let (Some((i, n)), Some(out)) = (shard, &args.out) {
+        let d = pespectra_audit::shard::document(&report, i, n, doc["provenance"].clone());
+        std::fs::create_dir_all(out)
+            .map_err(|e| bad(format!("cannot write {}: {e}", out.display())))?;
+        let p = out.join("shard.json");
+        let tmp = out.join("shard.json.partial");
+        std::fs::write(&tmp, serde_json::to_string(&d).expect("JSON"))
+            .and_then(|()| std::fs::rename(&tmp, &p))
+            .map_err(|e| bad(format!("cannot write {}: {e}", p.display())))?;
+        println!(
+            "shard {i}/{n}: {} heads audited, wrote {}",
+            report.heads.len(),
+            p.display()
+        );
+        return Ok(());
+    }
     if let Some(out) = &args.out {
         write_outputs(&report, &doc, out)?;
     }
@@ -414,9 +487,71 @@ pub fn run(args: &AuditArgs) -> Result<(), Fail> {
     }
 }
 
+/// The shard `(i, N)` an audit runs, if sharded.
+fn shard_of(args: &AuditArgs) -> Result<Option<(usize, usize)>, Fail> {
+    use pespectra_campaign::Shard;
+    let s = match args.shard.as_deref() {
+        None => return Ok(None),
+        Some("auto") => {
+            pespectra_campaign::merge::shard_from_env(|k| std::env::var(k).ok(), args.shards)
+                .map_err(|e| bad(format!("--shard auto: {e}")))?
+        }
+        Some(s) => s
+            .parse::<Shard>()
+            .map_err(|e| bad(format!("--shard: {e}")))?,
+    };
+    Ok(Some((s.index as usize, s.count as usize)))
+}
+
+/// `audit merge DIR… --out OUT`.
+fn merge(dirs: &[PathBuf], out: &std::path::Path, json_out: bool) -> Result<(), Fail> {
+    let mut prov = pespectra_provenance::Provenance::start(&std::env::args().collect::<Vec<_>>());
+    let mut docs = Vec::new();
+    for d in dirs {
+        let p = d.join("shard.json");
+        let text = std::fs::read_to_string(&p)
+            .map_err(|e| bad(format!("cannot read {}: {e}", p.display())))?;
+        let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            bad(format!(
+                "{}: not an audit shard (truncated or not JSON: {e})",
+                p.display()
+            ))
+        })?;
+        prov.input_file(
+            &format!("shard {}", docs.len()),
+            &p.display().to_string(),
+            text.as_bytes(),
+        );
+        docs.push((p.display().to_string(), doc));
+    }
+    let report = pespectra_audit::shard::merge(&docs).map_err(|e| bad(e.to_string()))?;
+    // the run's own provenance (model digests, text, settings) from shard 0, plus the merge's
+    let mut doc = report.to_json();
+    let run = docs
+        .iter()
+        .find(|(_, d)| d["shard"].as_str().is_some_and(|s| s.starts_with("0/")))
+        .map(|(_, d)| d["provenance"].clone())
+        .unwrap_or_default();
+    let mut merged = run.clone();
+    merged["merge"] = prov.to_json();
+    doc["provenance"] = merged;
+    write_outputs(&report, &doc, out)?;
+    if json_out {
+        println!("{}", serde_json::to_string_pretty(&doc).expect("JSON"));
+    } else {
+        print_summary(&report, Some(&out.to_path_buf()));
+    }
+    Ok(())
+}
+
 /// The audit and its `audit.json` document (provenance included). The weights are re-hashed
 /// against their pinned SHA-256 while the model runs; nothing is returned from corrupted ones.
-fn audit(args: &AuditArgs, argv: &[String]) -> Result<(AuditReport, serde_json::Value), Fail> {
+/// With `shard = Some((i, N))` only the heads k ≡ i (mod N) are audited and ablated.
+fn audit(
+    args: &AuditArgs,
+    argv: &[String],
+    shard: Option<(usize, usize)>,
+) -> Result<(AuditReport, serde_json::Value), Fail> {
     let start = Instant::now();
     let mut prov = pespectra_provenance::Provenance::start(argv);
     let name = args.model.as_deref().unwrap_or_default();
@@ -444,15 +579,23 @@ fn audit(args: &AuditArgs, argv: &[String]) -> Result<(AuditReport, serde_json::
     let integrity = pespectra_models::BackgroundVerification::start(spec.name, &dir)
         .map_err(|e| bad(e.to_string()))?;
     let run = if spec.architecture == "llama" {
-        run_llama(&dir, spec, args, &text, &progress)
+        run_llama(&dir, spec, args, &text, &progress, shard)
     } else {
-        run_encoder(&dir, args, &text, &progress)
+        run_encoder(&dir, args, &text, &progress, shard)
     };
     // corrupted weights explain any failure of the forward pass: report that first
     let files = integrity
         .wait()
         .map_err(|e| bad(crate::models_cmd::describe(&e)))?;
-    let run = run?;
+    let mut run = run?;
+    if let Some((i, n)) = shard {
+        run.captures.sort_by_key(|c| (c.layer, c.head));
+        let mut k = 0;
+        run.captures.retain(|_| {
+            k += 1;
+            pespectra_audit::shard::owns(k - 1, i, n)
+        });
+    }
     let mut timing = run.timing;
     let t = Instant::now();
     let mut heads: Vec<HeadAudit> =
@@ -534,7 +677,14 @@ fn reproduce(path: &std::path::Path) -> Result<(), Fail> {
     recorded.out = None;
     recorded.json = false;
     eprintln!("re-running: {}", argv.join(" "));
-    let (_, new) = audit(&recorded, &argv)?;
+    let shard = shard_of(&recorded)?;
+    if shard.is_some() {
+        return Err(bad(format!(
+            "{}: a sharded run writes shard.json; reproduce the merged audit.json instead",
+            path.display()
+        )));
+    }
+    let (_, new) = audit(&recorded, &argv, None)?;
     let c = pespectra_audit::reproduce::compare(&old, &new);
     for d in &c.provenance_differences {
         println!("differs: {d}");

@@ -50,14 +50,14 @@ enum Command {
     /// Throughput of the fused attention kernel against the FMA peak measured in the same run.
     BenchAttention(BenchArgs),
     /// Runs one property on many seeded instances on all cores (deterministic, shardable, resumable).
-    Campaign(CampaignArgs),
+    Campaign(CampaignCmd),
     /// Trained models: list the registry, fetch (download + verify) into the cache.
     Models {
         #[command(subcommand)]
         command: models_cmd::ModelsCommand,
     },
     /// Audits a trained model's heads: certified theorem checks on real logits, contraction, Toeplitz share and ablations (JSON, CSV, PNG).
-    Audit(audit_cmd::AuditArgs),
+    Audit(audit_cmd::AuditCmd),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -142,6 +142,33 @@ struct BenchArgs {
     json: bool,
 }
 
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+struct CampaignCmd {
+    #[command(subcommand)]
+    action: Option<CampaignAction>,
+    #[command(flatten)]
+    run: CampaignArgs,
+}
+
+#[derive(Subcommand)]
+enum CampaignAction {
+    /// Merges shard reports (`campaign … --shard i/N --json` outputs) into the whole campaign's
+    /// report, exactly; refuses reports of different campaigns, duplicate or missing shards and
+    /// edited or truncated files.
+    Merge {
+        /// Shard report files.
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+        /// Machine-readable JSON report on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Also write the merged JSON report to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
 #[derive(clap::Args, Clone)]
 struct CampaignArgs {
     /// Catalogue id, e.g. T3 or R1.
@@ -159,9 +186,14 @@ struct CampaignArgs {
     /// Largest sequence length; n of each case is uniform in [4, max-n] (≤ 1024).
     #[arg(long, default_value_t = 64)]
     max_n: usize,
-    /// Run only the cases k ≡ i (mod N), given as i/N; merged shard reports equal the full one.
+    /// Run only the cases k ≡ i (mod N), given as i/N (merged shard reports equal the full
+    /// one), or `auto`: i and N from the scheduler (SLURM_ARRAY_TASK_ID/_COUNT/_MIN, or
+    /// Kubernetes' JOB_COMPLETION_INDEX with --shards).
     #[arg(long)]
     shard: Option<String>,
+    /// Number of shards, for `--shard auto` under a scheduler that does not say (Kubernetes).
+    #[arg(long)]
+    shards: Option<u64>,
     /// Directory for the resumable state and the first counterexample's certificate.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -578,7 +610,11 @@ fn campaign(
     use pespectra_campaign::{CampaignConfig, CampaignError, Shard};
     let mut prov = pespectra_provenance::Provenance::start(argv);
     let property = a.property.clone().unwrap_or_default();
-    let shard = match &a.shard {
+    let shard = match a.shard.as_deref() {
+        Some("auto") => {
+            pespectra_campaign::merge::shard_from_env(|k| std::env::var(k).ok(), a.shards)
+                .map_err(|e| bad(format!("--shard auto: {e}")))?
+        }
         Some(s) => s.parse::<Shard>().map_err(|e| bad(e.to_string()))?,
         None => Shard::ALL,
     };
@@ -604,9 +640,71 @@ fn campaign(
         a.jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
     );
-    let mut doc = r.to_json();
-    doc["provenance"] = prov.to_json();
+    let id = pespectra_campaign::merge::CampaignId {
+        property: r.property.clone(),
+        seed: cfg.seed,
+        cases: cfg.cases,
+        max_n: cfg.max_n,
+    };
+    let doc =
+        pespectra_campaign::merge::document(&id, shard, &r, &[("provenance", prov.to_json())]);
     Ok((r, doc))
+}
+
+/// `campaign merge REPORT…`: the exact merge of shard reports, as the whole campaign's report.
+fn merge_campaign(
+    reports: &[PathBuf],
+    json_out: bool,
+    out: Option<&std::path::Path>,
+) -> Result<(), Failure> {
+    use pespectra_campaign::merge;
+    let mut prov = provenance();
+    let mut docs = Vec::new();
+    for p in reports {
+        let text = std::fs::read_to_string(p)
+            .map_err(|e| bad(format!("cannot read {}: {e}", p.display())))?;
+        let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            bad(format!(
+                "{}: not a shard report (truncated or not JSON: {e})",
+                p.display()
+            ))
+        })?;
+        prov.input_file(
+            &format!("report {}", docs.len()),
+            &p.display().to_string(),
+            text.as_bytes(),
+        );
+        docs.push((p.display().to_string(), doc));
+    }
+    let (id, r) = merge::merge(&docs).map_err(|e| bad(e.to_string()))?;
+    prov.setting("shards", docs.len());
+    let doc = merge::document(
+        &id,
+        pespectra_campaign::Shard::ALL,
+        &r,
+        &[("provenance", prov.to_json())],
+    );
+    if let Some(o) = out {
+        std::fs::write(o, doc.to_string())
+            .map_err(|e| bad(format!("cannot write {}: {e}", o.display())))?;
+    }
+    if json_out {
+        println!("{doc}");
+    } else {
+        print!("{}", r.table());
+    }
+    if r.ok() {
+        Ok(())
+    } else {
+        Err(Failure(
+            1,
+            format!(
+                "{}: not every verdict is the expected {}",
+                r.property,
+                r.expected().as_str()
+            ),
+        ))
+    }
 }
 
 /// `campaign --reproduce report.json`: re-runs the recorded command line (without `--out`) and
@@ -727,9 +825,14 @@ fn main() -> ExitCode {
             return ExitCode::from(pespectra_certcheck::exit_code(&r) as u8);
         }
         Command::BenchAttention(a) => run_bench(a),
-        Command::Campaign(a) => run_campaign(a),
+        Command::Campaign(c) => match &c.action {
+            Some(CampaignAction::Merge { reports, json, out }) => {
+                merge_campaign(reports, *json, out.as_deref())
+            }
+            None => run_campaign(&c.run),
+        },
         Command::Models { command } => models_cmd::run(command).map_err(bad),
-        Command::Audit(a) => audit_cmd::run(a).map_err(|(code, msg)| Failure(code, msg)),
+        Command::Audit(a) => audit_cmd::dispatch(a).map_err(|(code, msg)| Failure(code, msg)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
