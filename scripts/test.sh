@@ -11,7 +11,22 @@ if ! .venv/bin/python -c "import flint, gguf" >/dev/null 2>&1; then
   python3 -m venv .venv
   .venv/bin/pip install -q python-flint==0.9.0 numpy gguf==0.19.0
 fi
+# Coq 8.16 with mathcomp 1.15 and Flocq 4.1, as Debian ships them (proofs/coq/README.md).
+if ! command -v coqc >/dev/null 2>&1 || ! coqc -where >/dev/null 2>&1 \
+  || [ ! -d "$(coqc -where)/user-contrib/Flocq" ] || [ ! -d "$(coqc -where)/user-contrib/mathcomp/algebra" ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coq libcoq-mathcomp-ssreflect \
+      libcoq-mathcomp-algebra libcoq-flocq >/dev/null
+  else
+    echo "the Coq proofs need: sudo apt-get install -y coq libcoq-mathcomp-ssreflect libcoq-mathcomp-algebra libcoq-flocq" >&2
+    exit 2
+  fi
+fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --release -- -D warnings
 cargo test --workspace --release
 ./scripts/slurm/test.sh
+# Machine-checked proofs: coqc checks every theory, then Print Assumptions of each listed
+# theorem must show no axiom beyond proofs/coq/ALLOWED_AXIOMS.txt.
+make -s -C proofs/coq assumptions
