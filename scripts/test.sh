@@ -26,6 +26,12 @@ fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --release -- -D warnings
 cargo test --workspace --release
+# Library quality (issue 20): warning-free rustdoc, every crate packages and builds from its
+# .crate file (dry run: nothing is uploaded), and a crate outside the workspace that depends only
+# on the facade and nalgebra works.
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps -q
+cargo publish --dry-run --workspace --allow-dirty -q
+./scripts/external_crate.sh
 ./scripts/slurm/test.sh
 # Machine-checked proofs: coqc checks every theory, then Print Assumptions of each listed
 # theorem must show no axiom beyond proofs/coq/ALLOWED_AXIOMS.txt.

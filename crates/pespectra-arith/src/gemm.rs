@@ -370,7 +370,7 @@ impl SplitProduct {
     /// `|P − xy| ≤ |E + m − xy| + ρ ≤ |w| + u|w| + u|t| + u'|p| + η/2 + ρ` (`u' = u/(1−u)`; only
     /// the product can underflow). `q = fl(fl(|w|+|t|)+|p|) ≥ q_exact(1−u)²` and `c = 1.02u`
     /// give `u'·q_exact ≤ fl(c·q) + η/2`, and `s = fl(fl(|w| + ρ) + fl(c·q))` loses at most
-    /// `(1−u)²`, so the truth is `≤ (1+3u)·s + η`, evaluated upward by [`AffineUpper`].
+    /// `(1−u)²`, so the truth is `≤ (1+3u)·s + η`, evaluated upward by `AffineUpper`.
     /// Non-finite intermediate values give `+∞`.
     pub fn modulus_minus_products(&self, shift: impl Fn(usize, usize) -> (f64, f64)) -> Mat<f64> {
         let (m, n) = self.shape();
@@ -465,13 +465,13 @@ fn add_norms(a: &[f64], b: &[f64]) -> Vec<f64> {
 }
 
 /// Enclosure of `A·B` with most of the product computed **exactly** (an Ozaki-style
-/// error-free splitting): `A = A₁ + A₂`, `B = B₁ + B₂` ([`split`]) with `A₁`, `B₁` holding the
+/// error-free splitting): `A = A₁ + A₂`, `B = B₁ + B₂` (`split`) with `A₁`, `B₁` holding the
 /// leading `β = ⌊(53 − ⌈log₂ k⌉)/2⌋` bits of each row of A / column of B on a common exponent, so
 /// every partial sum of `A₁B₁` is an integer multiple of `2^(e_i + f_j)` of magnitude at most
 /// `k·2^(2β)·2^(e_i+f_j) ≤ 2^(53 + e_i + f_j)`: the GEMM computes it without any rounding, in
 /// any order, with or without FMA. The remainder `A·B₂ + A₂·B₁` is about `2^−β` times smaller
 /// and is computed by two accumulated GEMMs (one sum of `2k` products, in some order) with the
-/// a priori bound of [`remainder_bound`]. The radius is about `2^−β·√k` times the a priori bound
+/// a priori bound of `remainder_bound`. The radius is about `2^−β·√k` times the a priori bound
 /// of a plain product, for the cost of three plain GEMMs. Falls back to [`matmul_ball`] alone
 /// when exponents would leave the normal range or an entry is not finite.
 ///
@@ -519,7 +519,7 @@ pub fn matmul_split(a: MatRef<'_, f64>, b: MatRef<'_, f64>, par: Par) -> SplitPr
 }
 
 /// Enclosure of the symmetric Gram product `XᵀX`, computing only its lower triangle: one
-/// column split `X = X₁ + X₂` ([`split`]) serves both factors, `X₁ᵀX₁` is exact (as in
+/// column split `X = X₁ + X₂` (`split`) serves both factors, `X₁ᵀX₁` is exact (as in
 /// [`matmul_split`]) and symmetric, so the remainder `XᵀX₂ + X₂ᵀX₁ = XᵀX − X₁ᵀX₁` is symmetric
 /// *as an exact matrix* and its ball at `(i, j)`, `i ≥ j`, also encloses entry `(j, i)`. The
 /// three triangular GEMMs cost about half of [`matmul_split`]'s three full ones. faer's

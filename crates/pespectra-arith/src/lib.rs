@@ -13,6 +13,7 @@
 //! assert!(s.lo() < s.hi()); // 0.1 + 0.2 is not a double: the enclosure has width one ulp
 //! ```
 
+#![warn(missing_docs)]
 pub mod exact;
 pub mod gemm;
 pub mod interval;

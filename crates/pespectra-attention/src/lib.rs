@@ -16,7 +16,24 @@
 //! All functions validate their input (shapes, configuration, finiteness) and return
 //! [`Error`] instead of panicking. Parallelism uses the current Rayon pool; install a pool
 //! to choose the thread count.
+//!
+//! ```
+//! use pespectra_attention::{
+//!     flash_attention, reference_attention, AttentionConfig, AttentionInputs, Mask,
+//! };
+//! let (b, h, s, d) = (1, 2, 16, 8);
+//! let x: Vec<f32> = (0..b * h * s * d).map(|i| ((i * 37) % 19) as f32 / 19.0 - 0.5).collect();
+//! let mut cfg = AttentionConfig::new(b, h, s, d);
+//! cfg.mask = Mask::causal();
+//! let inp = AttentionInputs { q: &x, k: &x, v: &x, rope_key: None };
+//! let fast = flash_attention(&cfg, &inp)?; // f32 SIMD path
+//! let exact = reference_attention(&cfg, &inp)?; // f64 reference
+//! let worst = fast.iter().zip(&exact).map(|(a, e)| (*a as f64 - e).abs()).fold(0.0, f64::max);
+//! assert!(worst < 1e-5);
+//! # Ok::<(), pespectra_attention::Error>(())
+//! ```
 
+#![warn(missing_docs)]
 mod bench;
 mod bounds;
 mod config;
@@ -24,6 +41,8 @@ mod error;
 mod flash;
 mod kernels;
 mod logits;
+#[cfg(feature = "nalgebra")]
+pub mod nalgebra_interop;
 mod pe;
 mod reference;
 

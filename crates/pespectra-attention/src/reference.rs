@@ -54,7 +54,7 @@ pub fn reference_attention(
     Ok(out)
 }
 
-/// Logits mode in f64 (see [`crate::logits`] for the definitions).
+/// Logits mode in f64 (see `crate::logits` for the definitions).
 pub fn reference_logits(
     cfg: &AttentionConfig,
     inp: &AttentionInputs<'_>,

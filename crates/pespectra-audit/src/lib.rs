@@ -12,7 +12,29 @@
 //!   the symmetric parts (pre-mask matrices, floating point).
 //! * **E3, measured**: Toeplitz share of the logit energy, the ablation effect supplied by the
 //!   model crate, and per-layer concentration ([`report`]).
+//!
+//! ```
+//! use pespectra_audit::{audit_head, HeadCapture, Positional, Verdict};
+//! // one additive-bias head (ALiBi slope 1/2) on 4 tokens: T7/T9 are decided rigorously
+//! let (n, d) = (4, 2);
+//! let q: Vec<f32> = vec![1.0, 0.0, 0.5, 0.5, 0.0, 1.0, -0.5, 0.5];
+//! let content: Vec<f32> = (0..n * n)
+//!     .map(|x| (0..d).map(|t| q[(x / n) * d + t] * q[(x % n) * d + t]).sum())
+//!     .collect();
+//! let bias: Vec<f32> = (0..n * n).map(|x| -((x / n).abs_diff(x % n) as f32) / 2.0).collect();
+//! let logits = content.iter().zip(&bias).map(|(c, b)| c + b).collect();
+//! let c = HeadCapture {
+//!     layer: 0, head: 0, kv_head: 0, n, head_dim: d, scale: 1.0, causal: false,
+//!     q: q.clone(), k: q, logits, content_logits: content,
+//!     positional: Positional::AdditiveBias { bias },
+//! };
+//! let a = audit_head(&c)?;
+//! let t7 = a.checks.iter().find(|c| c.id == "T7").expect("additive heads get T7");
+//! assert_eq!(t7.verdict, Verdict::Holds); // Weyl always holds; HOLDS is certified
+//! # Ok::<(), pespectra_audit::AuditError>(())
+//! ```
 
+#![warn(missing_docs)]
 pub mod check;
 pub mod dense;
 pub mod kernel;

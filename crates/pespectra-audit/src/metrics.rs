@@ -143,6 +143,7 @@ impl E2 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use approx::assert_abs_diff_eq;
 
     #[test]
     fn toeplitz_share_closed_forms() {
@@ -151,8 +152,8 @@ mod tests {
         let t: Vec<f32> = (0..n * n)
             .map(|x| ((x / n) as f32 - (x % n) as f32).sin())
             .collect();
-        assert!((toeplitz_share(&t, n, false) - 1.0).abs() < 1e-12);
-        assert!((toeplitz_share(&t, n, true) - 1.0).abs() < 1e-12);
+        assert_abs_diff_eq!(toeplitz_share(&t, n, false), 1.0, epsilon = 1e-12);
+        assert_abs_diff_eq!(toeplitz_share(&t, n, true), 1.0, epsilon = 1e-12);
         // a diagonal matrix with entries 1, −1, 1, …: the main diagonal's mean is 1/n, so the
         // Toeplitz energy is n·(1/n)² = 1/n of the total n
         let d: Vec<f32> = (0..n * n)
@@ -168,13 +169,17 @@ mod tests {
                 }
             })
             .collect();
-        assert!((toeplitz_share(&d, n, false) - 1.0 / (n * n) as f64).abs() < 1e-12);
+        assert_abs_diff_eq!(
+            toeplitz_share(&d, n, false),
+            1.0 / (n * n) as f64,
+            epsilon = 1e-12
+        );
         // column-constant M_ij = c_j with Σ c = 0 over a 2×2: M = [[1, −1], [1, −1]]
         // diagonals: k = 0 {1, −1} mean 0; k = 1 {1}; k = −1 {−1}: Toeplitz energy 2 of 4
         let m = [1.0f32, -1.0, 1.0, -1.0];
-        assert!((toeplitz_share(&m, 2, false) - 0.5).abs() < 1e-12);
+        assert_abs_diff_eq!(toeplitz_share(&m, 2, false), 0.5, epsilon = 1e-12);
         // causal: lower triangle {1 (0,0), 1 (1,0), −1 (1,1)}: k=0 mean 0, k=1 one entry 1: 1/3
-        assert!((toeplitz_share(&m, 2, true) - 1.0 / 3.0).abs() < 1e-12);
+        assert_abs_diff_eq!(toeplitz_share(&m, 2, true), 1.0 / 3.0, epsilon = 1e-12);
     }
 
     #[test]
@@ -186,32 +191,36 @@ mod tests {
             .map(|x| (c[(x % n + n - x / n) % n] + 3.0 * (x / n) as f64) as f32)
             .collect();
         assert!(toeplitz_share(&m, n, false) < 0.99);
-        assert!((toeplitz_share_centred(&m, n, false) - 1.0).abs() < 1e-12);
+        assert_abs_diff_eq!(toeplitz_share_centred(&m, n, false), 1.0, epsilon = 1e-12);
         // a matrix of row offsets only has no softmax-relevant energy: share 0 by convention
         let r: Vec<f32> = (0..n * n).map(|x| (x / n) as f32).collect();
         assert_eq!(toeplitz_share_centred(&r, n, true), 0.0);
         // causal: row i is centred over j ≤ i only; [[1, ·], [3, 5]] → [[0, ·], [−1, 1]]:
         // diagonal 0 {0, 1} mean ½, diagonal 1 {−1}: Toeplitz energy ½ + 1 of total 2
         let m = [1.0f32, 99.0, 3.0, 5.0];
-        assert!((toeplitz_share_centred(&m, 2, true) - 0.75).abs() < 1e-12);
+        assert_abs_diff_eq!(toeplitz_share_centred(&m, 2, true), 0.75, epsilon = 1e-12);
     }
 
     #[test]
     fn gini_of_known_vectors() {
         assert_eq!(gini(&[2.0, 2.0, 2.0]), 0.0);
-        assert!((gini(&[1.0, 0.0, 0.0, 0.0]) - 0.75).abs() < 1e-15);
+        assert_abs_diff_eq!(gini(&[1.0, 0.0, 0.0, 0.0]), 0.75, epsilon = 1e-15);
         // {1, 2, 3}: Σ|x_i − x_j| = 2·(1 + 2 + 1) = 8, 2·n·Σx = 36
-        assert!((gini(&[1.0, 2.0, 3.0]) - 8.0 / 36.0).abs() < 1e-15);
+        assert_abs_diff_eq!(gini(&[1.0, 2.0, 3.0]), 8.0 / 36.0, epsilon = 1e-15);
         assert_eq!(gini(&[-1.0, 0.0]), 0.0);
     }
 
     #[test]
     fn stable_rank_and_norm() {
-        assert!((stable_rank(&[3.0, 0.0, -4.0]) - 25.0 / 16.0).abs() < 1e-15);
+        assert_abs_diff_eq!(stable_rank(&[3.0, 0.0, -4.0]), 25.0 / 16.0, epsilon = 1e-15);
         // [[1, 2], [0, 1]]: symmetric part [[1, 1], [1, 1]] has eigenvalues 2, 0
         let e = sym_eigenvalues(&[1.0, 2.0, 0.0, 1.0], 2);
         assert!((e[0] - 2.0).abs() < 1e-14 && e[1].abs() < 1e-14);
         // [[3, 0], [4, 0]] has σ₁ = 5
-        assert!((spectral_norm(&[3.0, 0.0, 4.0, 0.0], 2) - 5.0).abs() < 1e-12);
+        assert_abs_diff_eq!(
+            spectral_norm(&[3.0, 0.0, 4.0, 0.0], 2),
+            5.0,
+            epsilon = 1e-12
+        );
     }
 }

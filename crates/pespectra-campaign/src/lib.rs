@@ -28,6 +28,7 @@
 //! assert!(r.ok());
 //! ```
 
+#![warn(missing_docs)]
 pub mod merge;
 
 use pespectra_theorems::{catalogue, run, Params, Verdict};
@@ -93,8 +94,10 @@ impl std::str::FromStr for Shard {
 
     /// Parses `i/N` with `0 ≤ i < N`.
     fn from_str(s: &str) -> Result<Self, CampaignError> {
-        let bad =
-            || CampaignError::Config(format!("--shard must be i/N with 0 ≤ i < N, got '{s}'"));
+        let bad = || CampaignError::Field {
+            field: "shard",
+            message: format!("must be i/N with 0 ≤ i < N, got '{s}'"),
+        };
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
         let (index, count) = (
             i.trim().parse::<u64>().map_err(|_| bad())?,
@@ -150,8 +153,16 @@ impl CampaignConfig {
 /// Why a campaign could not run.
 #[derive(Debug)]
 pub enum CampaignError {
-    /// Bad configuration (unknown property, out-of-range values, state of another campaign).
+    /// Bad configuration (unknown property, state of another campaign).
     Config(String),
+    /// A [`CampaignConfig`] field out of range: `field` is its name, `message` says what it
+    /// must be (the text after the name).
+    Field {
+        /// The field's name (`max_n`, `cases`, `shard`, `jobs`).
+        field: &'static str,
+        /// What was wrong, e.g. "must be at least 1".
+        message: String,
+    },
     /// Reading or writing the output directory failed.
     Io(String),
 }
@@ -160,6 +171,7 @@ impl std::fmt::Display for CampaignError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Config(m) | Self::Io(m) => f.write_str(m),
+            Self::Field { field, message } => write!(f, "{field} {message}"),
         }
     }
 }
@@ -591,26 +603,35 @@ pub fn run_campaign(
         })?;
     let property = entry.id;
     if !(4..=1024).contains(&cfg.max_n) {
-        return Err(CampaignError::Config(format!(
-            "--max-n must be between 4 and 1024, got {}",
-            cfg.max_n
-        )));
+        return Err(CampaignError::Field {
+            field: "max_n",
+            message: format!("must be between 4 and 1024, got {}", cfg.max_n),
+        });
     }
     if cfg.cases == 0 {
-        return Err(CampaignError::Config("--cases must be at least 1".into()));
+        return Err(CampaignError::Field {
+            field: "cases",
+            message: "must be at least 1".into(),
+        });
     }
     if cfg.shard.count == 0 || cfg.shard.index >= cfg.shard.count {
-        return Err(CampaignError::Config(format!(
-            "--shard must be i/N with 0 ≤ i < N, got {}",
-            cfg.shard
-        )));
+        return Err(CampaignError::Field {
+            field: "shard",
+            message: format!("must be i/N with 0 ≤ i < N, got {}", cfg.shard),
+        });
     }
     let jobs = match cfg.jobs {
-        Some(0) => return Err(CampaignError::Config("--jobs must be at least 1".into())),
+        Some(0) => {
+            return Err(CampaignError::Field {
+                field: "jobs",
+                message: "must be at least 1".into(),
+            })
+        }
         Some(j) if j > MAX_JOBS => {
-            return Err(CampaignError::Config(format!(
-                "--jobs must be at most {MAX_JOBS}, got {j}"
-            )))
+            return Err(CampaignError::Field {
+                field: "jobs",
+                message: format!("must be at most {MAX_JOBS}, got {j}"),
+            })
         }
         Some(j) => j,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -637,11 +658,11 @@ pub fn run_campaign(
                     || old.max_n != cfg.max_n
                     || old.shard != cfg.shard
                 {
-                    return Err(CampaignError::Config(format!("{} belongs to another campaign (seed {}, max-n {}, shard {}); use another --out", p.display(), old.seed, old.max_n, old.shard)));
+                    return Err(CampaignError::Config(format!("{} belongs to another campaign (seed {}, max-n {}, shard {}); choose another output directory", p.display(), old.seed, old.max_n, old.shard)));
                 }
                 if old.done > total {
                     return Err(CampaignError::Config(format!(
-                        "{} has {} cases done, more than the {total} requested; use another --out",
+                        "{} has {} cases done, more than the {total} requested; choose another output directory",
                         p.display(),
                         old.done
                     )));

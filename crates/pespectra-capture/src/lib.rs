@@ -13,7 +13,26 @@
 //!   reader's choice).
 //! * `content_logits` are the same scores with the positional step removed, see
 //!   [`Positional`] for what that means for each family.
+//!
+//! ```
+//! use pespectra_capture::{HeadCapture, Positional};
+//! // a 3-token head with an ALiBi-like bias −|i − j|/2: logits = content + bias
+//! let (n, d) = (3, 2);
+//! let q = vec![1.0, 0.0, 0.0, 1.0, 1.0, 1.0];
+//! let content: Vec<f32> = (0..n * n)
+//!     .map(|x| (0..d).map(|t| q[(x / n) * d + t] * q[(x % n) * d + t]).sum())
+//!     .collect();
+//! let bias: Vec<f32> = (0..n * n).map(|x| -((x / n).abs_diff(x % n) as f32) / 2.0).collect();
+//! let logits = content.iter().zip(&bias).map(|(c, b)| c + b).collect();
+//! let c = HeadCapture {
+//!     layer: 0, head: 0, kv_head: 0, n, head_dim: d, scale: 1.0, causal: false,
+//!     q: q.clone(), k: q, logits, content_logits: content,
+//!     positional: Positional::AdditiveBias { bias },
+//! };
+//! assert_eq!(c.logits[1], -0.5); // q_0·k_1 = 0, bias −1/2
+//! ```
 
+#![warn(missing_docs)]
 pub use pespectra_pe::rope::Pairing;
 
 /// How positions enter this head's logits.

@@ -37,7 +37,9 @@ pub enum CertError {
     /// `claim` is the 0-based index of the failing claim (`None` for the
     /// conclusion). `pespectra verify` exits with 1.
     Invalid {
+        /// Index of the failing claim; `None` for the conclusion.
         claim: Option<usize>,
+        /// What is false.
         message: String,
     },
     /// Checking it would cost more than the [`Limits`] allow (estimated before a step, or
@@ -109,8 +111,11 @@ impl fmt::Display for Verdict {
 /// What a valid certificate established.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
+    /// The certificate's `id`.
     pub id: String,
+    /// The certificate's statement, as written in it.
     pub statement: String,
+    /// HOLDS or FAILS, as re-derived by the checker (not as claimed).
     pub verdict: Verdict,
     /// The exact margin (`rhs − lhs` for HOLDS, `lhs − rhs` for FAILS).
     pub margin: BigRational,

@@ -43,8 +43,11 @@ use crate::matrix::CMat;
 /// Numbers of negative, zero and positive eigenvalues.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Inertia {
+    /// Negative eigenvalues.
     pub neg: usize,
+    /// Zero eigenvalues.
     pub zero: usize,
+    /// Positive eigenvalues.
     pub pos: usize,
 }
 

@@ -50,6 +50,7 @@
 //! assert_eq!(err.exit_code(), 1);
 //! ```
 
+#![warn(missing_docs)]
 use std::path::Path;
 
 mod cert;

@@ -25,8 +25,11 @@ pub(crate) const EXPIRED: &str = "stopped at the wall-clock limit";
 /// A dense row-major matrix with Gaussian-rational entries.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CMat {
+    /// Number of rows.
     pub rows: usize,
+    /// Number of columns.
     pub cols: usize,
+    /// Real parts, row-major.
     pub re: Vec<BigRational>,
     /// `None` means the imaginary part is identically zero.
     pub im: Option<Vec<BigRational>>,
@@ -49,10 +52,12 @@ impl CMat {
         CMat { rows, cols, re, im }
     }
 
+    /// Rows = columns.
     pub fn is_square(&self) -> bool {
         self.rows == self.cols
     }
 
+    /// Real part of entry `(i, j)`.
     pub fn re_at(&self, i: usize, j: usize) -> &BigRational {
         &self.re[i * self.cols + j]
     }
@@ -126,10 +131,12 @@ impl CMat {
         Ok(CMat::new(self.rows, self.cols, re, im))
     }
 
+    /// Entrywise sum (shapes must agree).
     pub fn add(&self, other: &CMat) -> Result<CMat, String> {
         self.map2(other, |a, b| a + b)
     }
 
+    /// Entrywise difference (shapes must agree).
     pub fn sub(&self, other: &CMat) -> Result<CMat, String> {
         self.map2(other, |a, b| a - b)
     }
@@ -166,6 +173,7 @@ impl CMat {
         Ok(CMat::new(self.rows, self.cols, re, Some(im)))
     }
 
+    /// Exact matrix product (inner dimensions must agree).
     pub fn matmul(&self, other: &CMat) -> Result<CMat, String> {
         self.matmul_within(other, Clock::NONE)
     }

@@ -206,7 +206,7 @@ fn longest_prefix<E>(
     best
 }
 
-/// The first `n` ids of `ids`, keeping the final special token (e.g. [SEP]) at the end.
+/// The first `n` ids of `ids`, keeping the final special token (e.g. `[SEP]`) at the end.
 fn prefix_keep_last(ids: &[u32], n: usize) -> Vec<u32> {
     if ids.len() <= n {
         return ids.to_vec();

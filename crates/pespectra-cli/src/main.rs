@@ -365,7 +365,12 @@ fn run_spectrum(args: &SpectrumArgs, singular: bool) -> Result<(), Failure> {
     prov.setting("hermitian_part", args.hermitian_part);
     prov.threads(rayon::current_num_threads());
     let start = Instant::now();
-    let err = |e: pespectra_spectra::SpectraError| bad(e.to_string());
+    let err = |e: pespectra_spectra::SpectraError| match e {
+        pespectra_spectra::SpectraError::NotHermitian { .. } if !singular => {
+            bad(format!("{e}; pass --hermitian-part to do so"))
+        }
+        e => bad(e.to_string()),
+    };
     let enc = if singular {
         if args.hermitian_part {
             return Err(bad("--hermitian-part applies to eig only"));
@@ -602,12 +607,23 @@ fn run_campaign(a: &CampaignArgs) -> Result<(), Failure> {
     }
 }
 
+/// A campaign error as the command line says it: a configuration field is named by its flag.
+fn campaign_error(e: pespectra_campaign::CampaignError) -> Failure {
+    use pespectra_campaign::CampaignError;
+    match e {
+        CampaignError::Field { field, message } => {
+            bad(format!("--{} {message}", field.replace('_', "-")))
+        }
+        CampaignError::Config(m) | CampaignError::Io(m) => bad(m),
+    }
+}
+
 /// Runs a campaign; returns the report and its JSON document with provenance.
 fn campaign(
     a: &CampaignArgs,
     argv: &[String],
 ) -> Result<(pespectra_campaign::CampaignReport, serde_json::Value), Failure> {
-    use pespectra_campaign::{CampaignConfig, CampaignError, Shard};
+    use pespectra_campaign::{CampaignConfig, Shard};
     let mut prov = pespectra_provenance::Provenance::start(argv);
     let property = a.property.clone().unwrap_or_default();
     let shard = match a.shard.as_deref() {
@@ -615,7 +631,7 @@ fn campaign(
             pespectra_campaign::merge::shard_from_env(|k| std::env::var(k).ok(), a.shards)
                 .map_err(|e| bad(format!("--shard auto: {e}")))?
         }
-        Some(s) => s.parse::<Shard>().map_err(|e| bad(e.to_string()))?,
+        Some(s) => s.parse::<Shard>().map_err(campaign_error)?,
         None => Shard::ALL,
     };
     let cfg = CampaignConfig {
@@ -628,9 +644,7 @@ fn campaign(
         out: a.out.clone(),
     };
     let r = pespectra_campaign::run_campaign(&cfg, campaign_progress(&property.to_uppercase()))
-        .map_err(|e| match e {
-            CampaignError::Config(m) | CampaignError::Io(m) => bad(m),
-        })?;
+        .map_err(campaign_error)?;
     prov.setting("property", r.property.clone());
     prov.setting("cases", cfg.cases);
     prov.setting("seed", cfg.seed);

@@ -22,7 +22,18 @@
 //! Tested against transformers (float64) on the same safetensors: tokenizer ids, sentence
 //! embeddings, layer-0 logits, the position-free content logits and one head ablation
 //! (`tests/golden/`, produced by `tests/golden/make_reference.py`).
+//!
+//! ```no_run
+//! // needs all-MiniLM-L6-v2 (`pespectra models fetch minilm-l6`; not run by doctests)
+//! let dir = pespectra_models::installed("minilm-l6")?.expect("fetched");
+//! let enc = pespectra_encoders::Encoder::load(&dir)?;
+//! let e = enc.embed(&["a positional encoding", "a rotary encoding"])?;
+//! let cos: f32 = e[0].iter().zip(&e[1]).map(|(a, b)| a * b).sum();
+//! println!("cosine similarity {cos:.3}");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
+#![warn(missing_docs)]
 mod ablation;
 mod capture;
 mod config;

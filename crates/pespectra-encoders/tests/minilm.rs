@@ -5,6 +5,7 @@
 
 mod common;
 
+use approx::assert_abs_diff_eq;
 use std::sync::OnceLock;
 
 use common::*;
@@ -126,7 +127,7 @@ fn head_ablation_matches_transformers_hook() {
     // Clean embeddings of the ablation run are the ordinary ones.
     let emb = enc.embed_ids(&ids).unwrap();
     for (a, b) in abl.clean().iter().zip(&emb) {
-        assert!((dot(a, b) - 1.0).abs() < 1e-6);
+        assert_abs_diff_eq!(dot(a, b), 1.0, epsilon = 1e-6);
     }
     assert!(matches!(
         abl.effect(6, 0),

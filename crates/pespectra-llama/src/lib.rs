@@ -7,7 +7,20 @@
 //! *interleaved* RoPE (pairs `(2i, 2i+1)`) equals the checkpoint's rotate-half, so this crate
 //! applies interleaved RoPE to the GGUF weights as they are, and records
 //! [`Pairing::Interleaved`] in every capture.
+//!
+//! ```no_run
+//! // needs the 98 MB SmolLM2 GGUF: `pespectra models fetch smollm2-135m` (not run by doctests)
+//! let dir = pespectra_models::installed("smollm2-135m")?.expect("fetched");
+//! let gguf = std::fs::read_dir(&dir)?.flatten().map(|e| e.path())
+//!     .find(|p| p.extension().is_some_and(|x| x == "gguf")).expect("a .gguf file");
+//! let model = pespectra_llama::Llama::load(&gguf)?;
+//! let ids = model.encode("The capital of France is")?;
+//! let next = model.generate_greedy(&ids, 3)?;
+//! println!("{}", model.tokenizer.decode(&next)?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
+#![warn(missing_docs)]
 pub mod tokenizer;
 
 use faer::linalg::matmul::matmul;

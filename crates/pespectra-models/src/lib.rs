@@ -5,7 +5,16 @@
 //! against the hash hard-coded here, and only then moves the model directory into the cache with
 //! one atomic rename — so a failed, corrupted or interrupted download never leaves a directory
 //! that [`installed`] would accept.
+//!
+//! ```
+//! // the registry needs no network: names, licences and what each model's positions are
+//! let m = pespectra_models::lookup("smollm2-135m")?;
+//! assert!(m.supported && m.positional.contains("RoPE"));
+//! assert!(pespectra_models::lookup("no-such-model").is_err());
+//! # Ok::<(), pespectra_models::ModelError>(())
+//! ```
 
+#![warn(missing_docs)]
 pub mod gguf;
 
 pub use pespectra_provenance::FileDigest;

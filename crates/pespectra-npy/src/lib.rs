@@ -11,6 +11,7 @@
 //! assert_eq!(m.re[2], 3.0); // row-major: (1, 0)
 //! ```
 
+#![warn(missing_docs)]
 use std::fmt;
 
 /// A dense matrix read from `.npy`, row-major.

@@ -1,6 +1,7 @@
 //! Convention oracles from the research notes (T5 table, ALiBi slopes), frequency-scaling
 //! properties, and error handling.
 
+use approx::assert_abs_diff_eq;
 use pespectra_pe::*;
 
 #[test]
@@ -94,7 +95,11 @@ fn alibi_slopes_match_closed_forms() {
         form: AlibiForm::Symmetric,
     };
     let b = bias_matrix(4, &pe).unwrap().unwrap().value;
-    assert!((b.get(0, 3) + 3.0 * (-3.0f64 / 16.0).exp()).abs() < 1e-15);
+    assert_abs_diff_eq!(
+        b.get(0, 3),
+        -(3.0 * (-3.0f64 / 16.0).exp()),
+        epsilon = 1e-15
+    );
 }
 
 #[test]
@@ -102,7 +107,7 @@ fn frequency_scaling_variants_behave_as_documented() {
     let base = RopeConfig::new(64, 10_000.0, Pairing::HalfSplit);
     let t0 = base.frequencies().unwrap().theta;
     assert_eq!(t0[0], 1.0);
-    assert!((t0[31] - 10_000f64.powf(-62.0 / 64.0)).abs() < 1e-18);
+    assert_abs_diff_eq!(t0[31], 10_000f64.powf(-62.0 / 64.0), epsilon = 1e-18);
     let lin = base
         .clone()
         .with_scaling(RopeScaling::Linear { factor: 4.0 })
@@ -138,7 +143,7 @@ fn frequency_scaling_variants_behave_as_documented() {
         .unwrap();
     assert_eq!(y.theta[0], t0[0]);
     assert!((y.theta[31] * 4.0 - t0[31]).abs() <= 1e-15 * t0[31]);
-    assert!((y.attention_factor - (0.1 * 4f64.ln() + 1.0)).abs() < 1e-15);
+    assert_abs_diff_eq!(y.attention_factor, (0.1 * 4f64.ln() + 1.0), epsilon = 1e-15);
     // Llama 3: short wavelengths kept, long ones ÷ 8.
     let l3 = RopeConfig::new(128, 500_000.0, Pairing::HalfSplit)
         .with_scaling(RopeScaling::Llama3 {

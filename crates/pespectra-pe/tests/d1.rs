@@ -3,6 +3,7 @@
 
 mod common;
 
+use approx::assert_abs_diff_eq;
 use common::{adjoint, cmul, max_abs, mul_t, trace, Rng};
 use pespectra_pe::*;
 
@@ -296,7 +297,7 @@ fn nope_is_the_content_sum_and_rope_keeps_the_diagonal() {
     assert!(nope.max_abs_diff(&mul_t(&q, &k)) < 1e-12);
     let rl = d1.reconstruct();
     for i in 0..7 {
-        assert!((rl.get(i, i) - nope.get(i, i)).abs() < 1e-12); // E^f has unit diagonal
+        assert_abs_diff_eq!(rl.get(i, i), nope.get(i, i), epsilon = 1e-12); // E^f has unit diagonal
     }
 }
 
@@ -367,5 +368,9 @@ fn mla_is_nope_content_plus_rope_with_a_shared_key() {
     y.mscale = Some(1.0);
     y.mscale_all_dim = Some(1.0);
     let s = mla_softmax_scale(128, 64, Some(&y));
-    assert!((s - (1.0 + 0.1 * 40f64.ln()).powi(2) / 192f64.sqrt()).abs() < 1e-15);
+    assert_abs_diff_eq!(
+        s,
+        (1.0 + 0.1 * 40f64.ln()).powi(2) / 192f64.sqrt(),
+        epsilon = 1e-15
+    );
 }

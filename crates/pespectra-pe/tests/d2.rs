@@ -2,6 +2,7 @@
 
 mod common;
 
+use approx::assert_abs_diff_eq;
 use common::{mul, mul_t, toeplitz_defect, Rng};
 use pespectra_pe::*;
 
@@ -72,8 +73,8 @@ fn sinusoidal_gram_is_toeplitz_sum_of_cosine_kernels_but_pwpt_is_not() {
             SinusoidalLayout::Interleaved => (2, 3),
             SinusoidalLayout::Split => (1, d / 2 + 1),
         };
-        assert!((p.get(5, sin_col) - (5.0 * w1).sin()).abs() < 1e-15);
-        assert!((p.get(5, cos_col) - (5.0 * w1).cos()).abs() < 1e-15);
+        assert_abs_diff_eq!(p.get(5, sin_col), (5.0 * w1).sin(), epsilon = 1e-15);
+        assert_abs_diff_eq!(p.get(5, cos_col), (5.0 * w1).cos(), epsilon = 1e-15);
         let ppt = mul_t(&p, &p);
         let c_sum = RealMatrix::from_fn(n, n, |i, j| {
             (0..d / 2)

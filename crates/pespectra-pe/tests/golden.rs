@@ -44,7 +44,10 @@ fn assert_close(a: &RealMatrix, b: &RealMatrix, what: &str, tol: impl Fn(usize, 
     for i in 0..a.rows() {
         for j in 0..a.cols() {
             let (x, y, t) = (a.get(i, j), b.get(i, j), tol(i, j));
-            assert!((x - y).abs() <= t, "{what} ({i},{j}): {x} vs {y}, tol {t}");
+            assert!(
+                approx::abs_diff_eq!(x, y, epsilon = t),
+                "{what} ({i},{j}): {x} vs {y}, tol {t}"
+            );
         }
     }
 }

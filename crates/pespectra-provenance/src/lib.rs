@@ -17,6 +17,7 @@
 //! assert_eq!(v["input"]["text_sha256"].as_str().unwrap().len(), 64);
 //! ```
 
+#![warn(missing_docs)]
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};

@@ -19,12 +19,15 @@
 //! assert!(enc.values[1].lo_f64() <= 1.0 && 1.0 <= enc.values[1].hi_f64());
 //! ```
 
+#![warn(missing_docs)]
 pub mod cholesky;
 pub mod diagonal;
 pub mod eig_f64;
 pub mod eig_mp;
 pub mod exact;
 pub mod matrix;
+#[cfg(feature = "nalgebra")]
+pub mod nalgebra_interop;
 pub mod scale;
 pub mod weyl;
 
@@ -43,11 +46,26 @@ pub enum SpectraError {
     /// A dimension is zero.
     Empty,
     /// Rows ≠ columns.
-    NotSquare { rows: usize, cols: usize },
+    NotSquare {
+        /// Rows of the input.
+        rows: usize,
+        /// Columns of the input.
+        cols: usize,
+    },
     /// NaN or ±∞ at this position.
-    NonFinite { row: usize, col: usize },
+    NonFinite {
+        /// Row of the entry.
+        row: usize,
+        /// Column of the entry.
+        col: usize,
+    },
     /// `a_ij ≠ conj(a_ji)` at this position.
-    NotHermitian { row: usize, col: usize },
+    NotHermitian {
+        /// Row of the first entry found (lower triangle).
+        row: usize,
+        /// Column of that entry.
+        col: usize,
+    },
     /// The floating-point decomposition failed to converge.
     Decomposition(String),
     /// The residual bounds were too large to prove anything at this precision.
@@ -69,7 +87,7 @@ impl std::fmt::Display for SpectraError {
             Self::Empty => write!(f, "matrix is empty"),
             Self::NotSquare { rows, cols } => write!(f, "matrix is not square ({rows}×{cols})"),
             Self::NonFinite { row, col } => write!(f, "entry ({row}, {col}) is NaN or infinite"),
-            Self::NotHermitian { row, col } => write!(f, "matrix is not Hermitian: entry ({row}, {col}) differs from the conjugate of ({col}, {row}) (use --hermitian-part to analyse (A + Aᴴ)/2)"),
+            Self::NotHermitian { row, col } => write!(f, "matrix is not Hermitian: entry ({row}, {col}) differs from the conjugate of ({col}, {row}) (its Hermitian part (A + Aᴴ)/2 can be analysed instead)"),
             Self::Decomposition(m) => write!(f, "floating-point eigendecomposition failed: {m}"),
             Self::VerificationFailed(m) => write!(f, "verification failed: {m}"),
             Self::BadParameter(m) => write!(f, "{m}"),

@@ -3,7 +3,7 @@
 //!
 //! A ball entry `(c, r)` stands for every complex number within modulus `r` of `c`.
 //!
-//! **Rounding assumptions.** [`Ball::from_entries`] encloses with the outward-rounded interval
+//! **Rounding assumptions.** `Ball::from_entries` encloses with the outward-rounded interval
 //! arithmetic of [`pespectra_arith::interval`]. The hot entrywise kernels ([`Ball::hadamard`],
 //! [`Ball::add`]) instead use plain binary64 operations, each correctly rounded to nearest
 //! (Rust never contracts `a*b + c` into an FMA), so `fl(x ∘ y) = (x ∘ y)(1 + δ) + ε` with

@@ -11,6 +11,7 @@
 //! assert_eq!(r.verdict, Verdict::Fails); // a unit-diagonal non-PSD kernel expands the spectrum
 //! ```
 
+#![warn(missing_docs)]
 pub mod ball;
 pub mod certificate;
 mod exact_checks;

@@ -1057,7 +1057,7 @@ fn user_check_at(
     b: Option<&CMat>,
     t10_unscale: i32,
 ) -> Result<Outcome, CheckError> {
-    let need_b = || b.ok_or_else(|| CheckError(format!("{id} needs --b")));
+    let need_b = || b.ok_or_else(|| CheckError(format!("{id} needs a second matrix B")));
     let square = |m: &CMat, name: &str| -> Result<(), CheckError> {
         pespectra_spectra::matrix::check_general(m).map_err(|e| CheckError(format!("{name}: {e}")))
     };

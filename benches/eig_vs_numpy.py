@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Paired whole-process comparison of `pespectra eig` (verified enclosures of every eigenvalue)
+with NumPy `eigh` (LAPACK dsyevd through NumPy's OpenBLAS, eigenvectors included), same matrix.
+
+Each round runs one process of each, back to back (alternating which goes first), so both see the
+same load; the best wall time of each over the rounds is kept. The NumPy process loads the same
+.npy and calls `numpy.linalg.eigh`; OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are removed from its
+environment so OpenBLAS picks its own kernels. Prints a Markdown table.
+
+Run: .venv/bin/python benches/eig_vs_numpy.py [--bin target/release/pespectra] [--n 1024 2048] [--rounds 3]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+EIGH = "import sys, numpy as np; a = np.load(sys.argv[1]); w, v = np.linalg.eigh(a); print(w[0])"
+
+
+def timed(cmd, env=None):
+    t = time.perf_counter()
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+    return time.perf_counter() - t, out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default=os.environ.get("PESPECTRA_EXE", "target/release/pespectra"))
+    ap.add_argument("--n", type=int, nargs="+", default=[1024, 2048])
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.n:
+            rng = np.random.default_rng(1)
+            a = rng.uniform(-1, 1, (n, n))
+            a = (a + a.T) / 2
+            path = os.path.join(tmp, f"a{n}.npy")
+            np.save(path, a)
+            best_p, best_np, width = float("inf"), float("inf"), None
+            for r in range(args.rounds):
+                order = [0, 1] if r % 2 == 0 else [1, 0]
+                for which in order:
+                    if which == 0:
+                        t, out = timed([args.bin, "eig", "--input", path, "--json"])
+                        best_p = min(best_p, t)
+                        doc = json.loads(out)
+                        width = max(float(e["hi"]) - float(e["lo"]) for e in doc["eigenvalues"])
+                    else:
+                        t, _ = timed([sys.executable, "-c", EIGH, path], env)
+                        best_np = min(best_np, t)
+                print(f"n={n} round {r}: pespectra {best_p:.3f} s, numpy eigh {best_np:.3f} s", file=sys.stderr)
+            rows.append((n, best_p, best_np, width))
+    print(f"Best of {args.rounds} paired rounds, whole processes (NumPy {np.__version__}; widths are display-rounded)")
+    print("| n | pespectra eig (verified) | NumPy eigh | ratio | max width |")
+    print("|---|---|---|---|---|")
+    for n, p, q, w in rows:
+        print(f"| {n} | {p:.3f} s | {q:.3f} s | {p / q:.2f}× | {w:.2e} |")
+
+
+if __name__ == "__main__":
+    main()
