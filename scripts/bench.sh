@@ -47,7 +47,7 @@ out="benches/results/$(date -u +%Y-%m-%d-%H%M)-$(echo "$cpu" | tr -cs 'A-Za-z0-9
   echo "## Verified eig vs NumPy eigh (paired whole processes)"
   echo
   if [ $quick = 1 ]; then
-    .venv/bin/python benches/eig_vs_numpy.py --bin "$target/release/pespectra" --n 1024 --rounds 2
+    .venv/bin/python benches/eig_vs_numpy.py --bin "$target/release/pespectra" --n 1024 2048 --rounds 2
   else
     .venv/bin/python benches/eig_vs_numpy.py --bin "$target/release/pespectra" --n 1024 2048 --rounds 3
   fi
