@@ -30,7 +30,11 @@ cargo test --workspace --release
 # .crate file (dry run: nothing is uploaded), and a crate outside the workspace that depends only
 # on the facade and nalgebra works.
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps -q
-cargo publish --dry-run --workspace --allow-dirty -q
+# The dry run builds the local crates as registry crates, which cargo never rebuilds for the same
+# version: build them in a fresh target directory, and drop the sources an earlier dry run
+# unpacked into cargo's registry cache, so a rerun after a change checks the change.
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/pespectra-*0.* "${CARGO_TARGET_DIR:-target}/publish-check"
+CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}/publish-check" cargo publish --dry-run --workspace --allow-dirty -q
 ./scripts/external_crate.sh
 ./scripts/slurm/test.sh
 # Machine-checked proofs: coqc checks every theory, then Print Assumptions of each listed
