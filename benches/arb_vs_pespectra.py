@@ -6,9 +6,7 @@ Writes a random symmetric n×n matrix (seed 0) to a temporary .npy, times `pespe
 (release build at target/release/pespectra, or $PESPECTRA_EXE) and Arb at each precision, and
 prints the time ratio and the largest enclosure widths of both.
 """
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -16,23 +14,18 @@ import time
 import numpy as np
 from flint import acb, acb_mat, ctx
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from eig_common import run_eig, symmetric  # noqa: E402
+
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 256
 precs = [int(p) for p in sys.argv[2:]] or [53, 128]
-rng = np.random.default_rng(0)
-m = rng.uniform(-1, 1, (n, n))
-a = np.triu(m) + np.triu(m, 1).T
+a = symmetric(n, 0)
 path = os.path.join(tempfile.mkdtemp(), "a.npy")
 np.save(path, a)
 exe = os.environ.get("PESPECTRA_EXE") or os.path.join(os.path.dirname(__file__), "..", "target", "release", "pespectra")
 
-best = None
-for _ in range(3):
-    t = time.perf_counter()
-    out = subprocess.run([exe, "eig", "--input", path, "--json"], check=True, capture_output=True, text=True).stdout
-    el = time.perf_counter() - t
-    best = el if best is None else min(best, el)
-res = json.loads(out)
-width = max(float(e["hi"]) - float(e["lo"]) for e in res["eigenvalues"])
+runs = [run_eig(exe, path) for _ in range(3)]
+best, width = min(r[0] for r in runs), runs[-1][1]
 print(f"n = {n}: pespectra f64 path {best:.3f} s (whole process), max width {width:.2e}")
 
 for prec in precs:

@@ -10,7 +10,6 @@ environment so OpenBLAS picks its own kernels. Prints a Markdown table.
 Run: .venv/bin/python benches/eig_vs_numpy.py [--bin target/release/pespectra] [--n 1024 2048] [--rounds 3]
 """
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -19,13 +18,10 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from eig_common import run_eig, symmetric  # noqa: E402
+
 EIGH = "import sys, numpy as np; a = np.load(sys.argv[1]); w, v = np.linalg.eigh(a); print(w[0])"
-
-
-def timed(cmd, env=None):
-    t = time.perf_counter()
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
-    return time.perf_counter() - t, out
 
 
 def main():
@@ -38,9 +34,7 @@ def main():
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.n:
-            rng = np.random.default_rng(1)
-            a = rng.uniform(-1, 1, (n, n))
-            a = (a + a.T) / 2
+            a = symmetric(n, 1)
             path = os.path.join(tmp, f"a{n}.npy")
             np.save(path, a)
             best_p, best_np, width = float("inf"), float("inf"), None
@@ -48,13 +42,12 @@ def main():
                 order = [0, 1] if r % 2 == 0 else [1, 0]
                 for which in order:
                     if which == 0:
-                        t, out = timed([args.bin, "eig", "--input", path, "--json"])
+                        t, width = run_eig(args.bin, path)
                         best_p = min(best_p, t)
-                        doc = json.loads(out)
-                        width = max(float(e["hi"]) - float(e["lo"]) for e in doc["eigenvalues"])
                     else:
-                        t, _ = timed([sys.executable, "-c", EIGH, path], env)
-                        best_np = min(best_np, t)
+                        t = time.perf_counter()
+                        subprocess.run([sys.executable, "-c", EIGH, path], check=True, capture_output=True, env=env)
+                        best_np = min(best_np, time.perf_counter() - t)
                 print(f"n={n} round {r}: pespectra {best_p:.3f} s, numpy eigh {best_np:.3f} s", file=sys.stderr)
             rows.append((n, best_p, best_np, width))
     print(f"Best of {args.rounds} paired rounds, whole processes (NumPy {np.__version__}; widths are display-rounded)")

@@ -14,10 +14,7 @@ if ! .venv-attn/bin/python -c "import onnxruntime, numpy" >/dev/null 2>&1; then
   python3 -m venv .venv-attn
   .venv-attn/bin/pip install -q numpy onnx onnxruntime==1.32.0
 fi
-if ! .venv/bin/python -c "import flint, numpy" >/dev/null 2>&1; then
-  python3 -m venv .venv
-  .venv/bin/pip install -q python-flint==0.9.0 numpy
-fi
+oracle_venv
 cargo build --release -q -p pespectra-cli -p pespectra-attention --example bench_quick
 target=${CARGO_TARGET_DIR:-target}
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')

@@ -20,3 +20,10 @@ if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && [ -z "${PESPECTRA
     exit 2
   fi
 fi
+# The Python oracles of the tests and benches (python-flint/Arb, NumPy, the gguf reader), in .venv.
+oracle_venv() {
+  if ! .venv/bin/python -c "import flint, gguf, numpy" >/dev/null 2>&1; then
+    python3 -m venv .venv
+    .venv/bin/pip install -q python-flint==0.9.0 numpy gguf==0.19.0
+  fi
+}

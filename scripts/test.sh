@@ -7,10 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/prereqs.sh
-if ! .venv/bin/python -c "import flint, gguf" >/dev/null 2>&1; then
-  python3 -m venv .venv
-  .venv/bin/pip install -q python-flint==0.9.0 numpy gguf==0.19.0
-fi
+oracle_venv
 # Coq 8.16 with mathcomp 1.15 and Flocq 4.1, as Debian ships them (proofs/coq/README.md).
 if ! command -v coqc >/dev/null 2>&1 || ! coqc -where >/dev/null 2>&1 \
   || [ ! -d "$(coqc -where)/user-contrib/Flocq" ] || [ ! -d "$(coqc -where)/user-contrib/mathcomp/algebra" ]; then

@@ -20,17 +20,9 @@
 use crate::config::AttentionInputs;
 use nalgebra::{Dim, IsContiguous, Matrix, RawStorage};
 
-/// The entries of a contiguous `dim × tokens` matrix as the row-major `[tokens, dim]` slice the
-/// kernels read (no copy).
-pub fn token_columns<R: Dim, C: Dim, S: RawStorage<f32, R, C> + IsContiguous>(
-    m: &Matrix<f32, R, C, S>,
-) -> &[f32] {
-    m.as_slice()
-}
-
 impl<'a> AttentionInputs<'a> {
-    /// Queries, keys and values from `dim × tokens` nalgebra matrices (see [`token_columns`]);
-    /// shapes are checked against the configuration by every attention call, as for slices.
+    /// Queries, keys and values from contiguous `dim × tokens` nalgebra matrices, borrowed
+    /// (`as_slice`: column-major storage is the row-major `[tokens, dim]` layout); shapes are checked against the configuration by every attention call, as for slices.
     pub fn from_token_columns<Sq, Sk, Sv, R1, C1, R2, C2, R3, C3>(
         q: &'a Matrix<f32, R1, C1, Sq>,
         k: &'a Matrix<f32, R2, C2, Sk>,
@@ -48,9 +40,9 @@ impl<'a> AttentionInputs<'a> {
         Sv: RawStorage<f32, R3, C3> + IsContiguous,
     {
         Self {
-            q: token_columns(q),
-            k: token_columns(k),
-            v: token_columns(v),
+            q: q.as_slice(),
+            k: k.as_slice(),
+            v: v.as_slice(),
             rope_key: None,
         }
     }
@@ -70,7 +62,7 @@ mod tests {
             .collect();
         // row-major [seq, d] data read column by column is the d × seq matrix
         let m = DMatrix::from_column_slice(d, seq, &rows);
-        assert_eq!(token_columns(&m), &rows[..]);
+        assert_eq!(m.as_slice(), &rows[..]);
         let cfg = AttentionConfig::new(1, 1, seq, d);
         let from_slices = AttentionInputs {
             q: &rows,

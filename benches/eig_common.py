@@ -1,0 +1,22 @@
+"""Shared by the eig peer comparisons: the test matrix and one timed `pespectra eig` process."""
+import json
+import subprocess
+import time
+
+import numpy as np
+
+
+def symmetric(n, seed):
+    """Random symmetric n×n matrix, entries uniform in [-1, 1) (upper triangle mirrored)."""
+    m = np.random.default_rng(seed).uniform(-1, 1, (n, n))
+    return np.triu(m) + np.triu(m, 1).T
+
+
+def run_eig(exe, path):
+    """Wall seconds of one whole `pespectra eig --input path --json` process and the largest
+    enclosure width it reports (display-rounded to float)."""
+    t = time.perf_counter()
+    out = subprocess.run([exe, "eig", "--input", path, "--json"], check=True, capture_output=True, text=True).stdout
+    seconds = time.perf_counter() - t
+    width = max(float(e["hi"]) - float(e["lo"]) for e in json.loads(out)["eigenvalues"])
+    return seconds, width
