@@ -39,6 +39,7 @@ pub mod check;
 pub mod dense;
 pub mod kernel;
 pub mod metrics;
+pub mod model_audit;
 pub mod plot;
 pub mod report;
 pub mod reproduce;
@@ -46,6 +47,7 @@ pub mod rope;
 pub mod shard;
 
 pub use check::{Check, Verdict};
+pub use model_audit::{audit_model, AuditOptions, AuditRunError, ModelAudit};
 pub use pespectra_capture::{HeadCapture, Positional};
 
 use std::time::Instant;

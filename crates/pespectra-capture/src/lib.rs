@@ -33,6 +33,9 @@
 //! ```
 
 #![warn(missing_docs)]
+pub mod model;
+
+pub use model::{CaptureModel, HeadAblation, ModelDims, ModelError, ModelStage};
 pub use pespectra_pe::rope::Pairing;
 
 /// How positions enter this head's logits.

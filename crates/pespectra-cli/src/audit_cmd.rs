@@ -1,8 +1,8 @@
 //! `pespectra audit MODEL`: forward passes with per-head capture, head ablations, and the
 //! certified/measured audit of every head (THEOREMS.md E1–E3), written as JSON, CSV and PNGs.
 
-use pespectra_audit::report::{AuditReport, GrowthRow, Timing};
-use pespectra_audit::{audit_heads, HeadAudit, HeadCapture, Verdict};
+use pespectra_audit::report::{AuditReport, GrowthRow};
+use pespectra_audit::Verdict;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -95,10 +95,10 @@ fn bad(msg: impl Into<String>) -> Fail {
     (2, msg.into())
 }
 
-/// Parses `--layers` against the model's layer count.
-fn parse_layers(spec: Option<&str>, total: usize) -> Result<Vec<usize>, Fail> {
+/// Parses `--layers` (`None`: every layer); whether the layers exist is the audit's check.
+fn parse_layers(spec: Option<&str>) -> Result<Option<Vec<usize>>, Fail> {
     let Some(s) = spec else {
-        return Ok((0..total).collect());
+        return Ok(None);
     };
     let num = |t: &str| {
         t.trim()
@@ -115,15 +115,10 @@ fn parse_layers(spec: Option<&str>, total: usize) -> Result<Vec<usize>, Fail> {
     if layers.is_empty() {
         return Err(bad(format!("--layers '{s}' selects no layer")));
     }
-    if let Some(l) = layers.iter().find(|&&l| l >= total) {
-        return Err(bad(format!(
-            "--layers: layer {l} does not exist (the model has {total} layers: 0..{total})"
-        )));
-    }
     let mut layers = layers;
     layers.sort_unstable();
     layers.dedup();
-    Ok(layers)
+    Ok(Some(layers))
 }
 
 /// Progress on stderr: a rewritten bar on a terminal, a plain line every few seconds otherwise.
@@ -170,260 +165,6 @@ impl Progress {
             let _ = writeln!(err, "{stage}: {done}/{total}");
         }
     }
-}
-
-/// What a model's forward pass gives the audit.
-struct ModelRun {
-    tokens: Vec<u32>,
-    captures: Vec<HeadCapture>,
-    ablation: Option<(String, Vec<Vec<f64>>)>,
-    growth: Vec<GrowthRow>,
-    timing: Timing,
-}
-
-/// The longest prefix of `words` (joined by spaces) that `tokenize` accepts, by bisection on
-/// the word count (the encoders refuse inputs longer than their position table).
-fn longest_prefix<E>(
-    text: &str,
-    tokenize: impl Fn(&str) -> Result<Vec<u32>, E>,
-) -> Option<Vec<u32>> {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    if let Ok(ids) = tokenize(text) {
-        return Some(ids);
-    }
-    let (mut lo, mut hi) = (0usize, words.len()); // lo: known ok (0 = none yet), hi: known too long
-    let mut best = None;
-    while hi - lo > 1 {
-        let mid = (lo + hi) / 2;
-        match tokenize(&words[..mid].join(" ")) {
-            Ok(ids) => {
-                best = Some(ids);
-                lo = mid;
-            }
-            Err(_) => hi = mid,
-        }
-    }
-    best
-}
-
-/// The first `n` ids of `ids`, keeping the final special token (e.g. `[SEP]`) at the end.
-fn prefix_keep_last(ids: &[u32], n: usize) -> Vec<u32> {
-    if ids.len() <= n {
-        return ids.to_vec();
-    }
-    let mut v = ids[..n - 1].to_vec();
-    v.push(*ids.last().expect("non-empty"));
-    v
-}
-
-/// Whether head `h` of the `li`-th audited layer belongs to the shard (same order as the
-/// sorted captures: layer-major).
-fn in_shard(shard: Option<(usize, usize)>, li: usize, h: usize, heads: usize) -> bool {
-    shard.is_none_or(|(i, n)| pespectra_audit::shard::owns(li * heads + h, i, n))
-}
-
-fn run_encoder(
-    dir: &std::path::Path,
-    args: &AuditArgs,
-    text: &str,
-    progress: &Progress,
-    shard: Option<(usize, usize)>,
-) -> Result<ModelRun, Fail> {
-    use pespectra_encoders::Encoder;
-    let enc = Encoder::load(dir).map_err(|e| {
-        bad(format!(
-            "{}: {e}",
-            args.model.as_deref().unwrap_or_default()
-        ))
-    })?;
-    let cfg = enc.config();
-    let max = cfg.max_tokens();
-    if args.n > max {
-        return Err(bad(format!(
-            "--n {} is larger than the context of {} ({max} tokens)",
-            args.n,
-            args.model.as_deref().unwrap_or_default()
-        )));
-    }
-    let layers = parse_layers(args.layers.as_deref(), cfg.layers)?;
-    let ids = longest_prefix(text, |t| enc.tokenize(t))
-        .ok_or_else(|| bad("the text produces no tokens"))?;
-    if ids.len() < args.n {
-        return Err(bad(format!(
-            "the text has only {} tokens, fewer than --n {}",
-            ids.len(),
-            args.n
-        )));
-    }
-    let mut timing = Timing::default();
-    let capture_at = |n: usize| -> Result<Vec<HeadCapture>, Fail> {
-        let mut caps = Vec::new();
-        enc.capture(&prefix_keep_last(&ids, n), &layers, &mut |c| caps.push(c))
-            .map_err(|e| bad(format!("forward pass: {e}")))?;
-        Ok(caps)
-    };
-    let t = Instant::now();
-    let captures = capture_at(args.n)?;
-    timing.forward = t.elapsed().as_secs_f64();
-    let ablation = if args.no_ablation {
-        None
-    } else {
-        let t = Instant::now();
-        let abl = enc
-            .ablation(&[prefix_keep_last(&ids, args.n)])
-            .map_err(|e| bad(format!("ablation: {e}")))?;
-        let total = layers.len() * cfg.heads;
-        let mut effects = vec![vec![f64::NAN; cfg.heads]; cfg.layers];
-        for (i, &l) in layers.iter().enumerate() {
-            for (h, e) in effects[l].iter_mut().enumerate() {
-                if in_shard(shard, i, h, cfg.heads) {
-                    *e = abl
-                        .effect(l, h)
-                        .map_err(|e| bad(format!("ablation: {e}")))?;
-                }
-                progress.update("ablation", i * cfg.heads + h + 1, total);
-            }
-        }
-        timing.ablation = t.elapsed().as_secs_f64();
-        Some((
-            "1 − cos(sentence embedding) when the head is zeroed".to_string(),
-            effects,
-        ))
-    };
-    let t = Instant::now();
-    let growth = growth_sweep(args.n, max.min(ids.len()), &captures, &capture_at, progress)?;
-    timing.growth = t.elapsed().as_secs_f64();
-    Ok(ModelRun {
-        tokens: prefix_keep_last(&ids, args.n),
-        captures,
-        ablation,
-        growth,
-        timing,
-    })
-}
-
-/// E2 medians at n = 64, 128, …, 1024 (those ≤ `limit`), reusing the captures at `n`.
-fn growth_sweep(
-    n: usize,
-    limit: usize,
-    captures: &[HeadCapture],
-    capture_at: &dyn Fn(usize) -> Result<Vec<HeadCapture>, Fail>,
-    progress: &Progress,
-) -> Result<Vec<GrowthRow>, Fail> {
-    let sizes: Vec<usize> = [64, 128, 256, 512, 1024]
-        .into_iter()
-        .filter(|&m| m <= limit)
-        .collect();
-    let mut rows = Vec::new();
-    for (i, &m) in sizes.iter().enumerate() {
-        rows.push(if m == n {
-            GrowthRow::from_captures(m, captures)
-        } else {
-            GrowthRow::from_captures(m, &capture_at(m)?)
-        });
-        progress.update("growth", i + 1, sizes.len());
-    }
-    Ok(rows)
-}
-
-fn run_llama(
-    dir: &std::path::Path,
-    spec: &pespectra_models::ModelSpec,
-    args: &AuditArgs,
-    text: &str,
-    progress: &Progress,
-    shard: Option<(usize, usize)>,
-) -> Result<ModelRun, Fail> {
-    use pespectra_llama::{ForwardOptions, Llama};
-    let t = Instant::now();
-    let model =
-        Llama::load(&spec.weight_path(dir)).map_err(|e| bad(format!("{}: {e}", spec.name)))?;
-    let cfg = &model.config;
-    if args.n > cfg.context {
-        return Err(bad(format!(
-            "--n {} is larger than the context of {} ({} tokens)",
-            args.n, spec.name, cfg.context
-        )));
-    }
-    let layers = parse_layers(args.layers.as_deref(), cfg.n_layers)?;
-    let ids = model
-        .encode(text)
-        .map_err(|e| bad(format!("tokenizer: {e}")))?;
-    if ids.len() < args.n {
-        return Err(bad(format!(
-            "the text has only {} tokens, fewer than --n {}",
-            ids.len(),
-            args.n
-        )));
-    }
-    let tokens = &ids[..args.n];
-    let capture_at = |m: usize| -> Result<Vec<HeadCapture>, Fail> {
-        let mut caps = Vec::new();
-        let mut sink = |c: HeadCapture| caps.push(c);
-        let mut opts = ForwardOptions {
-            capture_layers: layers.clone(),
-            sink: Some(&mut sink),
-            loss: false,
-        };
-        model
-            .forward(&ids[..m], &mut opts)
-            .map_err(|e| bad(format!("forward pass: {e}")))?;
-        Ok(caps)
-    };
-    let captures = capture_at(args.n)?;
-    let mut timing = Timing {
-        forward: t.elapsed().as_secs_f64(),
-        ..Timing::default()
-    };
-    let ablation = if args.no_ablation {
-        None
-    } else {
-        let t = Instant::now();
-        let heads: Vec<(usize, usize)> = layers
-            .iter()
-            .enumerate()
-            .flat_map(|(li, &l)| (0..cfg.n_heads).map(move |h| (li, l, h)))
-            .filter(|&(li, _, h)| in_shard(shard, li, h, cfg.n_heads))
-            .map(|(_, l, h)| (l, h))
-            .collect();
-        let abl = model
-            .ablation_losses(tokens, &heads, &mut |d, n| {
-                progress.update("ablation", d, n)
-            })
-            .map_err(|e| bad(format!("ablation: {e}")))?;
-        let mut effects = vec![vec![f64::NAN; cfg.n_heads]; cfg.n_layers];
-        for (&(l, h), loss) in heads.iter().zip(&abl.losses) {
-            effects[l][h] = loss - abl.clean_loss;
-        }
-        timing.ablation = t.elapsed().as_secs_f64();
-        Some((
-            format!(
-                "next-token loss increase (nats; clean loss {:.4})",
-                abl.clean_loss
-            ),
-            effects,
-        ))
-    };
-    let t = Instant::now();
-    let growth = if args.growth {
-        growth_sweep(
-            args.n,
-            cfg.context.min(ids.len()),
-            &captures,
-            &capture_at,
-            progress,
-        )?
-    } else {
-        Vec::new()
-    };
-    timing.growth = t.elapsed().as_secs_f64();
-    Ok(ModelRun {
-        tokens: tokens.to_vec(),
-        captures,
-        ablation,
-        growth,
-        timing,
-    })
 }
 
 fn text_of(args: &AuditArgs) -> Result<String, Fail> {
@@ -544,102 +285,56 @@ fn merge(dirs: &[PathBuf], out: &std::path::Path, json_out: bool) -> Result<(), 
     Ok(())
 }
 
-/// The audit and its `audit.json` document (provenance included). The weights are re-hashed
-/// against their pinned SHA-256 while the model runs; nothing is returned from corrupted ones.
-/// With `shard = Some((i, N))` only the heads k ≡ i (mod N) are audited and ablated.
+/// The audit and its `audit.json` document (provenance included), through the same library
+/// call the Python package makes. With `shard = Some((i, N))` only the heads k ≡ i (mod N) are
+/// audited and ablated.
 fn audit(
     args: &AuditArgs,
     argv: &[String],
     shard: Option<(usize, usize)>,
 ) -> Result<(AuditReport, serde_json::Value), Fail> {
-    let start = Instant::now();
-    let mut prov = pespectra_provenance::Provenance::start(argv);
+    use pespectra_audit::{AuditOptions, AuditRunError};
+    use pespectra_sources::SourceError;
     let name = args.model.as_deref().unwrap_or_default();
-    let spec = pespectra_models::lookup(name).map_err(|e| bad(e.to_string()))?;
+    pespectra_models::lookup(name).map_err(|e| bad(e.to_string()))?;
     if args.n < 2 {
         return Err(bad(format!("--n must be at least 2, got {}", args.n)));
     }
     let text = text_of(args)?;
-    if !matches!(spec.architecture, "bert" | "mpnet" | "llama") {
-        return Err(bad(format!("model {} is not yet supported by `pespectra audit` (no forward pass for architecture '{}')", spec.name, spec.architecture)));
-    }
-    let progress = Progress::new();
-    let dir = match pespectra_models::installed(spec.name).map_err(|e| bad(e.to_string()))? {
-        Some(d) => d,
-        None => {
-            eprintln!("{} is not installed: fetching it", spec.name);
-            pespectra_models::fetch(spec.name, &mut |l| eprintln!("{l}")).map_err(|e| {
-                bad(format!(
-                    "model {} is not installed and fetching it failed: {e}",
-                    spec.name
-                ))
-            })?
-        }
-    };
-    let integrity = pespectra_models::BackgroundVerification::start(spec.name, &dir)
-        .map_err(|e| bad(e.to_string()))?;
-    let run = if spec.architecture == "llama" {
-        run_llama(&dir, spec, args, &text, &progress, shard)
-    } else {
-        run_encoder(&dir, args, &text, &progress, shard)
-    };
-    // corrupted weights explain any failure of the forward pass: report that first
-    let files = integrity
-        .wait()
-        .map_err(|e| bad(crate::models_cmd::describe(&e)))?;
-    let mut run = run?;
-    if let Some((i, n)) = shard {
-        run.captures.sort_by_key(|c| (c.layer, c.head));
-        let mut k = 0;
-        run.captures.retain(|_| {
-            k += 1;
-            pespectra_audit::shard::owns(k - 1, i, n)
-        });
-    }
-    let mut timing = run.timing;
-    let t = Instant::now();
-    let mut heads: Vec<HeadAudit> =
-        audit_heads(&run.captures, &|d, n| progress.update("audit", d, n))
-            .map_err(|e| bad(format!("audit: {e}")))?;
-    timing.audit = t.elapsed().as_secs_f64();
-    timing.audit_head_sum = heads.iter().map(|h| h.seconds).sum();
-    let metric = run.ablation.map(|(metric, effects)| {
-        for h in &mut heads {
-            h.ablation = effects
-                .get(h.layer)
-                .and_then(|r| r.get(h.head))
-                .copied()
-                .filter(|v| v.is_finite());
-        }
-        metric
-    });
-    timing.total = start.elapsed().as_secs_f64();
-    let report = AuditReport {
-        model: spec.name.to_string(),
+    let opts = AuditOptions {
         n: args.n,
-        ablation_metric: metric,
-        heads,
-        growth: run.growth,
-        timing,
+        layers: parse_layers(args.layers.as_deref())?,
+        ablation: !args.no_ablation,
+        growth: args.growth,
+        shard,
     };
-    prov.model(spec.name, files);
-    prov.input_text(&text);
-    prov.token_ids(&run.tokens);
-    prov.setting("n", args.n);
-    prov.setting("layers", args.layers.clone());
-    prov.setting("ablation", !args.no_ablation);
-    prov.setting("growth", args.growth);
-    prov.setting(
-        "text",
-        args.text
-            .as_ref()
-            .map_or("built-in".to_string(), |p| p.display().to_string()),
-    );
-    prov.simd(pespectra_attention::Isa::detect().name());
-    prov.threads(rayon::current_num_threads());
-    let mut doc = report.to_json();
-    doc["provenance"] = prov.to_json();
-    Ok((report, doc))
+    let label = args
+        .text
+        .as_ref()
+        .map_or("built-in".to_string(), |p| p.display().to_string());
+    let progress = Progress::new();
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let run = pespectra_sources::audit(
+        name,
+        &text,
+        &label,
+        &opts,
+        &argv,
+        &mut |l| eprintln!("{l}"),
+        &|stage, d, n| progress.update(stage, d, n),
+    )
+    .map_err(|e| match e {
+        SourceError::Registry(e) => bad(crate::models_cmd::describe(&e)),
+        SourceError::Run(AuditRunError::BeyondContext { model, n, context }) => bad(format!(
+            "--n {n} is larger than the context of {model} ({context} tokens)"
+        )),
+        SourceError::Run(AuditRunError::ShortText { tokens, n }) => bad(format!(
+            "the text has only {tokens} tokens, fewer than --n {n}"
+        )),
+        SourceError::Run(e @ AuditRunError::NoSuchLayer { .. }) => bad(format!("--layers: {e}")),
+        e => bad(e.to_string()),
+    })?;
+    Ok((run.report, run.document))
 }
 
 /// `--reproduce audit.json`: re-runs the recorded command line (without its outputs) and
@@ -822,38 +517,17 @@ mod tests {
 
     #[test]
     fn layer_specs() {
-        assert_eq!(parse_layers(Some("0..3"), 6).unwrap(), vec![0, 1, 2]);
-        assert_eq!(parse_layers(Some("1..=2"), 6).unwrap(), vec![1, 2]);
-        assert_eq!(parse_layers(Some("5,1,1"), 6).unwrap(), vec![1, 5]);
-        assert_eq!(parse_layers(None, 2).unwrap(), vec![0, 1]);
-        assert!(parse_layers(Some("0..7"), 6)
-            .unwrap_err()
-            .1
-            .contains("layer 6 does not exist"));
-        assert!(parse_layers(Some("3..3"), 6)
+        assert_eq!(parse_layers(Some("0..3")).unwrap(), Some(vec![0, 1, 2]));
+        assert_eq!(parse_layers(Some("1..=2")).unwrap(), Some(vec![1, 2]));
+        assert_eq!(parse_layers(Some("5,1,1")).unwrap(), Some(vec![1, 5]));
+        assert_eq!(parse_layers(None).unwrap(), None);
+        assert!(parse_layers(Some("3..3"))
             .unwrap_err()
             .1
             .contains("selects no layer"));
-        assert!(parse_layers(Some("x"), 6)
+        assert!(parse_layers(Some("x"))
             .unwrap_err()
             .1
             .contains("not a layer number"));
-    }
-
-    #[test]
-    fn prefixes() {
-        assert_eq!(prefix_keep_last(&[101, 1, 2, 3, 102], 3), vec![101, 1, 102]);
-        assert_eq!(prefix_keep_last(&[101, 1, 102], 5), vec![101, 1, 102]);
-        // a tokenizer that refuses more than 4 words
-        let tok = |t: &str| {
-            let n = t.split_whitespace().count();
-            if n > 4 {
-                Err(())
-            } else {
-                Ok((0..n as u32).collect::<Vec<_>>())
-            }
-        };
-        assert_eq!(longest_prefix("a b c d e f g", tok).unwrap().len(), 4);
-        assert_eq!(longest_prefix("a b", tok).unwrap().len(), 2);
     }
 }

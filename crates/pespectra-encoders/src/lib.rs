@@ -36,6 +36,7 @@
 #![warn(missing_docs)]
 mod ablation;
 mod capture;
+mod capture_model;
 mod config;
 mod error;
 mod model;

@@ -21,6 +21,7 @@
 //! ```
 
 #![warn(missing_docs)]
+mod capture_model;
 pub mod tokenizer;
 
 use faer::linalg::matmul::matmul;

@@ -10,7 +10,7 @@
 //! | certificates, checked by code sharing nothing with the producer | [`verify_certificate`], [`certcheck`] |
 //! | property campaigns on all cores | [`campaign`] |
 //! | attention core (SIMD flash path, f64 reference, logits mode) | [`attention`] |
-//! | audits of trained heads and the model registry | [`audit`], [`models`], [`capture`] |
+//! | audits of trained heads and the model registry | [`audit`], [`sources`], [`models`], [`capture`] |
 //! | the arithmetic and the PE reference underneath | [`arith`], [`pe`], [`spectra`], [`theorems`] |
 //!
 //! With the default `nalgebra` feature, any dense nalgebra matrix of `f64` or `Complex<f64>`
@@ -49,6 +49,7 @@ pub use pespectra_capture as capture;
 pub use pespectra_certcheck as certcheck;
 pub use pespectra_models as models;
 pub use pespectra_pe as pe;
+pub use pespectra_sources as sources;
 pub use pespectra_spectra as spectra;
 pub use pespectra_theorems as theorems;
 
