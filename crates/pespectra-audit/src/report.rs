@@ -213,6 +213,13 @@ pub(crate) fn head_json(h: &HeadAudit, with_spectra: bool) -> Value {
     v
 }
 
+impl HeadAudit {
+    /// This head's record as it appears in `audit.json` (with its spectra).
+    pub fn to_json(&self) -> Value {
+        head_json(self, true)
+    }
+}
+
 impl AuditReport {
     /// The `audit.json` document: conventions, summaries, then one record per head (spectra
     /// only for the three most positional heads, to keep the file small).

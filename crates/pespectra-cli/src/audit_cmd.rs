@@ -425,17 +425,7 @@ fn write_outputs(
     doc: &serde_json::Value,
     out: &std::path::Path,
 ) -> Result<(), Fail> {
-    let io =
-        |p: &std::path::Path, e: std::io::Error| bad(format!("cannot write {}: {e}", p.display()));
-    std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
-    let j = out.join("audit.json");
-    std::fs::write(&j, serde_json::to_string_pretty(doc).expect("JSON")).map_err(|e| io(&j, e))?;
-    let c = out.join("heads.csv");
-    // the provenance as one leading comment line (`pandas.read_csv(…, comment="#")`)
-    let csv = format!("# {}\n{}", doc["provenance"], report.to_csv());
-    std::fs::write(&c, csv).map_err(|e| io(&c, e))?;
-    pespectra_audit::plot::write_all(report, out).map_err(|e| bad(e.to_string()))?;
-    Ok(())
+    pespectra_sources::write_outputs(report, doc, out).map_err(|e| bad(e.to_string()))
 }
 
 fn print_summary(r: &AuditReport, out: Option<&PathBuf>) {

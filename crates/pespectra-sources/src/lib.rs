@@ -18,6 +18,11 @@
 
 #![warn(missing_docs)]
 
+pub mod qk;
+
+/// The registry's error (lookup, fetch, integrity).
+pub use pespectra_models::ModelError as RegistryError;
+
 use std::path::PathBuf;
 
 use pespectra_audit::report::AuditReport;
@@ -159,4 +164,43 @@ pub fn audit(
         report: run.report,
         document,
     })
+}
+
+/// Writes `audit.json` (`document`), `heads.csv` (its provenance as a leading `#` line, for
+/// `pandas.read_csv(…, comment="#")`) and the PNG plots into `out` (created if missing).
+pub fn write_outputs(
+    report: &AuditReport,
+    document: &serde_json::Value,
+    out: &std::path::Path,
+) -> Result<(), WriteError> {
+    let io = |p: &std::path::Path, e: std::io::Error| WriteError::Io {
+        path: p.to_path_buf(),
+        source: e,
+    };
+    std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
+    let j = out.join("audit.json");
+    let text = serde_json::to_string_pretty(document).unwrap_or_default();
+    std::fs::write(&j, text).map_err(|e| io(&j, e))?;
+    let c = out.join("heads.csv");
+    let csv = format!("# {}\n{}", document["provenance"], report.to_csv());
+    std::fs::write(&c, csv).map_err(|e| io(&c, e))?;
+    pespectra_audit::plot::write_all(report, out)
+        .map(|_| ())
+        .map_err(|e| WriteError::Plot(e.to_string()))
+}
+
+/// Why the audit's output files could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// A file or directory could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The system's error.
+        source: std::io::Error,
+    },
+    /// A plot could not be drawn.
+    #[error("{0}")]
+    Plot(String),
 }

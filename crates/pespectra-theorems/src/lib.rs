@@ -98,29 +98,50 @@ pub struct CheckResult {
     pub certificate: Option<serde_json::Value>,
 }
 
-/// Errors: bad parameters, or a failure of the spectral engine on the instance.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CheckError(pub String);
-
-impl std::fmt::Display for CheckError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+/// Why a check could not decide: bad parameters or matrices, or a failure of the engine.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CheckError {
+    /// Not a catalogue id.
+    #[error("unknown theorem id '{0}' (see the catalogue: `pespectra theorems`)")]
+    UnknownId(String),
+    /// The instance size is outside 2..=1024.
+    #[error("n must be between 2 and 1024, got {0}")]
+    BadSize(usize),
+    /// The entry has no user-matrix form.
+    #[error("checking {0} on user matrices is not supported (supported: {list})", list = USER_MATRIX_IDS.join(", "))]
+    NoUserCheck(&'static str),
+    /// The entry needs a second matrix.
+    #[error("{0} needs a second matrix B")]
+    NeedsB(&'static str),
+    /// A user matrix is unusable (empty, not square, not finite).
+    #[error("{name}: {source}")]
+    BadMatrix {
+        /// "A" or "B".
+        name: &'static str,
+        /// What is wrong with it.
+        source: pespectra_spectra::SpectraError,
+    },
+    /// A and B differ in size.
+    #[error("A is {a}×{a} but B is {b}×{b}")]
+    SizeMismatch {
+        /// Order of A.
+        a: usize,
+        /// Order of B.
+        b: usize,
+    },
+    /// The spectral engine failed.
+    #[error(transparent)]
+    Spectra(#[from] pespectra_spectra::SpectraError),
+    /// The positional-encoding reference refused its input.
+    #[error(transparent)]
+    Pe(#[from] pespectra_pe::PeError),
+    /// An invariant of the check's own construction broke (a bug; the message says which).
+    #[error("internal: {0}")]
+    Internal(&'static str),
 }
 
-impl std::error::Error for CheckError {}
-
-impl From<pespectra_spectra::SpectraError> for CheckError {
-    fn from(e: pespectra_spectra::SpectraError) -> Self {
-        Self(e.to_string())
-    }
-}
-
-impl From<pespectra_pe::PeError> for CheckError {
-    fn from(e: pespectra_pe::PeError) -> Self {
-        Self(e.to_string())
-    }
-}
+/// The catalogue entries that check user matrices ([`run_on`]).
+pub const USER_MATRIX_IDS: [&str; 7] = ["T2", "T3", "T4", "T5", "T7", "T9", "T10"];
 
 /// What a check concluded, before timing.
 pub(crate) struct Outcome {
@@ -220,9 +241,7 @@ pub fn entry(id: &str) -> Result<Entry, CheckError> {
         .into_iter()
         .find(|e| e.id.eq_ignore_ascii_case(id))
         .ok_or_else(|| {
-            CheckError(format!(
-                "unknown theorem id '{id}' (see `pespectra theorems`)"
-            ))
+            CheckError::UnknownId(id.to_string())
         })
 }
 
@@ -260,10 +279,7 @@ pub fn run_on(
 pub fn run(id: &str, params: &Params) -> Result<CheckResult, CheckError> {
     let e = entry(id)?;
     if params.n < 2 || params.n > 1024 {
-        return Err(CheckError(format!(
-            "n must be between 2 and 1024, got {}",
-            params.n
-        )));
+        return Err(CheckError::BadSize(params.n));
     }
     timed(&e, || (e.run)(params))
 }

@@ -80,7 +80,7 @@ fn svals_gram(b: &Ball) -> Result<Option<Vec<Interval>>, CheckError> {
     e.iter()
         .map(|l| {
             l.sqrt()
-                .ok_or_else(|| CheckError("Gram eigenvalue enclosure below 0".into()))
+                .ok_or_else(|| CheckError::Internal("Gram eigenvalue enclosure below 0"))
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Some)
@@ -547,7 +547,7 @@ fn t8_exact(d: &Ball, certificate: bool) -> Result<Outcome, CheckError> {
     use pespectra_spectra::exact::RationalSymmetric;
     let n = d.n();
     let ex = RationalSymmetric::from_input(&d.hermitian_input()?)
-        .ok_or_else(|| CheckError("D_n is exact".into()))?;
+        .ok_or_else(|| CheckError::Internal("D_n is not exact"))?;
     let q = |num: usize, den: usize| BigRational::new((num as i64).into(), (den as i64).into());
     let (third, half) = (q(n * n - 1, 3), q(n * (n - 1), 2));
     let at0 = ex.inertia_shifted(&q(0, 1));
@@ -1010,7 +1010,7 @@ fn exponent_of(m: &CMat) -> Option<i32> {
 /// in A and B together; T10's condition numbers of degree zero). Inputs far from unit scale
 /// (entries near 10³⁰⁸ or subnormal) are therefore checked as `2^e·A` (and `2^f·B`), exactly,
 /// and the certified margins scaled back, rounded down; the detail says so.
-pub(crate) fn user_check(id: &str, a: &CMat, b: Option<&CMat>) -> Result<Outcome, CheckError> {
+pub(crate) fn user_check(id: &'static str, a: &CMat, b: Option<&CMat>) -> Result<Outcome, CheckError> {
     let (ea, eb) = match id {
         "T7" => {
             let m = pespectra_spectra::scale::max_abs_cmat(a, None)
@@ -1052,24 +1052,24 @@ pub(crate) fn user_check(id: &str, a: &CMat, b: Option<&CMat>) -> Result<Outcome
 }
 
 fn user_check_at(
-    id: &str,
+    id: &'static str,
     a: &CMat,
     b: Option<&CMat>,
     t10_unscale: i32,
 ) -> Result<Outcome, CheckError> {
-    let need_b = || b.ok_or_else(|| CheckError(format!("{id} needs a second matrix B")));
-    let square = |m: &CMat, name: &str| -> Result<(), CheckError> {
-        pespectra_spectra::matrix::check_general(m).map_err(|e| CheckError(format!("{name}: {e}")))
+    let need_b = || b.ok_or(CheckError::NeedsB(id));
+    let square = |m: &CMat, name: &'static str| -> Result<(), CheckError> {
+        pespectra_spectra::matrix::check_general(m)
+            .map_err(|source| CheckError::BadMatrix { name, source })
     };
     square(a, "A")?;
     if let Some(b) = b {
         square(b, "B")?;
         if b.nrows() != a.nrows() {
-            return Err(CheckError(format!(
-                "A is {0}×{0} but B is {1}×{1}",
-                a.nrows(),
-                b.nrows()
-            )));
+            return Err(CheckError::SizeMismatch {
+                a: a.nrows(),
+                b: b.nrows(),
+            });
         }
     }
     let hermitian = |m: &CMat, name: &str| {
@@ -1142,7 +1142,7 @@ fn user_check_at(
             }
             t9_toeplitz(&t, &user("exactly symmetric Toeplitz"))
         }
-        _ => Err(CheckError(format!("checking {id} on user matrices is not supported (supported: T2, T3, T4, T5, T7, T9, T10)"))),
+        _ => Err(CheckError::NoUserCheck(id)),
     }
 }
 
