@@ -3,7 +3,8 @@
 # whose python-flint oracle, and the gguf package the GGUF reader is checked against, are
 # installed here into .venv from PyPI), the scale-out tests on a real single-host Slurm
 # (scripts/slurm/test.sh installs slurm-wlm and munge, starts and stops the daemons) and the
-# machine-checked Coq proofs (proofs/coq, Debian's coq + mathcomp + Flocq).
+# machine-checked Coq proofs (proofs/coq, Debian's coq + mathcomp + Flocq), and the Python
+# package's pytest suite (scripts/python_test.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/prereqs.sh
@@ -31,8 +32,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps -q
 # version: build them in a fresh target directory, and drop the sources an earlier dry run
 # unpacked into cargo's registry cache, so a rerun after a change checks the change.
 rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/pespectra-*0.* "${CARGO_TARGET_DIR:-target}/publish-check"
-CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}/publish-check" cargo publish --dry-run --workspace --allow-dirty -q
+CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}/publish-check" cargo publish --dry-run --workspace --exclude pespectra-py --allow-dirty -q
 ./scripts/external_crate.sh
+./scripts/python_test.sh
 ./scripts/slurm/test.sh
 # Machine-checked proofs: coqc checks every theory, then Print Assumptions of each listed
 # theorem must show no axiom beyond proofs/coq/ALLOWED_AXIOMS.txt.

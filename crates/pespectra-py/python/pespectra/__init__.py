@@ -78,7 +78,11 @@ def _f32(a: Any, name: str, ndim: int) -> np.ndarray:
         raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
     if arr.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D, got {arr.ndim}-D with shape {arr.shape}")
-    return arr.astype(np.float32, copy=False)
+    with np.errstate(over="raise", invalid="ignore"):
+        try:
+            return arr.astype(np.float32, copy=False)
+        except FloatingPointError:
+            raise ValueError(f"{name} has values outside the float32 range") from None
 
 
 def _precision(p: Union[int, str]) -> int:
@@ -419,7 +423,7 @@ def audit_head(
     >>> q, k = rng.standard_normal((2, 16, 8)).astype(np.float32)
     >>> h = pespectra.audit_head(q, k, positional="alibi", slope=0.5)
     >>> h.family, h.verdict("T7")
-    ('alibi/bias', 'HOLDS')
+    ('additive', 'HOLDS')
     """
     qq, kk = _f32(q, "q", 2), _f32(k, "k", 2)
     bb = _f32(bias, "bias", 2) if bias is not None else None
