@@ -102,7 +102,17 @@ pub fn attention<'py>(
 ) -> PyResult<Arr4<'py>> {
     let vd = v.shape().get(3).copied().unwrap_or(0);
     let cfg = config(
-        &q, &k, vd, pe, causal, window, scale, base, pairing, rotary_fraction, slopes,
+        &q,
+        &k,
+        vd,
+        pe,
+        causal,
+        window,
+        scale,
+        base,
+        pairing,
+        rotary_fraction,
+        slopes,
     )?;
     let (qd, kd, vdat) = (data(&q), data(&k), data(&v));
     let shape = [cfg.batch, cfg.heads, cfg.seq, cfg.value_dim];
@@ -136,7 +146,17 @@ pub fn logits<'py>(
 ) -> PyResult<(Arr4<'py>, Arr4<'py>)> {
     let d = q.shape().get(3).copied().unwrap_or(0);
     let cfg = config(
-        &q, &k, d, pe, false, None, scale, base, pairing, rotary_fraction, slopes,
+        &q,
+        &k,
+        d,
+        pe,
+        false,
+        None,
+        scale,
+        base,
+        pairing,
+        rotary_fraction,
+        slopes,
     )?;
     let (qd, kd) = (data(&q), data(&k));
     let shape = [cfg.batch, cfg.heads, cfg.seq, cfg.seq];

@@ -170,9 +170,9 @@ pub fn audit(
             document: run.document,
         }),
         Err(e) => Err(match &e {
-            SourceError::Run(
-                AuditRunError::Model(_) | AuditRunError::Audit(_),
-            ) => PyRuntimeError::new_err(e.to_string()),
+            SourceError::Run(AuditRunError::Model(_) | AuditRunError::Audit(_)) => {
+                PyRuntimeError::new_err(e.to_string())
+            }
             SourceError::Run(_) | SourceError::Unsupported { .. } => {
                 PyValueError::new_err(e.to_string())
             }

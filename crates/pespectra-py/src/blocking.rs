@@ -80,7 +80,9 @@ pub fn run<R: Send + 'static>(
                 forward(py)?;
             }
             Err(RecvTimeoutError::Disconnected) => {
-                return Err(PyRuntimeError::new_err("the worker thread ended without a result"));
+                return Err(PyRuntimeError::new_err(
+                    "the worker thread ended without a result",
+                ));
             }
         }
     }

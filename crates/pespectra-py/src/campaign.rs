@@ -23,7 +23,9 @@ pub fn campaign(
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<String> {
     let field = |e: CampaignError| match e {
-        CampaignError::Field { field, message } => PyValueError::new_err(format!("{field} {message}")),
+        CampaignError::Field { field, message } => {
+            PyValueError::new_err(format!("{field} {message}"))
+        }
         CampaignError::Config(m) => PyValueError::new_err(m),
         CampaignError::Io(m) => PyOSError::new_err(m),
     };
@@ -61,8 +63,13 @@ pub fn campaign(
             max_n: cfg.max_n,
         };
         Ok::<_, CampaignError>(
-            pespectra_campaign::merge::document(&id, cfg.shard, &r, &[("provenance", prov.to_json())])
-                .to_string(),
+            pespectra_campaign::merge::document(
+                &id,
+                cfg.shard,
+                &r,
+                &[("provenance", prov.to_json())],
+            )
+            .to_string(),
         )
     })?;
     r.map_err(field)

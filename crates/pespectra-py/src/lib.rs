@@ -20,11 +20,17 @@ mod spectra;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    m.add("VerificationError", py.get_type::<errors::VerificationError>())?;
+    m.add(
+        "VerificationError",
+        py.get_type::<errors::VerificationError>(),
+    )?;
     m.add("TooCostlyError", py.get_type::<errors::TooCostlyError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEFAULT_MAX_WORK", pespectra_certcheck::DEFAULT_MAX_WORK)?;
-    m.add("DEFAULT_MAX_SECONDS", pespectra_certcheck::DEFAULT_MAX_SECONDS)?;
+    m.add(
+        "DEFAULT_MAX_SECONDS",
+        pespectra_certcheck::DEFAULT_MAX_SECONDS,
+    )?;
     m.add_function(wrap_pyfunction!(spectra::eig, m)?)?;
     m.add_function(wrap_pyfunction!(spectra::svd, m)?)?;
     m.add_function(wrap_pyfunction!(checks::check, m)?)?;

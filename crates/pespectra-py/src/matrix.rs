@@ -8,7 +8,10 @@ use pyo3::exceptions::PyValueError;
 use pyo3::PyResult;
 
 /// `re + i·im` as a `CMat` (`im` absent: real).
-pub fn cmat(re: &PyReadonlyArray2<'_, f64>, im: Option<&PyReadonlyArray2<'_, f64>>) -> PyResult<CMat> {
+pub fn cmat(
+    re: &PyReadonlyArray2<'_, f64>,
+    im: Option<&PyReadonlyArray2<'_, f64>>,
+) -> PyResult<CMat> {
     let r = re.as_array();
     let (rows, cols) = r.dim();
     let real = Mat::from_fn(rows, cols, |i, j| r[[i, j]]);

@@ -105,9 +105,9 @@ pub fn eig<'py>(
         eigenvalues(&input, &opts)
     })?
     .map_err(|e| match e {
-        SpectraError::NotHermitian { .. } => PyValueError::new_err(format!(
-            "{e}; pass hermitian_part=True to do so"
-        )),
+        SpectraError::NotHermitian { .. } => {
+            PyValueError::new_err(format!("{e}; pass hermitian_part=True to do so"))
+        }
         e => errors::spectra(e),
     })?;
     Ok(parts(py, enc))
@@ -127,7 +127,7 @@ pub fn svd<'py>(
 ) -> PyResult<EnclosureParts<'py>> {
     let opts = options(precision, width, max_bits, budget_seconds)?;
     let m = matrix::cmat(&re, im.as_ref())?;
-    let enc = blocking::run(py, None, move |_| singular_values(&m, &opts))?
-        .map_err(errors::spectra)?;
+    let enc =
+        blocking::run(py, None, move |_| singular_values(&m, &opts))?.map_err(errors::spectra)?;
     Ok(parts(py, enc))
 }

@@ -240,9 +240,7 @@ pub fn entry(id: &str) -> Result<Entry, CheckError> {
     catalogue()
         .into_iter()
         .find(|e| e.id.eq_ignore_ascii_case(id))
-        .ok_or_else(|| {
-            CheckError::UnknownId(id.to_string())
-        })
+        .ok_or_else(|| CheckError::UnknownId(id.to_string()))
 }
 
 /// Runs `check` and times it.

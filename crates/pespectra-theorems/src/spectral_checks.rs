@@ -80,7 +80,7 @@ fn svals_gram(b: &Ball) -> Result<Option<Vec<Interval>>, CheckError> {
     e.iter()
         .map(|l| {
             l.sqrt()
-                .ok_or_else(|| CheckError::Internal("Gram eigenvalue enclosure below 0"))
+                .ok_or(CheckError::Internal("Gram eigenvalue enclosure below 0"))
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Some)
@@ -547,7 +547,7 @@ fn t8_exact(d: &Ball, certificate: bool) -> Result<Outcome, CheckError> {
     use pespectra_spectra::exact::RationalSymmetric;
     let n = d.n();
     let ex = RationalSymmetric::from_input(&d.hermitian_input()?)
-        .ok_or_else(|| CheckError::Internal("D_n is not exact"))?;
+        .ok_or(CheckError::Internal("D_n is not exact"))?;
     let q = |num: usize, den: usize| BigRational::new((num as i64).into(), (den as i64).into());
     let (third, half) = (q(n * n - 1, 3), q(n * (n - 1), 2));
     let at0 = ex.inertia_shifted(&q(0, 1));
@@ -1010,7 +1010,11 @@ fn exponent_of(m: &CMat) -> Option<i32> {
 /// in A and B together; T10's condition numbers of degree zero). Inputs far from unit scale
 /// (entries near 10³⁰⁸ or subnormal) are therefore checked as `2^e·A` (and `2^f·B`), exactly,
 /// and the certified margins scaled back, rounded down; the detail says so.
-pub(crate) fn user_check(id: &'static str, a: &CMat, b: Option<&CMat>) -> Result<Outcome, CheckError> {
+pub(crate) fn user_check(
+    id: &'static str,
+    a: &CMat,
+    b: Option<&CMat>,
+) -> Result<Outcome, CheckError> {
     let (ea, eb) = match id {
         "T7" => {
             let m = pespectra_spectra::scale::max_abs_cmat(a, None)
