@@ -50,3 +50,13 @@ def test_model_audit_minilm_small():
         assert h.e3["ablation"] is not None and h.e3["ablation"] >= 0
     csv = r.to_csv().splitlines()
     assert len(csv) == 1 + 12
+
+
+def test_head_record_round_trips_through_json(rng):
+    import json
+
+    q, k = rng.standard_normal((2, 12, 4)).astype(np.float32)
+    h = pespectra.audit_head(q, k, positional="rope", base=500.0, pairing="interleaved", causal=True)
+    again = json.loads(h.to_json())
+    assert again["checks"] == h.record["checks"] and again["n"] == 12
+    assert "HOLDS" in repr(h)

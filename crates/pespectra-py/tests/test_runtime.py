@@ -54,3 +54,18 @@ def test_keyboard_interrupt_within_a_second():
 def test_doctests():
     r = doctest.testmod(pespectra, optionflags=doctest.ELLIPSIS)
     assert r.attempted >= 10 and r.failed == 0
+
+
+def test_progress_reaches_the_callback():
+    seen = []
+    doc = pespectra._native.campaign("T3", 40, 7, 8, 1, None, None, lambda *a: seen.append(a))
+    assert '"holds":40' in doc.replace(" ", "")
+    assert seen and seen[-1] == ("T3", 40, 40)
+    assert all(stage == "T3" and 0 <= d <= t == 40 for stage, d, t in seen)
+
+
+def test_campaign_shards_merge_to_the_whole():
+    whole = pespectra.campaign("R1", 30, max_n=8, progress=False)
+    parts = [pespectra.campaign("R1", 30, max_n=8, shard=(i, 3), progress=False) for i in range(3)]
+    assert sum(p.cases for p in parts) == whole.cases == 30
+    assert sum(p.fails for p in parts) == whole.fails and whole.ok

@@ -140,3 +140,64 @@ pub fn capture_head(
         positional,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn qk(n: usize, d: usize) -> Vec<f32> {
+        (0..n * d).map(|x| ((x * 37 % 11) as f32 - 5.0) / 4.0).collect()
+    }
+
+    #[test]
+    fn alibi_logits_are_content_plus_the_bias() {
+        let (n, d) = (6, 4);
+        let q = qk(n, d);
+        let c = capture_head(&q, &q, n, d, 0.5, false, &HeadPositions::Alibi { slope: 0.25 })
+            .unwrap();
+        c.validate().unwrap();
+        for i in 0..n {
+            for j in 0..n {
+                // small dyadic inputs: the content logit and the bias are exact in f32
+                let dot: f32 = (0..d).map(|t| q[i * d + t] * q[j * d + t]).sum::<f32>() * 0.5;
+                assert_eq!(c.content_logits[i * n + j], dot);
+                let want = dot - 0.25 * i.abs_diff(j) as f32;
+                assert_eq!(c.logits[i * n + j], want, "({i}, {j})");
+            }
+        }
+    }
+
+    #[test]
+    fn rope_keeps_the_diagonal_and_records_the_frequencies() {
+        let (n, d) = (5, 8);
+        let q = qk(n, d);
+        let rope = Rope::new(RopePairing::HalfSplit, 100.0);
+        let c = capture_head(&q, &q, n, d, 1.0, true, &HeadPositions::Rope(rope)).unwrap();
+        let Positional::Rope { inv_freq, pairing } = &c.positional else {
+            panic!("a RoPE head is recorded as RoPE");
+        };
+        assert_eq!(*pairing, Pairing::HalfSplit);
+        assert_eq!(inv_freq.len(), d / 2);
+        assert!((inv_freq[1] - 100f64.powf(-2.0 / 8.0)).abs() < 1e-15);
+        for i in 0..n {
+            // a rotation by the same angle on both sides leaves ⟨q_i, q_i⟩ unchanged
+            let (l, c0) = (c.logits[i * n + i], c.content_logits[i * n + i]);
+            assert!((l - c0).abs() <= 1e-5 * c0.abs().max(1.0), "{l} vs {c0}");
+        }
+        assert!(c.causal);
+    }
+
+    #[test]
+    fn refuses_bad_shapes_and_values() {
+        let q = qk(4, 2);
+        let e = |r: Result<HeadCapture, QkError>| r.unwrap_err().to_string();
+        let alibi = HeadPositions::Alibi { slope: 1.0 };
+        assert!(e(capture_head(&q, &q, 3, 2, 1.0, false, &alibi)).contains("expected 3×2"));
+        assert!(e(capture_head(&q, &q, 4, 2, 0.0, false, &alibi)).contains("scale"));
+        let bias = HeadPositions::Bias(vec![0.0; 15]);
+        assert!(e(capture_head(&q, &q, 4, 2, 1.0, false, &bias)).contains("bias has 15"));
+        let mut nan = q.clone();
+        nan[3] = f32::NAN;
+        assert!(capture_head(&nan, &q, 4, 2, 1.0, false, &alibi).is_err());
+    }
+}
