@@ -47,7 +47,9 @@ pub mod rope;
 pub mod shard;
 
 pub use check::{Check, Verdict};
-pub use model_audit::{audit_model, AuditOptions, AuditRunError, ModelAudit};
+pub use model_audit::{
+    audit_captures, audit_model, capture_model, AuditOptions, AuditRunError, ModelAudit,
+};
 pub use pespectra_capture::{HeadCapture, Positional};
 
 use std::time::Instant;

@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use pespectra_capture::store::CaptureSet;
 use pespectra_capture::{CaptureModel, HeadCapture, ModelError};
 
 use crate::report::{AuditReport, GrowthRow, Timing};
@@ -102,18 +103,15 @@ pub enum AuditRunError {
     Audit(#[from] AuditError),
 }
 
-/// Audits `model` (called `name` in the report) on the first `opts.n` tokens of `text`.
-/// `progress(stage, done, total)` reports each stage ("ablation", "growth", "audit").
-pub fn audit_model(
+/// The validated layers and the text's token ids for a run of `n` tokens.
+fn inputs(
     name: &str,
     model: &dyn CaptureModel,
     text: &str,
-    opts: &AuditOptions,
-    progress: &(dyn Fn(&str, usize, usize) + Sync),
-) -> Result<ModelAudit, AuditRunError> {
-    let start = Instant::now();
+    n: usize,
+    layers: Option<&[usize]>,
+) -> Result<(Vec<usize>, Vec<u32>), AuditRunError> {
     let dims = model.dims();
-    let n = opts.n;
     if n < 2 {
         return Err(AuditRunError::TooFewRequested { n });
     }
@@ -124,14 +122,9 @@ pub fn audit_model(
             context: dims.context,
         });
     }
-    if let Some((index, count)) = opts.shard {
-        if index >= count {
-            return Err(AuditRunError::BadShard { index, count });
-        }
-    }
-    let layers = match &opts.layers {
+    let layers = match layers {
         None => (0..dims.layers).collect(),
-        Some(l) if l.is_empty() => return Err(AuditRunError::NoLayer),
+        Some([]) => return Err(AuditRunError::NoLayer),
         Some(l) => {
             if let Some(&layer) = l.iter().find(|&&x| x >= dims.layers) {
                 return Err(AuditRunError::NoSuchLayer {
@@ -139,7 +132,7 @@ pub fn audit_model(
                     layers: dims.layers,
                 });
             }
-            let mut l = l.clone();
+            let mut l = l.to_vec();
             l.sort_unstable();
             l.dedup();
             l
@@ -155,6 +148,71 @@ pub fn audit_model(
             n,
         });
     }
+    Ok((layers, ids))
+}
+
+/// The heads of `layers` (None: all) of `model` on the first `n` tokens of `text`, as a
+/// capture set (`pespectra capture`).
+pub fn capture_model(
+    name: &str,
+    model: &dyn CaptureModel,
+    text: &str,
+    n: usize,
+    layers: Option<&[usize]>,
+) -> Result<CaptureSet, AuditRunError> {
+    let (layers, ids) = inputs(name, model, text, n, layers)?;
+    let tokens = model.prefix(&ids, n);
+    let mut captures = Vec::new();
+    model.capture(&tokens, &layers, &mut |c| captures.push(c))?;
+    Ok(CaptureSet {
+        model: name.to_string(),
+        n,
+        token_ids: Some(tokens),
+        captures,
+    })
+}
+
+/// Audits captured heads (a capture directory): E1 and E2/E3 per head, no ablation or sweep.
+pub fn audit_captures(
+    set: &CaptureSet,
+    progress: &(dyn Fn(&str, usize, usize) + Sync),
+) -> Result<AuditReport, AuditRunError> {
+    let start = Instant::now();
+    let heads = audit_heads(&set.captures, &|d, t| progress("audit", d, t))?;
+    let timing = Timing {
+        audit: start.elapsed().as_secs_f64(),
+        audit_head_sum: heads.iter().map(|h| h.seconds).sum(),
+        total: start.elapsed().as_secs_f64(),
+        ..Timing::default()
+    };
+    Ok(AuditReport {
+        model: set.model.clone(),
+        n: set.n,
+        ablation_metric: None,
+        heads,
+        growth: Vec::new(),
+        timing,
+    })
+}
+
+/// Audits `model` (called `name` in the report) on the first `opts.n` tokens of `text`.
+/// `progress(stage, done, total)` reports each stage ("ablation", "growth", "audit").
+pub fn audit_model(
+    name: &str,
+    model: &dyn CaptureModel,
+    text: &str,
+    opts: &AuditOptions,
+    progress: &(dyn Fn(&str, usize, usize) + Sync),
+) -> Result<ModelAudit, AuditRunError> {
+    let start = Instant::now();
+    let dims = model.dims();
+    let n = opts.n;
+    if let Some((index, count)) = opts.shard {
+        if index >= count {
+            return Err(AuditRunError::BadShard { index, count });
+        }
+    }
+    let (layers, ids) = inputs(name, model, text, n, opts.layers.as_deref())?;
     let tokens = model.prefix(&ids, n);
     let capture_at = |m: usize| -> Result<Vec<HeadCapture>, AuditRunError> {
         let mut caps = Vec::new();

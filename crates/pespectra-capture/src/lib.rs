@@ -34,6 +34,7 @@
 
 #![warn(missing_docs)]
 pub mod model;
+pub mod store;
 
 pub use model::{CaptureModel, HeadAblation, ModelDims, ModelError, ModelStage};
 pub use pespectra_pe::rope::Pairing;

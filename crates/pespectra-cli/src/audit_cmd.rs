@@ -44,8 +44,12 @@ pub fn dispatch(cmd: &AuditCmd) -> Result<(), Fail> {
 #[derive(clap::Args, Clone)]
 pub struct AuditArgs {
     /// Registry name (see `pespectra models list`), e.g. minilm-l6.
-    #[arg(required_unless_present = "reproduce")]
+    #[arg(required_unless_present_any = ["reproduce", "captures"])]
     pub model: Option<String>,
+    /// Audit a capture directory (docs/CAPTURE_FORMAT.md; `pespectra capture`, or written from
+    /// PyTorch/JAX/NumPy) instead of running a model: no ablation and no n-sweep.
+    #[arg(long, conflicts_with_all = ["model", "text", "layers", "no_ablation", "growth", "shard", "reproduce"])]
+    pub captures: Option<PathBuf>,
     /// Plain-text file to run the model on (default: a built-in English text of ~1300 tokens).
     #[arg(long)]
     pub text: Option<PathBuf>,
@@ -96,7 +100,7 @@ fn bad(msg: impl Into<String>) -> Fail {
 }
 
 /// Parses `--layers` (`None`: every layer); whether the layers exist is the audit's check.
-fn parse_layers(spec: Option<&str>) -> Result<Option<Vec<usize>>, Fail> {
+pub fn parse_layers(spec: Option<&str>) -> Result<Option<Vec<usize>>, Fail> {
     let Some(s) = spec else {
         return Ok(None);
     };
@@ -167,8 +171,9 @@ impl Progress {
     }
 }
 
-fn text_of(args: &AuditArgs) -> Result<String, Fail> {
-    let text = match &args.text {
+/// The text of `--text FILE`, or the built-in text.
+pub fn read_text(path: Option<&std::path::Path>) -> Result<String, Fail> {
+    let text = match path {
         Some(p) => std::fs::read_to_string(p)
             .map_err(|e| bad(format!("cannot read --text {}: {e}", p.display())))?,
         None => pespectra_audit::DEFAULT_TEXT.to_string(),
@@ -295,12 +300,21 @@ fn audit(
 ) -> Result<(AuditReport, serde_json::Value), Fail> {
     use pespectra_audit::{AuditOptions, AuditRunError};
     use pespectra_sources::SourceError;
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    if let Some(dir) = &args.captures {
+        let progress = Progress::new();
+        let run = pespectra_sources::audit_capture_dir(dir, &argv, &|stage, d, n| {
+            progress.update(stage, d, n)
+        })
+        .map_err(|e| bad(e.to_string()))?;
+        return Ok((run.report, run.document));
+    }
     let name = args.model.as_deref().unwrap_or_default();
     pespectra_models::lookup(name).map_err(|e| bad(e.to_string()))?;
     if args.n < 2 {
         return Err(bad(format!("--n must be at least 2, got {}", args.n)));
     }
-    let text = text_of(args)?;
+    let text = read_text(args.text.as_deref())?;
     let opts = AuditOptions {
         n: args.n,
         layers: parse_layers(args.layers.as_deref())?,
@@ -313,7 +327,6 @@ fn audit(
         .as_ref()
         .map_or("built-in".to_string(), |p| p.display().to_string());
     let progress = Progress::new();
-    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
     let run = pespectra_sources::audit(
         name,
         &text,

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 mod audit_cmd;
+mod capture_cmd;
 mod models_cmd;
 
 #[derive(Parser)]
@@ -58,6 +59,8 @@ enum Command {
     },
     /// Audits a trained model's heads: certified theorem checks on real logits, contraction, Toeplitz share and ablations (JSON, CSV, PNG).
     Audit(audit_cmd::AuditCmd),
+    /// Writes a model's heads on a text as a capture directory (docs/CAPTURE_FORMAT.md) for `audit --captures`.
+    Capture(capture_cmd::CaptureArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -847,6 +850,7 @@ fn main() -> ExitCode {
         },
         Command::Models { command } => models_cmd::run(command).map_err(bad),
         Command::Audit(a) => audit_cmd::dispatch(a).map_err(|(code, msg)| Failure(code, msg)),
+        Command::Capture(a) => capture_cmd::run(a).map_err(bad),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,6 +4,7 @@ use numpy::PyReadonlyArray2;
 use pespectra_attention::{Rope, RopePairing};
 use pespectra_audit::report::AuditReport;
 use pespectra_audit::{AuditOptions, AuditRunError};
+use pespectra_capture::store::StoreError;
 use pespectra_sources::qk::{capture_head, HeadPositions, QkError};
 use pespectra_sources::SourceError;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
@@ -182,7 +183,35 @@ pub fn audit(
             SourceError::Fetch { .. } | SourceError::Load { .. } => {
                 PyOSError::new_err(e.to_string())
             }
+            SourceError::Store(_) => PyOSError::new_err(e.to_string()),
         }),
+    }
+}
+
+/// Audits the capture directory `dir` (the CLI's `audit --captures DIR`).
+#[pyfunction]
+#[pyo3(signature = (dir, progress))]
+pub fn audit_captures(
+    py: Python<'_>,
+    dir: std::path::PathBuf,
+    progress: Option<Bound<'_, PyAny>>,
+) -> PyResult<AuditRun> {
+    let r = blocking::run(py, progress.as_ref(), move |p| {
+        let argv = ["python", "pespectra.audit"];
+        pespectra_sources::audit_capture_dir(&dir, &argv, &|stage, d, t| {
+            p.set(stage, d as u64, t as u64)
+        })
+    })?;
+    match r {
+        Ok(run) => Ok(AuditRun {
+            report: run.report,
+            document: run.document,
+        }),
+        Err(SourceError::Store(e @ StoreError::Io { .. })) => Err(
+            pyo3::exceptions::PyFileNotFoundError::new_err(e.to_string()),
+        ),
+        Err(e @ SourceError::Store(_)) => Err(PyValueError::new_err(e.to_string())),
+        Err(e) => Err(PyRuntimeError::new_err(e.to_string())),
     }
 }
 

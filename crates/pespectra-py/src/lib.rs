@@ -4,7 +4,7 @@
 //! the same functions); the pure-Python half (`python/pespectra/__init__.py`) turns array-likes
 //! into contiguous float arrays and wraps results in small classes. Long calls run on a worker
 //! thread while the calling thread waits without the GIL, polls for Ctrl-C every 50 ms and
-//! forwards progress ([`blocking`]); a Rust panic is caught there and never reaches Python.
+//! forwards progress (module `blocking`); a Rust panic is caught there and never reaches Python.
 
 use pyo3::prelude::*;
 
@@ -38,6 +38,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(checks::verify, m)?)?;
     m.add_function(wrap_pyfunction!(audit::audit_head, m)?)?;
     m.add_function(wrap_pyfunction!(audit::audit, m)?)?;
+    m.add_function(wrap_pyfunction!(audit::audit_captures, m)?)?;
     m.add_function(wrap_pyfunction!(attention::attention, m)?)?;
     m.add_function(wrap_pyfunction!(attention::logits, m)?)?;
     m.add_function(wrap_pyfunction!(campaign::campaign, m)?)?;

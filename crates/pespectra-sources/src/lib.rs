@@ -63,6 +63,9 @@ pub enum SourceError {
     /// The audit itself failed.
     #[error(transparent)]
     Run(#[from] AuditRunError),
+    /// A capture directory cannot be read or written.
+    #[error(transparent)]
+    Store(#[from] pespectra_capture::store::StoreError),
 }
 
 /// A loaded registry model whose weights are being re-hashed in the background.
@@ -164,6 +167,51 @@ pub fn audit(
         report: run.report,
         document,
     })
+}
+
+/// The heads of `layers` (None: all) of registry model `name` on the first `n` tokens of
+/// `text`, verified against the pinned weights, written as a capture directory `out`
+/// (`docs/CAPTURE_FORMAT.md`).
+pub fn capture(
+    name: &str,
+    text: &str,
+    n: usize,
+    layers: Option<&[usize]>,
+    out: &std::path::Path,
+    log: &mut dyn FnMut(&str),
+) -> Result<pespectra_capture::store::CaptureSet, SourceError> {
+    let open = open(name, log)?;
+    let set = pespectra_audit::capture_model(open.name, &*open.model, text, n, layers);
+    open.verified()?;
+    let set = set?;
+    pespectra_capture::store::write(out, &set)?;
+    Ok(set)
+}
+
+/// Audits the capture directory `dir` (`docs/CAPTURE_FORMAT.md`), with the digests of its two
+/// files in the provenance; `argv` is the command line recorded there.
+pub fn audit_capture_dir(
+    dir: &std::path::Path,
+    argv: &[&str],
+    progress: &(dyn Fn(&str, usize, usize) + Sync),
+) -> Result<SourceAudit, SourceError> {
+    let mut prov = pespectra_provenance::Provenance::start(argv);
+    let set = pespectra_capture::store::read(dir)?;
+    for f in ["manifest.json", "captures.safetensors"] {
+        let p = dir.join(f);
+        let bytes = std::fs::read(&p).unwrap_or_default();
+        prov.input_file(f, &p.display().to_string(), &bytes);
+    }
+    let report = pespectra_audit::audit_captures(&set, progress)?;
+    if let Some(ids) = &set.token_ids {
+        prov.token_ids(ids);
+    }
+    prov.setting("captures", dir.display().to_string());
+    prov.setting("n", set.n);
+    prov.threads(rayon::current_num_threads());
+    let mut document = report.to_json();
+    document["provenance"] = prov.to_json();
+    Ok(SourceAudit { report, document })
 }
 
 /// Writes `audit.json` (`document`), `heads.csv` (its provenance as a leading `#` line, for

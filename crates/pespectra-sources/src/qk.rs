@@ -146,15 +146,25 @@ mod tests {
     use super::*;
 
     fn qk(n: usize, d: usize) -> Vec<f32> {
-        (0..n * d).map(|x| ((x * 37 % 11) as f32 - 5.0) / 4.0).collect()
+        (0..n * d)
+            .map(|x| ((x * 37 % 11) as f32 - 5.0) / 4.0)
+            .collect()
     }
 
     #[test]
     fn alibi_logits_are_content_plus_the_bias() {
         let (n, d) = (6, 4);
         let q = qk(n, d);
-        let c = capture_head(&q, &q, n, d, 0.5, false, &HeadPositions::Alibi { slope: 0.25 })
-            .unwrap();
+        let c = capture_head(
+            &q,
+            &q,
+            n,
+            d,
+            0.5,
+            false,
+            &HeadPositions::Alibi { slope: 0.25 },
+        )
+        .unwrap();
         c.validate().unwrap();
         for i in 0..n {
             for j in 0..n {

@@ -467,7 +467,7 @@ class AuditReport:
 
 
 def audit(
-    model: str,
+    model: Union[str, os.PathLike],
     *,
     n: int = 256,
     text: Optional[str] = None,
@@ -480,7 +480,18 @@ def audit(
     """Audits a registered model (``pespectra models list``; fetched and hash-verified when
     needed) on the first ``n`` tokens of ``text`` (default: the built-in English text):
     certified theorem checks per head, E2 contraction figures, Toeplitz shares and ablation
-    effects. The same library call as ``pespectra audit MODEL``."""
+    effects. The same library call as ``pespectra audit MODEL``.
+
+    ``model`` may also be a capture directory (``docs/CAPTURE_FORMAT.md``, written by
+    ``pespectra capture``, :func:`pespectra.captures.write_captures` or any other tool): its
+    heads are audited as stored (``n``, ``text``, ``layers``, ``ablation``, ``growth`` and
+    ``shard`` do not apply), as by ``pespectra audit --captures DIR``."""
+    if isinstance(model, os.PathLike) or os.path.isdir(str(model)):
+        bar = _Bar(progress)
+        try:
+            return AuditReport(_native.audit_captures(os.fspath(model), bar))
+        finally:
+            bar.close()
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"n must be at least 2, got {n}")
     lay = None if layers is None else [int(x) for x in layers]

@@ -46,6 +46,7 @@ def audit(
     model: str, text: Optional[str], n: int, layers: Optional[list[int]], ablation: bool,
     growth: bool, shard: Optional[tuple[int, int]], progress: _Progress,
 ) -> AuditRun: ...
+def audit_captures(dir: str, progress: _Progress) -> AuditRun: ...
 def attention(
     q: _F32, k: _F32, v: _F32, pe: str, causal: bool, window: Optional[int],
     scale: Optional[float], base: float, pairing: str, rotary_fraction: float,
