@@ -136,9 +136,12 @@ fn err(d: &Path) -> String {
     e
 }
 
+/// An edit of a manifest document.
+type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
+
 #[test]
 fn malformed_manifests_name_the_field() {
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut serde_json::Value)>, &str)> = vec![
+    let cases: Vec<(&str, Edit, &str)> = vec![
         (
             "format",
             Box::new(|m| m["format"] = "other".into()),
