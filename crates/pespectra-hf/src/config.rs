@@ -1,0 +1,328 @@
+//! `config.json` of the llama family (llama, mistral, qwen2, qwen3), both generations: the
+//! transformers ≤ 4 fields (`rope_theta`, `rope_scaling` with `type` or `rope_type`) and
+//! transformers 5's `rope_parameters`.
+
+use std::path::{Path, PathBuf};
+
+use pespectra_attention::{Rope, RopePairing, RopeScaling};
+use serde_json::Value;
+
+use crate::error::HfError;
+
+/// What attention in one layer sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayerKind {
+    /// Every earlier key.
+    Full,
+    /// The last `window` keys, the query's own included.
+    Sliding(usize),
+}
+
+/// The hyper-parameters of a llama-family decoder.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecoderConfig {
+    /// `model_type`.
+    pub model_type: String,
+    /// Residual width.
+    pub hidden: usize,
+    /// Layers.
+    pub layers: usize,
+    /// Query heads.
+    pub heads: usize,
+    /// Key/value heads (GQA).
+    pub kv_heads: usize,
+    /// Width of one head.
+    pub head_dim: usize,
+    /// MLP width.
+    pub intermediate: usize,
+    /// RMSNorm ε.
+    pub rms_eps: f64,
+    /// Vocabulary.
+    pub vocab: usize,
+    /// Position limit: `max_position_embeddings` (× the factor for dynamic NTK scaling).
+    pub max_positions: usize,
+    /// Output projection shares the embedding matrix.
+    pub tied_embeddings: bool,
+    /// Biases on the q/k/v projections.
+    pub qkv_bias: bool,
+    /// Bias on the output projection.
+    pub o_bias: bool,
+    /// Biases in the MLP.
+    pub mlp_bias: bool,
+    /// Per-head RMSNorm of q and k before RoPE (Qwen3).
+    pub qk_norm: bool,
+    /// RoPE as transformers applies it (`rotate_half` pairs).
+    pub rope: Rope,
+    /// Per layer: full or sliding attention.
+    pub layer_kinds: Vec<LayerKind>,
+}
+
+/// The model types this crate runs.
+pub const SUPPORTED: [&str; 4] = ["llama", "mistral", "qwen2", "qwen3"];
+
+struct Fields<'a> {
+    v: &'a Value,
+    path: &'a Path,
+}
+
+impl Fields<'_> {
+    fn err(&self, field: &str, message: impl Into<String>) -> HfError {
+        HfError::Config {
+            path: self.path.to_path_buf(),
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+    fn uint(&self, field: &str) -> Result<usize, HfError> {
+        self.v[field]
+            .as_u64()
+            .and_then(|x| usize::try_from(x).ok())
+            .filter(|&x| x > 0)
+            .ok_or_else(|| self.err(field, "missing or not a positive integer"))
+    }
+    fn uint_or(&self, field: &str, default: usize) -> Result<usize, HfError> {
+        if self.v[field].is_null() {
+            Ok(default)
+        } else {
+            self.uint(field)
+        }
+    }
+    fn float_or(&self, field: &str, default: f64) -> Result<f64, HfError> {
+        match &self.v[field] {
+            Value::Null => Ok(default),
+            x => x
+                .as_f64()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| self.err(field, "not a finite number")),
+        }
+    }
+    fn bool_or(&self, field: &str, default: bool) -> Result<bool, HfError> {
+        match &self.v[field] {
+            Value::Null => Ok(default),
+            Value::Bool(b) => Ok(*b),
+            _ => Err(self.err(field, "not true/false")),
+        }
+    }
+}
+
+/// The scaling dict's number `key`, or an error naming `section.key`.
+fn num(d: &Value, section: &str, key: &str, f: &Fields<'_>) -> Result<Option<f64>, HfError> {
+    match &d[key] {
+        Value::Null => Ok(None),
+        x => x
+            .as_f64()
+            .filter(|x| x.is_finite())
+            .map(Some)
+            .ok_or_else(|| f.err(&format!("{section}.{key}"), "not a finite number")),
+    }
+}
+
+fn rope_of(f: &Fields<'_>) -> Result<Rope, HfError> {
+    // transformers 5 keeps everything in rope_parameters; older configs use rope_theta +
+    // rope_scaling (with "rope_type" or the older "type")
+    let (params, section) = if f.v["rope_parameters"].is_object() {
+        (&f.v["rope_parameters"], "rope_parameters")
+    } else {
+        (&f.v["rope_scaling"], "rope_scaling")
+    };
+    let base = match num(params, section, "rope_theta", f)? {
+        Some(b) => b,
+        None => f.float_or("rope_theta", 10000.0)?,
+    };
+    if base <= 1.0 {
+        return Err(f.err("rope_theta", format!("must be > 1, got {base}")));
+    }
+    let fraction = match num(params, section, "partial_rotary_factor", f)? {
+        Some(x) => x,
+        None => f.float_or("partial_rotary_factor", 1.0)?,
+    };
+    let orig = || -> Result<usize, HfError> {
+        match num(params, section, "original_max_position_embeddings", f)? {
+            Some(x) if x >= 1.0 => Ok(x as usize),
+            Some(_) => Err(f.err(
+                &format!("{section}.original_max_position_embeddings"),
+                "must be ≥ 1",
+            )),
+            None => f.uint("max_position_embeddings"),
+        }
+    };
+    let factor = || -> Result<f64, HfError> {
+        num(params, section, "factor", f)?
+            .filter(|x| *x > 0.0)
+            .ok_or_else(|| f.err(&format!("{section}.factor"), "missing or not positive"))
+    };
+    let kind = params["rope_type"]
+        .as_str()
+        .or_else(|| params["type"].as_str())
+        .unwrap_or("default");
+    let scaling = match (params.is_null(), kind) {
+        (true, _) | (false, "default") => RopeScaling::None,
+        (false, "linear") => RopeScaling::Linear { factor: factor()? },
+        (false, "dynamic") => RopeScaling::DynamicNtk {
+            factor: factor()?,
+            original_max_position_embeddings: orig()?,
+        },
+        (false, "yarn") => RopeScaling::Yarn {
+            factor: factor()?,
+            original_max_position_embeddings: orig()?,
+            beta_fast: num(params, section, "beta_fast", f)?.unwrap_or(32.0),
+            beta_slow: num(params, section, "beta_slow", f)?.unwrap_or(1.0),
+            attention_factor: num(params, section, "attention_factor", f)?,
+        },
+        (false, "llama3") => RopeScaling::Llama3 {
+            factor: factor()?,
+            low_freq_factor: num(params, section, "low_freq_factor", f)?.unwrap_or(1.0),
+            high_freq_factor: num(params, section, "high_freq_factor", f)?.unwrap_or(4.0),
+            original_max_position_embeddings: orig()?,
+        },
+        (false, other) => {
+            return Err(f.err(
+                &format!("{section}.rope_type"),
+                format!(
+                "'{other}' is not supported (supported: default, linear, dynamic, yarn, llama3)"
+            ),
+            ))
+        }
+    };
+    Ok(Rope {
+        pairing: RopePairing::HalfSplit,
+        base,
+        rotary_fraction: fraction,
+        scaling,
+    })
+}
+
+impl DecoderConfig {
+    /// Parses `dir/config.json`.
+    pub fn load(dir: &Path) -> Result<Self, HfError> {
+        let path: PathBuf = dir.join("config.json");
+        let text = std::fs::read_to_string(&path).map_err(|source| HfError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let v: Value = serde_json::from_str(&text).map_err(|e| HfError::Config {
+            path: path.clone(),
+            field: "(document)".into(),
+            message: format!("not JSON: {e}"),
+        })?;
+        let f = Fields { v: &v, path: &path };
+        let model_type = v["model_type"]
+            .as_str()
+            .ok_or_else(|| f.err("model_type", "missing or not a string"))?
+            .to_string();
+        if !SUPPORTED.contains(&model_type.as_str()) {
+            return Err(HfError::Unsupported { path, model_type });
+        }
+        let act = v["hidden_act"].as_str().unwrap_or("silu");
+        if act != "silu" {
+            return Err(f.err("hidden_act", format!("'{act}' is not supported (silu)")));
+        }
+        let hidden = f.uint("hidden_size")?;
+        let layers = f.uint("num_hidden_layers")?;
+        let heads = f.uint("num_attention_heads")?;
+        let kv_heads = f.uint_or("num_key_value_heads", heads)?;
+        if heads % kv_heads != 0 {
+            return Err(f.err(
+                "num_key_value_heads",
+                format!("{kv_heads} does not divide num_attention_heads {heads}"),
+            ));
+        }
+        if hidden % heads != 0 && v["head_dim"].is_null() {
+            return Err(f.err(
+                "head_dim",
+                "missing, and hidden_size is not a multiple of num_attention_heads",
+            ));
+        }
+        let head_dim = f.uint_or("head_dim", hidden / heads)?;
+        let qwen = model_type.starts_with("qwen");
+        let max_positions = f.uint("max_position_embeddings")?;
+        let rope = rope_of(&f)?;
+        let rot = (head_dim as f64 * rope.rotary_fraction).floor() as usize;
+        if rot == 0 || !rot.is_multiple_of(2) {
+            return Err(f.err(
+                "partial_rotary_factor",
+                format!("rotates {rot} of {head_dim} dimensions; must be a positive even number"),
+            ));
+        }
+        let window = match &v["sliding_window"] {
+            Value::Null => None,
+            w => Some(
+                w.as_u64()
+                    .and_then(|x| usize::try_from(x).ok())
+                    .filter(|&x| x > 0)
+                    .ok_or_else(|| f.err("sliding_window", "not a positive integer or null"))?,
+            ),
+        };
+        let layer_kinds = match &v["layer_types"] {
+            Value::Array(a) => {
+                if a.len() != layers {
+                    return Err(f.err(
+                        "layer_types",
+                        format!("has {} entries for {layers} layers", a.len()),
+                    ));
+                }
+                a.iter()
+                    .map(|t| match (t.as_str(), window) {
+                        (Some("full_attention"), _) => Ok(LayerKind::Full),
+                        (Some("sliding_attention"), Some(w)) => Ok(LayerKind::Sliding(w)),
+                        (Some("sliding_attention"), None) => {
+                            Err(f.err("sliding_window", "missing for sliding_attention layers"))
+                        }
+                        _ => Err(f.err(
+                            "layer_types",
+                            "entries must be full_attention or sliding_attention",
+                        )),
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+            _ => {
+                // Qwen2/3: sliding only with use_sliding_window, on layers ≥ max_window_layers;
+                // Mistral: every layer when sliding_window is set
+                let sliding = if qwen {
+                    f.bool_or("use_sliding_window", false)?
+                } else {
+                    true
+                };
+                let from = if qwen {
+                    f.uint_or("max_window_layers", layers)?
+                } else {
+                    0
+                };
+                (0..layers)
+                    .map(|l| match window {
+                        Some(w) if sliding && l >= from => LayerKind::Sliding(w),
+                        _ => LayerKind::Full,
+                    })
+                    .collect()
+            }
+        };
+        let attention_bias = f.bool_or("attention_bias", false)?;
+        // dynamic NTK exists to run past the trained length: allow up to factor × that
+        let max_positions = match &rope.scaling {
+            RopeScaling::DynamicNtk { factor, .. } => {
+                (max_positions as f64 * factor.max(1.0)).ceil() as usize
+            }
+            _ => max_positions,
+        };
+        Ok(Self {
+            hidden,
+            layers,
+            heads,
+            kv_heads,
+            head_dim,
+            intermediate: f.uint("intermediate_size")?,
+            rms_eps: f.float_or("rms_norm_eps", 1e-6)?,
+            vocab: f.uint("vocab_size")?,
+            max_positions,
+            tied_embeddings: f.bool_or("tie_word_embeddings", false)?,
+            // Qwen2 always has q/k/v biases and no o bias; Llama/Mistral follow attention_bias
+            qkv_bias: model_type == "qwen2" || attention_bias,
+            o_bias: model_type != "qwen2" && attention_bias,
+            mlp_bias: f.bool_or("mlp_bias", false)?,
+            qk_norm: model_type == "qwen3",
+            rope,
+            layer_kinds,
+            model_type,
+        })
+    }
+}

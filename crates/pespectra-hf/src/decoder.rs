@@ -1,0 +1,513 @@
+//! The llama-family decoder forward pass (llama, mistral, qwen2, qwen3) as transformers runs
+//! it: RMSNorm, q/k/v projections (biases for Qwen2), per-head q/k RMSNorm (Qwen3), RoPE with
+//! `rotate_half` and the config's scaling inside the attention core, causal and sliding masks,
+//! SwiGLU MLP, tied or separate output head. Weights are converted to f32 one layer at a time
+//! from the memory-mapped checkpoint (kept converted only when the whole model fits in
+//! [`CACHE_LIMIT_BYTES`]).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use pespectra_attention::{
+    attention_logits, flash_attention, rope_frequencies, AttentionConfig, AttentionInputs,
+    LogitsRequest, Mask, PositionalEncoding,
+};
+use pespectra_capture::{HeadCapture, Pairing, Positional};
+use pespectra_layers::{cross_entropy, from_heads, rms_norm, swiglu, to_heads, Linear};
+
+use crate::config::{DecoderConfig, LayerKind};
+use crate::error::HfError;
+use crate::weights::Weights;
+
+/// Converted layers are kept when the whole model's f32 size is at most this.
+pub const CACHE_LIMIT_BYTES: usize = 2 << 30;
+
+struct LayerWeights {
+    in_norm: Vec<f32>,
+    q: Linear,
+    k: Linear,
+    v: Linear,
+    o: Linear,
+    q_norm: Option<Vec<f32>>,
+    k_norm: Option<Vec<f32>>,
+    post_norm: Vec<f32>,
+    gate: Linear,
+    up: Linear,
+    down: Linear,
+}
+
+/// A loaded HF decoder checkpoint.
+pub struct Decoder {
+    /// Its configuration.
+    pub config: DecoderConfig,
+    dir: PathBuf,
+    weights: Weights,
+    tokenizer: Option<tokenizers::Tokenizer>,
+    cache: Option<Mutex<Vec<Option<Arc<LayerWeights>>>>>,
+}
+
+/// What a forward pass keeps for the ablations: every layer's input and attention context.
+struct Trace {
+    inputs: Vec<Vec<f32>>,
+    contexts: Vec<Vec<f32>>,
+}
+
+impl Decoder {
+    /// Loads `dir` (config.json, weights, tokenizer.json when present); every tensor is checked
+    /// for presence, shape and dtype before anything runs.
+    pub fn load(dir: &Path) -> Result<Self, HfError> {
+        let config = DecoderConfig::load(dir)?;
+        let weights = Weights::open(dir)?;
+        let tok_path = dir.join("tokenizer.json");
+        let tokenizer = if tok_path.exists() {
+            Some(
+                tokenizers::Tokenizer::from_file(&tok_path).map_err(|e| HfError::Tokenizer {
+                    path: tok_path.clone(),
+                    message: e.to_string(),
+                })?,
+            )
+        } else {
+            None
+        };
+        let c = &config;
+        let params = c.vocab * c.hidden * if c.tied_embeddings { 1 } else { 2 }
+            + c.layers
+                * (c.hidden * c.head_dim * (2 * c.heads + 2 * c.kv_heads)
+                    + 3 * c.hidden * c.intermediate);
+        let cache = (params.saturating_mul(4) <= CACHE_LIMIT_BYTES)
+            .then(|| Mutex::new((0..c.layers).map(|_| None).collect()));
+        let d = Self {
+            config,
+            dir: dir.to_path_buf(),
+            weights,
+            tokenizer,
+            cache,
+        };
+        d.check_tensors()?;
+        Ok(d)
+    }
+
+    /// The checkpoint directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The weight files.
+    pub fn weight_files(&self) -> Vec<PathBuf> {
+        self.weights.files()
+    }
+
+    /// Whether `tokenizer.json` was found.
+    pub fn has_tokenizer(&self) -> bool {
+        self.tokenizer.is_some()
+    }
+
+    /// Token ids of `text` with the tokenizer's special tokens.
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>, HfError> {
+        let path = self.dir.join("tokenizer.json");
+        let t = self.tokenizer.as_ref().ok_or_else(|| HfError::Tokenizer {
+            path: path.clone(),
+            message: "missing: give token ids instead of text".into(),
+        })?;
+        let enc = t.encode(text, true).map_err(|e| HfError::Tokenizer {
+            path,
+            message: e.to_string(),
+        })?;
+        Ok(enc.get_ids().to_vec())
+    }
+
+    fn names(&self, l: usize) -> Vec<(String, Vec<usize>)> {
+        let c = &self.config;
+        let p = format!("model.layers.{l}");
+        let (qd, kd) = (c.heads * c.head_dim, c.kv_heads * c.head_dim);
+        let mut v = vec![
+            (format!("{p}.input_layernorm.weight"), vec![c.hidden]),
+            (format!("{p}.self_attn.q_proj.weight"), vec![qd, c.hidden]),
+            (format!("{p}.self_attn.k_proj.weight"), vec![kd, c.hidden]),
+            (format!("{p}.self_attn.v_proj.weight"), vec![kd, c.hidden]),
+            (format!("{p}.self_attn.o_proj.weight"), vec![c.hidden, qd]),
+            (
+                format!("{p}.post_attention_layernorm.weight"),
+                vec![c.hidden],
+            ),
+            (
+                format!("{p}.mlp.gate_proj.weight"),
+                vec![c.intermediate, c.hidden],
+            ),
+            (
+                format!("{p}.mlp.up_proj.weight"),
+                vec![c.intermediate, c.hidden],
+            ),
+            (
+                format!("{p}.mlp.down_proj.weight"),
+                vec![c.hidden, c.intermediate],
+            ),
+        ];
+        if c.qkv_bias {
+            v.push((format!("{p}.self_attn.q_proj.bias"), vec![qd]));
+            v.push((format!("{p}.self_attn.k_proj.bias"), vec![kd]));
+            v.push((format!("{p}.self_attn.v_proj.bias"), vec![kd]));
+        }
+        if c.o_bias {
+            v.push((format!("{p}.self_attn.o_proj.bias"), vec![c.hidden]));
+        }
+        if c.mlp_bias {
+            for (m, w) in [
+                ("gate_proj", c.intermediate),
+                ("up_proj", c.intermediate),
+                ("down_proj", c.hidden),
+            ] {
+                v.push((format!("{p}.mlp.{m}.bias"), vec![w]));
+            }
+        }
+        if c.qk_norm {
+            v.push((format!("{p}.self_attn.q_norm.weight"), vec![c.head_dim]));
+            v.push((format!("{p}.self_attn.k_norm.weight"), vec![c.head_dim]));
+        }
+        v
+    }
+
+    fn check_tensors(&self) -> Result<(), HfError> {
+        let c = &self.config;
+        self.weights
+            .check("model.embed_tokens.weight", &[c.vocab, c.hidden])?;
+        self.weights.check("model.norm.weight", &[c.hidden])?;
+        if !c.tied_embeddings {
+            self.weights.check("lm_head.weight", &[c.vocab, c.hidden])?;
+        }
+        for l in 0..c.layers {
+            for (name, shape) in self.names(l) {
+                self.weights.check(&name, &shape)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn layer(&self, l: usize) -> Result<Arc<LayerWeights>, HfError> {
+        if let Some(cache) = &self.cache {
+            if let Some(Some(w)) = cache.lock().ok().as_deref().map(|c| c[l].clone()) {
+                return Ok(w);
+            }
+        }
+        let c = &self.config;
+        let p = format!("model.layers.{l}");
+        let g = |n: &str, s: &[usize]| self.weights.get(&format!("{p}.{n}"), s);
+        let (qd, kd) = (c.heads * c.head_dim, c.kv_heads * c.head_dim);
+        let lin = |n: &str, out: usize, inp: usize, bias: bool| -> Result<Linear, HfError> {
+            let w = g(&format!("{n}.weight"), &[out, inp])?;
+            let b = if bias {
+                Some(g(&format!("{n}.bias"), &[out])?)
+            } else {
+                None
+            };
+            Linear::new(w, b, out, inp)
+                .ok_or_else(|| HfError::Request(format!("{p}.{n}: inconsistent sizes")))
+        };
+        let w = Arc::new(LayerWeights {
+            in_norm: g("input_layernorm.weight", &[c.hidden])?,
+            q: lin("self_attn.q_proj", qd, c.hidden, c.qkv_bias)?,
+            k: lin("self_attn.k_proj", kd, c.hidden, c.qkv_bias)?,
+            v: lin("self_attn.v_proj", kd, c.hidden, c.qkv_bias)?,
+            o: lin("self_attn.o_proj", c.hidden, qd, c.o_bias)?,
+            q_norm: c
+                .qk_norm
+                .then(|| g("self_attn.q_norm.weight", &[c.head_dim]))
+                .transpose()?,
+            k_norm: c
+                .qk_norm
+                .then(|| g("self_attn.k_norm.weight", &[c.head_dim]))
+                .transpose()?,
+            post_norm: g("post_attention_layernorm.weight", &[c.hidden])?,
+            gate: lin("mlp.gate_proj", c.intermediate, c.hidden, c.mlp_bias)?,
+            up: lin("mlp.up_proj", c.intermediate, c.hidden, c.mlp_bias)?,
+            down: lin("mlp.down_proj", c.hidden, c.intermediate, c.mlp_bias)?,
+        });
+        if let Some(cache) = &self.cache {
+            if let Ok(mut cache) = cache.lock() {
+                cache[l] = Some(Arc::clone(&w));
+            }
+        }
+        Ok(w)
+    }
+
+    fn check_ids(&self, ids: &[u32]) -> Result<(), HfError> {
+        let c = &self.config;
+        if ids.is_empty() {
+            return Err(HfError::Request("no tokens".into()));
+        }
+        if ids.len() > c.max_positions {
+            return Err(HfError::Request(format!(
+                "{} tokens exceed the model's {} positions (max_position_embeddings)",
+                ids.len(),
+                c.max_positions
+            )));
+        }
+        if let Some(&t) = ids.iter().find(|&&t| t as usize >= c.vocab) {
+            return Err(HfError::Request(format!(
+                "token id {t} is outside the vocabulary of {} tokens",
+                c.vocab
+            )));
+        }
+        Ok(())
+    }
+
+    fn attention_config(&self, l: usize, n: usize) -> AttentionConfig {
+        let c = &self.config;
+        let mut cfg = AttentionConfig::new(1, c.heads, n, c.head_dim);
+        cfg.kv_heads = c.kv_heads;
+        cfg.mask = Mask::causal();
+        cfg.sliding_window = match c.layer_kinds[l] {
+            LayerKind::Full => None,
+            LayerKind::Sliding(w) => Some(w),
+        };
+        cfg.pe = PositionalEncoding::Rope(c.rope.clone());
+        cfg
+    }
+
+    /// q (after projection, bias and q-norm; head-major), k and v (head-major) of layer `l`.
+    fn qkv(&self, w: &LayerWeights, x: &[f32], n: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+        let c = &self.config;
+        let h = rms_norm(x, &w.in_norm, c.rms_eps);
+        let mut q = w.q.forward(&h, n);
+        let mut k = w.k.forward(&h, n);
+        let v = w.v.forward(&h, n);
+        if let (Some(qn), Some(kn)) = (&w.q_norm, &w.k_norm) {
+            q = rms_norm(&q, qn, c.rms_eps);
+            k = rms_norm(&k, kn, c.rms_eps);
+        }
+        (
+            to_heads(&q, n, c.heads, c.head_dim),
+            to_heads(&k, n, c.kv_heads, c.head_dim),
+            to_heads(&v, n, c.kv_heads, c.head_dim),
+        )
+    }
+
+    fn emit(
+        &self,
+        l: usize,
+        cfg: &AttentionConfig,
+        q: &[f32],
+        k: &[f32],
+        v: &[f32],
+        sink: &mut dyn FnMut(HeadCapture),
+    ) -> Result<(), HfError> {
+        let c = &self.config;
+        let n = cfg.seq;
+        let inp = AttentionInputs {
+            q,
+            k,
+            v,
+            rope_key: None,
+        };
+        let req = LogitsRequest {
+            pre_mask: true,
+            content: true,
+            per_frequency: false,
+        };
+        let lg = attention_logits(cfg, &inp, req)?;
+        let (pre, content) = (
+            lg.pre_mask.unwrap_or_default(),
+            lg.content.unwrap_or_default(),
+        );
+        let rot = (c.head_dim as f64 * c.rope.rotary_fraction).floor() as usize;
+        let (inv_freq, att) = rope_frequencies(&c.rope, rot, n);
+        // YaRN folds its attention factor a into cos and sin: the logits carry a², which
+        // the capture records as part of the scale (content logits on the same footing)
+        let eff = att * att;
+        let group = c.heads / c.kv_heads;
+        let hd = c.head_dim;
+        for h in 0..c.heads {
+            let kv = h / group;
+            sink(HeadCapture {
+                layer: l,
+                head: h,
+                kv_head: kv,
+                n,
+                head_dim: hd,
+                scale: cfg.scale * eff,
+                causal: true,
+                q: q[h * n * hd..(h + 1) * n * hd].to_vec(),
+                k: k[kv * n * hd..(kv + 1) * n * hd].to_vec(),
+                logits: pre[h * n * n..(h + 1) * n * n].to_vec(),
+                content_logits: content[h * n * n..(h + 1) * n * n]
+                    .iter()
+                    .map(|&x| (f64::from(x) * eff) as f32)
+                    .collect(),
+                positional: Positional::Rope {
+                    pairing: Pairing::HalfSplit,
+                    inv_freq: inv_freq.clone(),
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// The residual after layer `l` from its input `x` and attention context `ctx`
+    /// (token-major `[n, heads·head_dim]`).
+    fn finish(&self, w: &LayerWeights, x: &[f32], ctx: &[f32], n: usize) -> Vec<f32> {
+        let c = &self.config;
+        let o = w.o.forward(ctx, n);
+        let mut x: Vec<f32> = x.iter().zip(&o).map(|(a, b)| a + b).collect();
+        let h = rms_norm(&x, &w.post_norm, c.rms_eps);
+        let m = w
+            .down
+            .forward(&swiglu(&w.gate.forward(&h, n), &w.up.forward(&h, n)), n);
+        for (a, b) in x.iter_mut().zip(&m) {
+            *a += b;
+        }
+        x
+    }
+
+    /// Runs layers `from..` on the residual `x`; captures the listed layers, records the trace.
+    fn run_layers(
+        &self,
+        mut x: Vec<f32>,
+        n: usize,
+        layers: std::ops::Range<usize>,
+        capture: &[usize],
+        mut sink: Option<&mut dyn FnMut(HeadCapture)>,
+        mut trace: Option<&mut Trace>,
+    ) -> Result<Vec<f32>, HfError> {
+        let c = &self.config;
+        for l in layers {
+            let w = self.layer(l)?;
+            let cfg = self.attention_config(l, n);
+            let (q, k, v) = self.qkv(&w, &x, n);
+            if capture.contains(&l) {
+                if let Some(s) = sink.as_deref_mut() {
+                    self.emit(l, &cfg, &q, &k, &v, s)?;
+                }
+            }
+            let inp = AttentionInputs {
+                q: &q,
+                k: &k,
+                v: &v,
+                rope_key: None,
+            };
+            let ctx = from_heads(&flash_attention(&cfg, &inp)?, n, c.heads, c.head_dim);
+            let next = self.finish(&w, &x, &ctx, n);
+            if let Some(t) = trace.as_deref_mut() {
+                t.inputs.push(std::mem::take(&mut x));
+                t.contexts.push(ctx);
+            }
+            x = next;
+        }
+        Ok(x)
+    }
+
+    fn embed(&self, ids: &[u32]) -> Result<Vec<f32>, HfError> {
+        let c = &self.config;
+        let rows: Vec<usize> = ids.iter().map(|&t| t as usize).collect();
+        self.weights
+            .rows("model.embed_tokens.weight", [c.vocab, c.hidden], &rows)
+    }
+
+    /// The final hidden states (after the last norm, `[n, hidden]`), capturing every head of
+    /// `capture` layers into `sink` (only the layers up to the last one captured run when
+    /// `full` is false).
+    pub fn forward(
+        &self,
+        ids: &[u32],
+        capture: &[usize],
+        sink: &mut dyn FnMut(HeadCapture),
+        full: bool,
+    ) -> Result<Vec<f32>, HfError> {
+        self.check_ids(ids)?;
+        let c = &self.config;
+        if let Some(&l) = capture.iter().find(|&&l| l >= c.layers) {
+            return Err(HfError::Request(format!(
+                "layer {l} does not exist (the model has {} layers)",
+                c.layers
+            )));
+        }
+        let until = if full {
+            c.layers
+        } else {
+            capture.iter().max().map_or(0, |m| m + 1)
+        };
+        let x = self.run_layers(
+            self.embed(ids)?,
+            ids.len(),
+            0..until,
+            capture,
+            Some(sink),
+            None,
+        )?;
+        let norm = self.weights.get("model.norm.weight", &[c.hidden])?;
+        Ok(rms_norm(&x, &norm, c.rms_eps))
+    }
+
+    fn loss(&self, x: &[f32], ids: &[u32], head: &Linear, norm: &[f32]) -> f64 {
+        let n = ids.len();
+        let h = rms_norm(
+            &x[..(n - 1) * self.config.hidden],
+            norm,
+            self.config.rms_eps,
+        );
+        let logits = head.forward(&h, n - 1);
+        cross_entropy(&logits, self.config.vocab, &ids[1..])
+    }
+
+    /// Mean next-token loss of the clean model and, per `(layer, head)`, with that head's
+    /// attention output zeroed before the output projection (layers before it are reused).
+    pub fn ablation_losses(
+        &self,
+        ids: &[u32],
+        heads: &[(usize, usize)],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<(f64, Vec<f64>), HfError> {
+        self.check_ids(ids)?;
+        let c = &self.config;
+        let n = ids.len();
+        if n < 2 {
+            return Err(HfError::Request(
+                "a next-token loss needs at least 2 tokens".into(),
+            ));
+        }
+        if let Some(&(l, h)) = heads.iter().find(|&&(l, h)| l >= c.layers || h >= c.heads) {
+            return Err(HfError::Request(format!(
+                "layer {l} head {h} does not exist"
+            )));
+        }
+        let head_name = if c.tied_embeddings {
+            "model.embed_tokens.weight"
+        } else {
+            "lm_head.weight"
+        };
+        let head = Linear::new(
+            self.weights.get(head_name, &[c.vocab, c.hidden])?,
+            None,
+            c.vocab,
+            c.hidden,
+        )
+        .ok_or_else(|| HfError::Request("inconsistent output head".into()))?;
+        let norm = self.weights.get("model.norm.weight", &[c.hidden])?;
+        let mut trace = Trace {
+            inputs: Vec::new(),
+            contexts: Vec::new(),
+        };
+        let x = self.run_layers(
+            self.embed(ids)?,
+            n,
+            0..c.layers,
+            &[],
+            None,
+            Some(&mut trace),
+        )?;
+        let clean = self.loss(&x, ids, &head, &norm);
+        let mut losses = Vec::with_capacity(heads.len());
+        for (i, &(l, h)) in heads.iter().enumerate() {
+            let w = self.layer(l)?;
+            let mut ctx = trace.contexts[l].clone();
+            let hd = c.head_dim;
+            for t in 0..n {
+                ctx[t * c.heads * hd + h * hd..][..hd].fill(0.0);
+            }
+            let x = self.finish(&w, &trace.inputs[l], &ctx, n);
+            let x = self.run_layers(x, n, l + 1..c.layers, &[], None, None)?;
+            losses.push(self.loss(&x, ids, &head, &norm));
+            progress(i + 1, heads.len());
+        }
+        Ok((clean, losses))
+    }
+}

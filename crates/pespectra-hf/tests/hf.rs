@@ -1,0 +1,159 @@
+//! The HF decoder against transformers' own outputs on tiny random checkpoints of every
+//! supported family and RoPE scaling (tests/fixtures, made by make_fixtures.py): per layer and
+//! head the pre-softmax logits and the post-RoPE q/k, the final hidden states and the
+//! next-token loss. Bound: every value within 1e-5 · (1 + max |golden|) of the golden tensor
+//! (f32 on both sides, different summation orders).
+
+use std::path::{Path, PathBuf};
+
+use pespectra_capture::{CaptureModel, HeadCapture, Positional};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+struct Golden {
+    bytes: Vec<u8>,
+    ids: Vec<u32>,
+    loss: f64,
+}
+
+impl Golden {
+    fn load(dir: &Path) -> Self {
+        let meta: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("golden.json")).unwrap())
+                .unwrap();
+        Self {
+            bytes: std::fs::read(dir.join("golden.safetensors")).unwrap(),
+            ids: meta["token_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as u32)
+                .collect(),
+            loss: meta["loss"].as_f64().unwrap(),
+        }
+    }
+    fn get(&self, name: &str) -> Vec<f32> {
+        let st = safetensors::SafeTensors::deserialize(&self.bytes).unwrap();
+        let t = st.tensor(name).unwrap_or_else(|_| panic!("golden {name}"));
+        t.data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
+    }
+}
+
+/// Largest |a − b| relative to 1 + max |b|.
+fn rel(a: &[f32], b: &[f32]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    let m = b.iter().fold(0f64, |m, &x| m.max(x.abs() as f64));
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| (x as f64 - y as f64).abs())
+        .fold(0.0, f64::max)
+        / (1.0 + m)
+}
+
+const BOUND: f64 = 1e-5;
+
+/// RoPE (rotate_half) of the rows of a capture's q or k, in f64, times the attention factor.
+fn rotate(c: &HeadCapture, x: &[f32]) -> Vec<f32> {
+    let Positional::Rope { inv_freq, .. } = &c.positional else {
+        panic!("RoPE head")
+    };
+    let (n, d, f) = (c.n, c.head_dim, inv_freq.len());
+    let a = (c.scale * (d as f64).sqrt()).sqrt(); // capture.scale = d^-1/2 · a²
+    let mut y: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+    for t in 0..n {
+        for (i, &w) in inv_freq.iter().enumerate() {
+            let (s, co) = (t as f64 * w).sin_cos();
+            let (p, q) = (x[t * d + i] as f64, x[t * d + i + f] as f64);
+            y[t * d + i] = p * co - q * s;
+            y[t * d + i + f] = p * s + q * co;
+        }
+    }
+    y.iter().map(|v| (v * a) as f32).collect()
+}
+
+fn check(name: &str) {
+    let dir = fixture(name);
+    let g = Golden::load(&dir);
+    let m = pespectra_hf::open(&dir).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let layers: Vec<usize> = (0..m.dims().layers).collect();
+    let mut caps = Vec::new();
+    let hidden = m
+        .forward(&g.ids, &layers, &mut |c| caps.push(c), true)
+        .unwrap();
+    let e = rel(&hidden, &g.get("hidden"));
+    assert!(e <= BOUND, "{name}: hidden states off by {e:e}");
+    assert_eq!(caps.len(), m.dims().layers * m.dims().heads);
+    let mut worst = 0f64;
+    for c in &caps {
+        c.validate().unwrap();
+        let key = |t: &str| format!("layer.{}.head.{}.{t}", c.layer, c.head);
+        worst = worst.max(rel(&c.logits, &g.get(&key("logits"))));
+        worst = worst.max(rel(&rotate(c, &c.q), &g.get(&key("q"))));
+        worst = worst.max(rel(&rotate(c, &c.k), &g.get(&key("k"))));
+    }
+    assert!(worst <= BOUND, "{name}: logits/q/k off by {worst:e}");
+    let abl = m.ablation(&g.ids, &[(1, 0)], &mut |_, _| {}).unwrap();
+    let clean: f64 = abl
+        .metric
+        .split("clean loss ")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(')')
+        .parse()
+        .unwrap();
+    assert!(
+        (clean - g.loss).abs() <= 1e-4,
+        "{name}: loss {clean} vs {}",
+        g.loss
+    );
+    assert!(abl.effects[0].is_finite());
+    eprintln!("{name}: hidden {e:.1e}, logits/q/k {worst:.1e}");
+}
+
+#[test]
+fn llama() {
+    check("llama");
+}
+#[test]
+fn llama_tied_embeddings_and_biases() {
+    check("llama-tied-bias");
+}
+#[test]
+fn llama3_scaling() {
+    check("llama3-scaled");
+}
+#[test]
+fn linear_scaling_in_the_transformers_4_config_spelling() {
+    check("llama-linear");
+}
+#[test]
+fn yarn_scaling_with_its_attention_factor() {
+    check("llama-yarn");
+}
+#[test]
+fn dynamic_ntk_past_the_trained_length() {
+    check("llama-dynamic");
+}
+#[test]
+fn mistral_sliding_window() {
+    check("mistral-window");
+}
+#[test]
+fn qwen2_qkv_biases() {
+    check("qwen2");
+}
+#[test]
+fn qwen3_qk_norm_and_wide_heads() {
+    check("qwen3");
+}
+#[test]
+fn bf16_weights_in_three_shards() {
+    check("llama-bf16-sharded");
+}

@@ -1,0 +1,155 @@
+//! The f32 layers model forward passes are made of, written once: a linear layer on faer's
+//! GEMM, RMSNorm (statistics in f64), SiLU and the SwiGLU product, the token-major ↔
+//! head-major layout change the attention core wants, and next-token cross-entropy (f64
+//! log-sum-exp).
+//!
+//! ```
+//! use pespectra_layers::{rms_norm, Linear};
+//! let w = Linear::new(vec![1.0, 0.0, 0.0, 2.0, 1.0, 1.0], None, 3, 2).unwrap(); // 3 × 2
+//! assert_eq!(w.forward(&[1.0, 2.0], 1), vec![1.0, 4.0, 3.0]);
+//! let y = rms_norm(&[3.0, 4.0], &[1.0, 1.0], 0.0); // rms = √12.5
+//! assert!((y[0] - 3.0 / 12.5f32.sqrt()).abs() < 1e-6);
+//! ```
+
+#![warn(missing_docs)]
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
+
+/// `y = x Wᵀ + b` with `W` stored `[out, in]` row-major (the PyTorch / safetensors layout).
+#[derive(Clone, Debug)]
+pub struct Linear {
+    w: Vec<f32>,
+    b: Option<Vec<f32>>,
+    out: usize,
+    inp: usize,
+}
+
+impl Linear {
+    /// A layer from its weight (`out × inp` values) and optional bias (`out` values);
+    /// `None` when the sizes disagree.
+    pub fn new(w: Vec<f32>, b: Option<Vec<f32>>, out: usize, inp: usize) -> Option<Self> {
+        (w.len() == out * inp && b.as_ref().is_none_or(|b| b.len() == out)).then_some(Self {
+            w,
+            b,
+            out,
+            inp,
+        })
+    }
+
+    /// Output width.
+    pub fn out(&self) -> usize {
+        self.out
+    }
+
+    /// `rows × out` from `rows × inp`.
+    pub fn forward(&self, x: &[f32], rows: usize) -> Vec<f32> {
+        let mut y = vec![0f32; rows * self.out];
+        let a = MatRef::from_row_major_slice(x, rows, self.inp);
+        let wt = MatRef::from_row_major_slice(&self.w, self.out, self.inp).transpose();
+        let c = MatMut::from_row_major_slice_mut(&mut y, rows, self.out);
+        matmul(c, Accum::Replace, a, wt, 1.0f32, Par::rayon(0));
+        if let Some(b) = &self.b {
+            for row in y.chunks_mut(self.out) {
+                for (v, &bb) in row.iter_mut().zip(b) {
+                    *v += bb;
+                }
+            }
+        }
+        y
+    }
+}
+
+/// RMSNorm of each `w.len()`-wide row: `x / √(mean(x²) + ε) · w`, the mean in f64.
+pub fn rms_norm(x: &[f32], w: &[f32], eps: f64) -> Vec<f32> {
+    let d = w.len().max(1);
+    let mut y = vec![0f32; x.len()];
+    for (yr, xr) in y.chunks_mut(d).zip(x.chunks(d)) {
+        let ms = xr.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() / d as f64;
+        let inv = (1.0 / (ms + eps).sqrt()) as f32;
+        for ((o, &v), &g) in yr.iter_mut().zip(xr).zip(w) {
+            *o = g * (v * inv);
+        }
+    }
+    y
+}
+
+/// `silu(g) · u` elementwise (SwiGLU), `silu(x) = x / (1 + e^−x)`.
+pub fn swiglu(gate: &[f32], up: &[f32]) -> Vec<f32> {
+    gate.iter()
+        .zip(up)
+        .map(|(&g, &u)| g / (1.0 + (-g).exp()) * u)
+        .collect()
+}
+
+/// Token-major `[n, heads·hd]` to head-major `[heads, n, hd]`.
+pub fn to_heads(x: &[f32], n: usize, heads: usize, hd: usize) -> Vec<f32> {
+    let mut y = vec![0f32; x.len()];
+    for t in 0..n {
+        for h in 0..heads {
+            let src = &x[t * heads * hd + h * hd..][..hd];
+            y[h * n * hd + t * hd..][..hd].copy_from_slice(src);
+        }
+    }
+    y
+}
+
+/// Head-major `[heads, n, hd]` back to token-major `[n, heads·hd]`.
+pub fn from_heads(x: &[f32], n: usize, heads: usize, hd: usize) -> Vec<f32> {
+    let mut y = vec![0f32; x.len()];
+    for h in 0..heads {
+        for t in 0..n {
+            let src = &x[h * n * hd + t * hd..][..hd];
+            y[t * heads * hd + h * hd..][..hd].copy_from_slice(src);
+        }
+    }
+    y
+}
+
+/// Mean cross-entropy (nats) of `targets[t]` under the logits row `t` (`vocab` wide),
+/// log-sum-exp in f64.
+pub fn cross_entropy(logits: &[f32], vocab: usize, targets: &[u32]) -> f64 {
+    let rows: Vec<&[f32]> = logits.chunks(vocab).take(targets.len()).collect();
+    let total: f64 = rows
+        .iter()
+        .zip(targets)
+        .map(|(row, &t)| {
+            let m = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b)) as f64;
+            let lse = m + row.iter().map(|&v| (v as f64 - m).exp()).sum::<f64>().ln();
+            lse - row.get(t as usize).copied().unwrap_or(f32::NAN) as f64
+        })
+        .sum();
+    total / targets.len().max(1) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layouts_are_inverse() {
+        let x: Vec<f32> = (0..24).map(|v| v as f32).collect();
+        let h = to_heads(&x, 3, 2, 4);
+        // head 1, token 0 is x[4..8]
+        assert_eq!(&h[12..16], &x[4..8]);
+        assert_eq!(from_heads(&h, 3, 2, 4), x);
+    }
+
+    #[test]
+    fn cross_entropy_of_uniform_logits_is_ln_vocab() {
+        let ce = cross_entropy(&[0.0; 8], 4, &[1, 3]);
+        approx::assert_relative_eq!(ce, 4f64.ln(), max_relative = 1e-12);
+        // a confident correct prediction costs almost nothing
+        assert!(cross_entropy(&[0.0, 30.0], 2, &[1]) < 1e-12);
+    }
+
+    #[test]
+    fn linear_with_bias_and_swiglu() {
+        let l = Linear::new(vec![1.0, 2.0], Some(vec![0.5]), 1, 2).unwrap();
+        assert_eq!(l.forward(&[1.0, 1.0, 2.0, 0.0], 2), vec![3.5, 2.5]);
+        assert!(Linear::new(vec![1.0], None, 1, 2).is_none());
+        let s = swiglu(&[0.0, 1.0], &[5.0, 2.0]);
+        assert_eq!(s[0], 0.0);
+        approx::assert_relative_eq!(s[1], 2.0 / (1.0 + (-1f32).exp()), max_relative = 1e-6);
+    }
+}
