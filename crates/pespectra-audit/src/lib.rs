@@ -48,7 +48,7 @@ pub mod shard;
 
 pub use check::{Check, Verdict};
 pub use model_audit::{
-    audit_captures, audit_model, capture_model, AuditOptions, AuditRunError, ModelAudit,
+    audit_captures, audit_model, capture_model, AuditOptions, AuditRunError, Input, ModelAudit,
 };
 pub use pespectra_capture::{HeadCapture, Positional};
 

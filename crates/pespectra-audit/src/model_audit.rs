@@ -37,6 +37,15 @@ impl Default for AuditOptions {
     }
 }
 
+/// What a model runs on.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// Text, tokenized by the model (special tokens included).
+    Text(String),
+    /// Token ids as given (a checkpoint without a tokenizer, or ids chosen elsewhere).
+    TokenIds(Vec<u32>),
+}
+
 /// An audited model: the report and the token ids it ran on.
 #[derive(Clone, Debug)]
 pub struct ModelAudit {
@@ -68,8 +77,8 @@ pub enum AuditRunError {
     /// The text is empty or only whitespace.
     #[error("the text is empty")]
     EmptyText,
-    /// The text yields fewer tokens than requested.
-    #[error("the text has only {tokens} tokens, fewer than n = {n}")]
+    /// The text (or the id list) yields fewer tokens than requested.
+    #[error("the input has only {tokens} tokens, fewer than n = {n}")]
     ShortText {
         /// Tokens the text gives.
         tokens: usize,
@@ -103,11 +112,11 @@ pub enum AuditRunError {
     Audit(#[from] AuditError),
 }
 
-/// The validated layers and the text's token ids for a run of `n` tokens.
+/// The validated layers and the input's token ids for a run of `n` tokens.
 fn inputs(
     name: &str,
     model: &dyn CaptureModel,
-    text: &str,
+    input: &Input,
     n: usize,
     layers: Option<&[usize]>,
 ) -> Result<(Vec<usize>, Vec<u32>), AuditRunError> {
@@ -138,10 +147,11 @@ fn inputs(
             l
         }
     };
-    if text.trim().is_empty() {
-        return Err(AuditRunError::EmptyText);
-    }
-    let ids = model.tokenize(text)?;
+    let ids = match input {
+        Input::Text(t) if t.trim().is_empty() => return Err(AuditRunError::EmptyText),
+        Input::Text(t) => model.tokenize(t)?,
+        Input::TokenIds(ids) => ids.clone(),
+    };
     if ids.len() < n {
         return Err(AuditRunError::ShortText {
             tokens: ids.len(),
@@ -151,16 +161,16 @@ fn inputs(
     Ok((layers, ids))
 }
 
-/// The heads of `layers` (None: all) of `model` on the first `n` tokens of `text`, as a
+/// The heads of `layers` (None: all) of `model` on the first `n` tokens of `input`, as a
 /// capture set (`pespectra capture`).
 pub fn capture_model(
     name: &str,
     model: &dyn CaptureModel,
-    text: &str,
+    input: &Input,
     n: usize,
     layers: Option<&[usize]>,
 ) -> Result<CaptureSet, AuditRunError> {
-    let (layers, ids) = inputs(name, model, text, n, layers)?;
+    let (layers, ids) = inputs(name, model, input, n, layers)?;
     let tokens = model.prefix(&ids, n);
     let mut captures = Vec::new();
     model.capture(&tokens, &layers, &mut |c| captures.push(c))?;
@@ -195,12 +205,12 @@ pub fn audit_captures(
     })
 }
 
-/// Audits `model` (called `name` in the report) on the first `opts.n` tokens of `text`.
+/// Audits `model` (called `name` in the report) on the first `opts.n` tokens of `input`.
 /// `progress(stage, done, total)` reports each stage ("ablation", "growth", "audit").
 pub fn audit_model(
     name: &str,
     model: &dyn CaptureModel,
-    text: &str,
+    input: &Input,
     opts: &AuditOptions,
     progress: &(dyn Fn(&str, usize, usize) + Sync),
 ) -> Result<ModelAudit, AuditRunError> {
@@ -212,7 +222,7 @@ pub fn audit_model(
             return Err(AuditRunError::BadShard { index, count });
         }
     }
-    let (layers, ids) = inputs(name, model, text, n, opts.layers.as_deref())?;
+    let (layers, ids) = inputs(name, model, input, n, opts.layers.as_deref())?;
     let tokens = model.prefix(&ids, n);
     let capture_at = |m: usize| -> Result<Vec<HeadCapture>, AuditRunError> {
         let mut caps = Vec::new();
@@ -387,6 +397,10 @@ mod tests {
         }
     }
 
+    fn text(t: &str) -> Input {
+        Input::Text(t.to_string())
+    }
+
     const TEXT: &str = "a b c d e f";
 
     #[test]
@@ -395,7 +409,7 @@ mod tests {
             n: 5,
             ..AuditOptions::default()
         };
-        let r = audit_model("fake", &fake(), TEXT, &opts, &|_, _, _| {}).unwrap();
+        let r = audit_model("fake", &fake(), &text(TEXT), &opts, &|_, _, _| {}).unwrap();
         assert_eq!(r.tokens, vec![0, 1, 2, 3, 4]);
         assert_eq!(r.report.heads.len(), 4);
         assert_eq!(r.report.ablation_metric.as_deref(), Some("test effect"));
@@ -415,7 +429,7 @@ mod tests {
                 shard: Some((i, 3)),
                 ..AuditOptions::default()
             };
-            let r = audit_model("fake", &fake(), TEXT, &opts, &|_, _, _| {}).unwrap();
+            let r = audit_model("fake", &fake(), &text(TEXT), &opts, &|_, _, _| {}).unwrap();
             for h in &r.report.heads {
                 assert_eq!(h.ablation, Some((10 * h.layer + h.head) as f64));
                 seen.push((h.layer, h.head));
@@ -427,8 +441,8 @@ mod tests {
 
     #[test]
     fn refuses_what_the_model_cannot_do() {
-        let run = |opts: AuditOptions, text: &str| {
-            audit_model("fake", &fake(), text, &opts, &|_, _, _| {}).unwrap_err()
+        let run = |opts: AuditOptions, t: &str| {
+            audit_model("fake", &fake(), &text(t), &opts, &|_, _, _| {}).unwrap_err()
         };
         let o = |n| AuditOptions {
             n,
@@ -484,7 +498,7 @@ mod tests {
             ablation: false,
             ..AuditOptions::default()
         };
-        let r = audit_model("fake", &m, TEXT, &opts, &|_, _, _| {}).unwrap();
+        let r = audit_model("fake", &m, &text(TEXT), &opts, &|_, _, _| {}).unwrap();
         assert!(r.report.growth.is_empty() && r.report.ablation_metric.is_none());
         assert_eq!(m.forwards.load(Ordering::Relaxed), 1);
     }

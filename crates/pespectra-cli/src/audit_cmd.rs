@@ -43,12 +43,17 @@ pub fn dispatch(cmd: &AuditCmd) -> Result<(), Fail> {
 
 #[derive(clap::Args, Clone)]
 pub struct AuditArgs {
-    /// Registry name (see `pespectra models list`), e.g. minilm-l6.
+    /// Registry name (see `pespectra models list`), e.g. minilm-l6, or a HuggingFace
+    /// checkpoint directory (config.json + safetensors; llama, mistral, qwen2, qwen3).
     #[arg(required_unless_present_any = ["reproduce", "captures"])]
     pub model: Option<String>,
+    /// Token ids instead of text: a comma-separated list such as 3,10,17, or @FILE with one id
+    /// per line (for checkpoints without tokenizer.json).
+    #[arg(long, conflicts_with = "text")]
+    pub token_ids: Option<String>,
     /// Audit a capture directory (docs/CAPTURE_FORMAT.md; `pespectra capture`, or written from
     /// PyTorch/JAX/NumPy) instead of running a model: no ablation and no n-sweep.
-    #[arg(long, conflicts_with_all = ["model", "text", "layers", "no_ablation", "growth", "shard", "reproduce"])]
+    #[arg(long, conflicts_with_all = ["model", "text", "token_ids", "layers", "no_ablation", "growth", "shard", "reproduce"])]
     pub captures: Option<PathBuf>,
     /// Plain-text file to run the model on (default: a built-in English text of ~1300 tokens).
     #[arg(long)]
@@ -171,17 +176,51 @@ impl Progress {
     }
 }
 
-/// The text of `--text FILE`, or the built-in text.
-pub fn read_text(path: Option<&std::path::Path>) -> Result<String, Fail> {
-    let text = match path {
+/// The model's input and where it came from: `--token-ids`, `--text FILE`, or the built-in text.
+pub fn read_input(
+    text: Option<&std::path::Path>,
+    token_ids: Option<&str>,
+) -> Result<(pespectra_audit::Input, String), Fail> {
+    use pespectra_audit::Input;
+    if let Some(spec) = token_ids {
+        let (list, label) = match spec.strip_prefix('@') {
+            Some(f) => (
+                std::fs::read_to_string(f)
+                    .map_err(|e| bad(format!("cannot read --token-ids @{f}: {e}")))?
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(String::from)
+                    .collect::<Vec<_>>(),
+                f.to_string(),
+            ),
+            None => (
+                spec.split(',').map(|t| t.trim().to_string()).collect(),
+                "command line".to_string(),
+            ),
+        };
+        let ids = list
+            .iter()
+            .map(|t| {
+                t.parse::<u32>()
+                    .map_err(|_| bad(format!("--token-ids: '{t}' is not a token id")))
+            })
+            .collect::<Result<Vec<u32>, _>>()?;
+        if ids.is_empty() {
+            return Err(bad("--token-ids: no ids given"));
+        }
+        return Ok((Input::TokenIds(ids), label));
+    }
+    let body = match text {
         Some(p) => std::fs::read_to_string(p)
             .map_err(|e| bad(format!("cannot read --text {}: {e}", p.display())))?,
         None => pespectra_audit::DEFAULT_TEXT.to_string(),
     };
-    if text.trim().is_empty() {
+    if body.trim().is_empty() {
         return Err(bad("the text is empty"));
     }
-    Ok(text)
+    let label = text.map_or("built-in".to_string(), |p| p.display().to_string());
+    Ok((Input::Text(body), label))
 }
 
 /// Runs the audit; `Err((code, message))` for exit code 1 (a theorem check FAILS: a bug) or 2.
@@ -310,11 +349,14 @@ fn audit(
         return Ok((run.report, run.document));
     }
     let name = args.model.as_deref().unwrap_or_default();
-    pespectra_models::lookup(name).map_err(|e| bad(e.to_string()))?;
+    let source = pespectra_sources::Source::parse(name).map_err(|e| bad(e.to_string()))?;
+    if let pespectra_sources::Source::Registry(r) = &source {
+        pespectra_models::lookup(r).map_err(|e| bad(e.to_string()))?;
+    }
     if args.n < 2 {
         return Err(bad(format!("--n must be at least 2, got {}", args.n)));
     }
-    let text = read_text(args.text.as_deref())?;
+    let (input, label) = read_input(args.text.as_deref(), args.token_ids.as_deref())?;
     let opts = AuditOptions {
         n: args.n,
         layers: parse_layers(args.layers.as_deref())?,
@@ -322,14 +364,10 @@ fn audit(
         growth: args.growth,
         shard,
     };
-    let label = args
-        .text
-        .as_ref()
-        .map_or("built-in".to_string(), |p| p.display().to_string());
     let progress = Progress::new();
     let run = pespectra_sources::audit(
-        name,
-        &text,
+        &source,
+        &input,
         &label,
         &opts,
         &argv,
@@ -342,7 +380,7 @@ fn audit(
             "--n {n} is larger than the context of {model} ({context} tokens)"
         )),
         SourceError::Run(AuditRunError::ShortText { tokens, n }) => bad(format!(
-            "the text has only {tokens} tokens, fewer than --n {n}"
+            "the input has only {tokens} tokens, fewer than --n {n}"
         )),
         SourceError::Run(e @ AuditRunError::NoSuchLayer { .. }) => bad(format!("--layers: {e}")),
         e => bad(e.to_string()),

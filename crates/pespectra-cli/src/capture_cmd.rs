@@ -9,11 +9,15 @@ use pespectra_sources::SourceError;
 /// Arguments of `pespectra capture`.
 #[derive(clap::Args)]
 pub struct CaptureArgs {
-    /// Registry name (see `pespectra models list`), e.g. smollm2-135m.
+    /// Registry name (see `pespectra models list`), e.g. smollm2-135m, or a HuggingFace
+    /// checkpoint directory.
     pub model: String,
     /// Plain-text file to run the model on (default: the built-in English text).
     #[arg(long)]
     pub text: Option<PathBuf>,
+    /// Token ids instead of text: 3,10,17 or @FILE with one id per line.
+    #[arg(long, conflicts_with = "text")]
+    pub token_ids: Option<String>,
     /// Tokens captured (the first n tokens of the text, special tokens included).
     #[arg(long, default_value_t = 256)]
     pub n: usize,
@@ -28,9 +32,11 @@ pub struct CaptureArgs {
 /// Runs `pespectra capture`; `Err` is a one-line message for exit code 2.
 pub fn run(a: &CaptureArgs) -> Result<(), String> {
     let layers = crate::audit_cmd::parse_layers(a.layers.as_deref()).map_err(|(_, m)| m)?;
-    let text = crate::audit_cmd::read_text(a.text.as_deref()).map_err(|(_, m)| m)?;
+    let (input, _) = crate::audit_cmd::read_input(a.text.as_deref(), a.token_ids.as_deref())
+        .map_err(|(_, m)| m)?;
+    let source = pespectra_sources::Source::parse(&a.model).map_err(|e| e.to_string())?;
     let set =
-        pespectra_sources::capture(&a.model, &text, a.n, layers.as_deref(), &a.out, &mut |l| {
+        pespectra_sources::capture(&source, &input, a.n, layers.as_deref(), &a.out, &mut |l| {
             eprintln!("{l}")
         })
         .map_err(|e| match e {
@@ -39,7 +45,7 @@ pub fn run(a: &CaptureArgs) -> Result<(), String> {
                 format!("--n {n} is larger than the context of {model} ({context} tokens)")
             }
             SourceError::Run(AuditRunError::ShortText { tokens, n }) => {
-                format!("the text has only {tokens} tokens, fewer than --n {n}")
+                format!("the input has only {tokens} tokens, fewer than --n {n}")
             }
             SourceError::Run(e @ AuditRunError::TooFewRequested { .. }) => format!("--{e}"),
             SourceError::Run(e @ AuditRunError::NoSuchLayer { .. }) => format!("--layers: {e}"),

@@ -3,11 +3,11 @@
 use numpy::PyReadonlyArray2;
 use pespectra_attention::{Rope, RopePairing};
 use pespectra_audit::report::AuditReport;
-use pespectra_audit::{AuditOptions, AuditRunError};
+use pespectra_audit::{AuditOptions, AuditRunError, Input};
 use pespectra_capture::store::StoreError;
 use pespectra_sources::qk::{capture_head, HeadPositions, QkError};
 use pespectra_sources::SourceError;
-use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::blocking;
@@ -126,12 +126,13 @@ impl AuditRun {
 /// Audits registry model `model` (fetched and verified when needed) on `text` (None: the
 /// built-in text); `progress(stage, done, total)` receives the stages' progress.
 #[pyfunction]
-#[pyo3(signature = (model, text, n, layers, ablation, growth, shard, progress))]
+#[pyo3(signature = (model, text, token_ids, n, layers, ablation, growth, shard, progress))]
 #[allow(clippy::too_many_arguments)]
 pub fn audit(
     py: Python<'_>,
     model: String,
     text: Option<String>,
+    token_ids: Option<Vec<u32>>,
     n: usize,
     layers: Option<Vec<usize>>,
     ablation: bool,
@@ -146,18 +147,23 @@ pub fn audit(
         growth,
         shard,
     };
+    let source = pespectra_sources::Source::parse(&model).map_err(|e| match e {
+        SourceError::NotACheckpoint { .. } => PyFileNotFoundError::new_err(e.to_string()),
+        e => PyValueError::new_err(e.to_string()),
+    })?;
     let r = blocking::run(py, progress.as_ref(), move |p| {
-        let (label, text) = match text {
-            Some(t) => ("python".to_string(), t),
-            None => (
+        let (input, label) = match (text, token_ids) {
+            (_, Some(ids)) => (Input::TokenIds(ids), "python".to_string()),
+            (Some(t), None) => (Input::Text(t), "python".to_string()),
+            (None, None) => (
+                Input::Text(pespectra_audit::DEFAULT_TEXT.to_string()),
                 "built-in".to_string(),
-                pespectra_audit::DEFAULT_TEXT.to_string(),
             ),
         };
         let argv = ["python", "pespectra.audit", model.as_str()];
         pespectra_sources::audit(
-            &model,
-            &text,
+            &source,
+            &input,
             &label,
             &opts,
             &argv,
@@ -183,7 +189,9 @@ pub fn audit(
             SourceError::Fetch { .. } | SourceError::Load { .. } => {
                 PyOSError::new_err(e.to_string())
             }
-            SourceError::Store(_) => PyOSError::new_err(e.to_string()),
+            SourceError::Store(_) | SourceError::Hash { .. } => PyOSError::new_err(e.to_string()),
+            SourceError::Checkpoint(h) => checkpoint_error(h, e.to_string()),
+            SourceError::NotACheckpoint { .. } => PyFileNotFoundError::new_err(e.to_string()),
         }),
     }
 }
@@ -212,6 +220,18 @@ pub fn audit_captures(
         ),
         Err(e @ SourceError::Store(_)) => Err(PyValueError::new_err(e.to_string())),
         Err(e) => Err(PyRuntimeError::new_err(e.to_string())),
+    }
+}
+
+fn checkpoint_error(e: &pespectra_hf::HfError, msg: String) -> PyErr {
+    use pespectra_hf::HfError as H;
+    match e {
+        H::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            PyFileNotFoundError::new_err(msg)
+        }
+        H::Io { .. } => PyOSError::new_err(msg),
+        H::Attention(_) => PyRuntimeError::new_err(msg),
+        _ => PyValueError::new_err(msg),
     }
 }
 

@@ -1,16 +1,19 @@
-//! Model sources as [`CaptureModel`]s, and the audit of a named model.
+//! Model sources as [`CaptureModel`]s, and the audit of a model source.
 //!
-//! [`open`] resolves a registry name (`pespectra models list`) to its installed files (fetching
-//! and verifying them if needed) and loads the matching forward pass behind the one
-//! [`CaptureModel`] trait; [`audit`] runs `pespectra_audit::audit_model` on it while the weights
-//! are re-hashed in the background, and returns the report with its provenance block. The CLI
-//! and the Python package both call [`audit`], so they write the same document.
+//! A [`Source`] is a registry name (`pespectra models list`: fetched, verified against pinned
+//! hashes) or a HuggingFace checkpoint directory (`config.json` + safetensors, hashed for the
+//! provenance). [`open`] loads the matching forward pass behind the one [`CaptureModel`] trait;
+//! [`audit`] runs `pespectra_audit::audit_model` on it while the files are hashed in the
+//! background, and returns the report with its provenance block; [`capture`] writes a capture
+//! directory. The CLI and the Python package both call these, so they write the same documents.
 //!
 //! ```no_run
-//! use pespectra_audit::AuditOptions;
+//! use pespectra_audit::{AuditOptions, Input};
+//! use pespectra_sources::Source;
 //! let opts = AuditOptions { n: 64, layers: Some(vec![0]), ablation: false, ..Default::default() };
-//! let text = pespectra_audit::DEFAULT_TEXT;
-//! let run = pespectra_sources::audit("minilm-l6", text, "built-in", &opts, &["example"],
+//! let input = Input::Text(pespectra_audit::DEFAULT_TEXT.to_string());
+//! let source = Source::parse("minilm-l6")?;
+//! let run = pespectra_sources::audit(&source, &input, "built-in", &opts, &["example"],
 //!     &mut |line| eprintln!("{line}"), &|_, _, _| {})?;
 //! assert_eq!(run.report.n, 64);
 //! # Ok::<(), pespectra_sources::SourceError>(())
@@ -23,12 +26,14 @@ pub mod qk;
 /// The registry's error (lookup, fetch, integrity).
 pub use pespectra_models::ModelError as RegistryError;
 
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use pespectra_audit::report::AuditReport;
-use pespectra_audit::{AuditOptions, AuditRunError};
+use pespectra_audit::{AuditOptions, AuditRunError, Input};
 use pespectra_capture::CaptureModel;
 use pespectra_models::BackgroundVerification;
+use pespectra_provenance::FileDigest;
 
 /// Why a model source could not be opened or audited.
 #[derive(Debug, thiserror::Error)]
@@ -60,35 +65,152 @@ pub enum SourceError {
         /// The model crate's error.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A HuggingFace checkpoint could not be loaded.
+    #[error(transparent)]
+    Checkpoint(#[from] pespectra_hf::HfError),
+    /// A path that is not a checkpoint directory.
+    #[error("{}: not a model checkpoint (no config.json) and not a registry name", path.display())]
+    NotACheckpoint {
+        /// The path.
+        path: PathBuf,
+    },
     /// The audit itself failed.
     #[error(transparent)]
     Run(#[from] AuditRunError),
     /// A capture directory cannot be read or written.
     #[error(transparent)]
     Store(#[from] pespectra_capture::store::StoreError),
+    /// A checkpoint file could not be hashed.
+    #[error("{}: {source}", path.display())]
+    Hash {
+        /// The file.
+        path: PathBuf,
+        /// The system's error.
+        source: std::io::Error,
+    },
 }
 
-/// A loaded registry model whose weights are being re-hashed in the background.
-pub struct OpenModel {
-    /// Registry name.
-    pub name: &'static str,
-    /// Installation directory.
-    pub dir: PathBuf,
-    /// The forward pass.
-    pub model: Box<dyn CaptureModel + Send>,
-    integrity: BackgroundVerification,
+/// Where a model comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A registry name.
+    Registry(String),
+    /// A HuggingFace checkpoint directory.
+    Checkpoint(PathBuf),
 }
 
-impl OpenModel {
-    /// Waits for the re-hash of the weights; an error means the files were corrupted.
-    pub fn verified(self) -> Result<Vec<pespectra_provenance::FileDigest>, SourceError> {
-        Ok(self.integrity.wait()?)
+impl Source {
+    /// A checkpoint directory when `arg` is one (it has `config.json`), a path error when it
+    /// looks like a path but is not one, else a registry name (checked on [`open`]).
+    pub fn parse(arg: &str) -> Result<Self, SourceError> {
+        let p = Path::new(arg);
+        if pespectra_hf::is_checkpoint(p) {
+            Ok(Self::Checkpoint(p.to_path_buf()))
+        } else if p.exists() || arg.contains('/') {
+            Err(SourceError::NotACheckpoint {
+                path: p.to_path_buf(),
+            })
+        } else {
+            Ok(Self::Registry(arg.to_string()))
+        }
     }
 }
 
-/// Opens registry model `name`, fetching it first when it is not installed (`log` receives the
-/// fetch's progress lines). The re-hash of its weights starts in the background.
-pub fn open(name: &str, log: &mut dyn FnMut(&str)) -> Result<OpenModel, SourceError> {
+enum Integrity {
+    Registry(BackgroundVerification),
+    Files(std::thread::JoinHandle<Result<Vec<FileDigest>, SourceError>>),
+}
+
+/// A loaded model whose files are being hashed in the background.
+pub struct OpenModel {
+    /// Registry name, or the checkpoint's directory name.
+    pub name: String,
+    /// Installation or checkpoint directory.
+    pub dir: PathBuf,
+    /// The forward pass.
+    pub model: Box<dyn CaptureModel + Send>,
+    integrity: Integrity,
+}
+
+impl OpenModel {
+    /// Waits for the hashes of the model's files; for a registry model an error means the
+    /// files were corrupted.
+    pub fn verified(self) -> Result<Vec<FileDigest>, SourceError> {
+        match self.integrity {
+            Integrity::Registry(v) => Ok(v.wait()?),
+            Integrity::Files(h) => h.join().unwrap_or_else(|_| {
+                Err(SourceError::Hash {
+                    path: self.dir.clone(),
+                    source: std::io::Error::other("the hashing thread panicked"),
+                })
+            }),
+        }
+    }
+}
+
+/// SHA-256 of `files` (paths shown relative to `dir`), read in 1 MiB chunks.
+fn hash_files(dir: &Path, files: &[PathBuf]) -> Result<Vec<FileDigest>, SourceError> {
+    use sha2::Digest;
+    let mut out = Vec::new();
+    for f in files {
+        let err = |source| SourceError::Hash {
+            path: f.clone(),
+            source,
+        };
+        let mut file = std::fs::File::open(f).map_err(err)?;
+        let mut h = sha2::Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut bytes = 0u64;
+        loop {
+            let k = file.read(&mut buf).map_err(err)?;
+            if k == 0 {
+                break;
+            }
+            h.update(&buf[..k]);
+            bytes += k as u64;
+        }
+        out.push(FileDigest {
+            path: f.strip_prefix(dir).unwrap_or(f).display().to_string(),
+            sha256: h.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+            bytes,
+        });
+    }
+    Ok(out)
+}
+
+fn open_checkpoint(dir: &Path) -> Result<OpenModel, SourceError> {
+    let d = pespectra_hf::open(dir)?;
+    let mut files = vec![dir.join("config.json")];
+    files.extend(d.weight_files());
+    let index = dir.join("model.safetensors.index.json");
+    if index.exists() {
+        files.push(index);
+    }
+    if d.has_tokenizer() {
+        files.push(dir.join("tokenizer.json"));
+    }
+    let root = dir.to_path_buf();
+    let integrity = Integrity::Files(std::thread::spawn(move || hash_files(&root, &files)));
+    let name = dir
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| dir.display().to_string());
+    Ok(OpenModel {
+        name,
+        dir: dir.to_path_buf(),
+        model: Box::new(d),
+        integrity,
+    })
+}
+
+/// Opens `source`: a checkpoint directory, or a registry model (fetched first when not
+/// installed; `log` receives the fetch's progress lines). Hashing starts in the background.
+pub fn open(source: &Source, log: &mut dyn FnMut(&str)) -> Result<OpenModel, SourceError> {
+    let name = match source {
+        Source::Checkpoint(dir) => return open_checkpoint(dir),
+        Source::Registry(name) => name,
+    };
     let spec = pespectra_models::lookup(name)?;
     if !matches!(spec.architecture, "bert" | "mpnet" | "llama") {
         return Err(SourceError::Unsupported {
@@ -106,7 +228,7 @@ pub fn open(name: &str, log: &mut dyn FnMut(&str)) -> Result<OpenModel, SourceEr
             })?
         }
     };
-    let integrity = BackgroundVerification::start(spec.name, &dir)?;
+    let integrity = Integrity::Registry(BackgroundVerification::start(spec.name, &dir)?);
     let load = |source: Box<dyn std::error::Error + Send + Sync>| SourceError::Load {
         model: spec.name.to_string(),
         source,
@@ -117,14 +239,14 @@ pub fn open(name: &str, log: &mut dyn FnMut(&str)) -> Result<OpenModel, SourceEr
         Box::new(pespectra_encoders::Encoder::load(&dir).map_err(|e| load(e.into()))?)
     };
     Ok(OpenModel {
-        name: spec.name,
+        name: spec.name.to_string(),
         dir,
         model,
         integrity,
     })
 }
 
-/// An audited registry model with its `audit.json` document (provenance included).
+/// An audited model with its `audit.json` document (provenance included).
 pub struct SourceAudit {
     /// The report.
     pub report: AuditReport,
@@ -132,33 +254,42 @@ pub struct SourceAudit {
     pub document: serde_json::Value,
 }
 
-/// Audits registry model `name` on `text` (`text_label` says where it came from: a path or
-/// "built-in"); `argv` is the command line recorded in the provenance. The weights are
-/// re-hashed against their pinned SHA-256 while the model runs: corrupted files are reported
-/// before any failure of the run they explain, and nothing is returned from them.
+fn record_input(prov: &mut pespectra_provenance::Provenance, input: &Input, label: &str) {
+    match input {
+        Input::Text(t) => {
+            prov.input_text(t);
+            prov.setting("text", label.to_string());
+        }
+        Input::TokenIds(_) => prov.setting("token_ids", label.to_string()),
+    }
+}
+
+/// Audits `source` on `input` (`label` says where it came from: a path, "built-in", …);
+/// `argv` is the command line recorded in the provenance. The files are hashed while the
+/// model runs (for registry models against their pinned SHA-256: corrupted files are reported
+/// before any failure of the run they explain, and nothing is returned from them).
 pub fn audit(
-    name: &str,
-    text: &str,
-    text_label: &str,
+    source: &Source,
+    input: &Input,
+    label: &str,
     opts: &AuditOptions,
     argv: &[&str],
     log: &mut dyn FnMut(&str),
     progress: &(dyn Fn(&str, usize, usize) + Sync),
 ) -> Result<SourceAudit, SourceError> {
     let mut prov = pespectra_provenance::Provenance::start(argv);
-    let open = open(name, log)?;
-    let run = pespectra_audit::audit_model(open.name, &*open.model, text, opts, progress);
-    let model = open.name;
+    let open = open(source, log)?;
+    let run = pespectra_audit::audit_model(&open.name, &*open.model, input, opts, progress);
+    let model = open.name.clone();
     let files = open.verified()?;
     let run = run?;
-    prov.model(model, files);
-    prov.input_text(text);
+    prov.model(&model, files);
+    record_input(&mut prov, input, label);
     prov.token_ids(&run.tokens);
     prov.setting("n", opts.n);
     prov.setting("layers", opts.layers.clone());
     prov.setting("ablation", opts.ablation);
     prov.setting("growth", opts.growth);
-    prov.setting("text", text_label.to_string());
     prov.simd(pespectra_attention::Isa::detect().name());
     prov.threads(rayon::current_num_threads());
     let mut document = run.report.to_json();
@@ -169,19 +300,19 @@ pub fn audit(
     })
 }
 
-/// The heads of `layers` (None: all) of registry model `name` on the first `n` tokens of
-/// `text`, verified against the pinned weights, written as a capture directory `out`
-/// (`docs/CAPTURE_FORMAT.md`).
+/// The heads of `layers` (None: all) of `source` on the first `n` tokens of `input`, checked
+/// against the model's files, written as the new capture directory `out`
+/// (`docs/CAPTURE_FORMAT.md`); nothing is written when anything fails.
 pub fn capture(
-    name: &str,
-    text: &str,
+    source: &Source,
+    input: &Input,
     n: usize,
     layers: Option<&[usize]>,
-    out: &std::path::Path,
+    out: &Path,
     log: &mut dyn FnMut(&str),
 ) -> Result<pespectra_capture::store::CaptureSet, SourceError> {
-    let open = open(name, log)?;
-    let set = pespectra_audit::capture_model(open.name, &*open.model, text, n, layers);
+    let open = open(source, log)?;
+    let set = pespectra_audit::capture_model(&open.name, &*open.model, input, n, layers);
     open.verified()?;
     let set = set?;
     pespectra_capture::store::write(out, &set)?;
@@ -191,7 +322,7 @@ pub fn capture(
 /// Audits the capture directory `dir` (`docs/CAPTURE_FORMAT.md`), with the digests of its two
 /// files in the provenance; `argv` is the command line recorded there.
 pub fn audit_capture_dir(
-    dir: &std::path::Path,
+    dir: &Path,
     argv: &[&str],
     progress: &(dyn Fn(&str, usize, usize) + Sync),
 ) -> Result<SourceAudit, SourceError> {
