@@ -1,0 +1,266 @@
+//! `pespectra audit PATH` on HF checkpoints: every family's tiny checkpoint audits with
+//! certified per-frequency RoPE verdicts, and every class of bad checkpoint exits 2 with one
+//! line naming the file and the field, leaving no output directory.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_pespectra"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../pespectra-hf/tests/fixtures")
+        .join(name)
+}
+
+fn assert_bad((code, _, err): (i32, String, String), needles: &[&str]) {
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    for n in needles {
+        assert!(err.contains(n), "expected '{n}' in: {err}");
+    }
+}
+
+/// A copy of fixture `name` in a fresh directory, for mutation.
+fn copy(name: &str, tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("pespectra-hf-cli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    for e in std::fs::read_dir(fixture(name)).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), d.join(e.file_name())).unwrap();
+    }
+    d
+}
+
+fn edit_config(d: &Path, f: impl FnOnce(&mut serde_json::Value)) {
+    let p = d.join("config.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    f(&mut v);
+    std::fs::write(p, v.to_string()).unwrap();
+}
+
+const IDS: &str = "1,17,200,45,3,99,128,7,255,64,12,180,33,90,2,150";
+
+#[test]
+fn every_family_audits_with_certified_rope_verdicts() {
+    for name in [
+        "llama",
+        "llama-tied-bias",
+        "llama3-scaled",
+        "llama-linear",
+        "llama-yarn",
+        "llama-dynamic",
+        "mistral-window",
+        "qwen2",
+        "qwen3",
+        "llama-bf16-sharded",
+    ] {
+        let dir = fixture(name);
+        let (code, out, err) = run(&[
+            "audit",
+            dir.to_str().unwrap(),
+            "--token-ids",
+            IDS,
+            "--n",
+            "16",
+            "--json",
+        ]);
+        assert_eq!(code, 0, "{name}: {err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["heads"].as_array().unwrap().len(), 8, "{name}");
+        for id in ["D1", "T1", "T2", "T3", "T4"] {
+            assert_eq!(
+                v["verdict_counts"][id]["HOLDS"], 8,
+                "{name} {id}: {}",
+                v["verdict_counts"]
+            );
+        }
+        for h in v["heads"].as_array().unwrap() {
+            // the audit recomputes every RoPE logit from q, k and inv_freq: the capture agrees
+            let dev = h["rope"]["capture_deviation"].as_f64().unwrap();
+            assert!(dev < 1e-4, "{name}: capture deviation {dev}");
+            assert!(h["e3"]["ablation"].as_f64().unwrap().is_finite());
+        }
+        let files = v["provenance"]["model"]["files"].to_string();
+        assert!(
+            files.contains("config.json") && files.contains("safetensors"),
+            "{name}: {files}"
+        );
+    }
+}
+
+#[test]
+fn bad_checkpoints_exit_2_with_one_line() {
+    let d = copy("llama", "type");
+    edit_config(&d, |v| v["model_type"] = "gpt_bigcode".into());
+    assert_bad(
+        run(&["audit", d.to_str().unwrap(), "--token-ids", IDS]),
+        &["config.json", "gpt_bigcode", "supported: llama"],
+    );
+
+    let d = copy("llama", "field");
+    edit_config(&d, |v| {
+        v.as_object_mut().unwrap().remove("num_attention_heads");
+    });
+    assert_bad(
+        run(&["audit", d.to_str().unwrap(), "--token-ids", IDS]),
+        &["config.json", "num_attention_heads"],
+    );
+
+    let d = copy("llama", "shape");
+    edit_config(&d, |v| v["intermediate_size"] = 96.into());
+    assert_bad(
+        run(&["audit", d.to_str().unwrap(), "--token-ids", IDS]),
+        &["model.safetensors", "gate_proj.weight", "shape"],
+    );
+
+    let d = copy("llama", "missing");
+    edit_config(&d, |v| v["tie_word_embeddings"] = false.into());
+    edit_config(&d, |v| v["attention_bias"] = true.into());
+    assert_bad(
+        run(&["audit", d.to_str().unwrap(), "--token-ids", IDS]),
+        &["q_proj.bias", "missing"],
+    );
+
+    let d = copy("llama", "trunc");
+    let w = d.join("model.safetensors");
+    let b = std::fs::read(&w).unwrap();
+    std::fs::write(&w, &b[..b.len() - 100]).unwrap();
+    assert_bad(
+        run(&["audit", d.to_str().unwrap(), "--token-ids", IDS]),
+        &["model.safetensors", "not a readable safetensors file"],
+    );
+    std::fs::write(&w, [0xffu8; 16]).unwrap();
+    assert_bad(
+        run(&["audit", d.to_str().unwrap(), "--token-ids", IDS]),
+        &["not a readable safetensors file"],
+    );
+
+    let d = copy("llama-bf16-sharded", "shard");
+    std::fs::remove_file(d.join("model-00002-of-00003.safetensors")).unwrap();
+    assert_bad(
+        run(&["audit", d.to_str().unwrap(), "--token-ids", IDS]),
+        &["model-00002-of-00003.safetensors"],
+    );
+
+    let d = copy("llama", "notok");
+    assert_bad(
+        run(&["audit", d.to_str().unwrap(), "--n", "8"]),
+        &["tokenizer.json", "missing: give token ids"],
+    );
+    assert_bad(
+        run(&["audit", d.to_str().unwrap(), "--token-ids", "1,2,x"]),
+        &["--token-ids: 'x' is not a token id"],
+    );
+    assert_bad(
+        run(&[
+            "audit",
+            d.to_str().unwrap(),
+            "--token-ids",
+            "1,2,999",
+            "--n",
+            "3",
+        ]),
+        &["token id 999 is outside the vocabulary of 256"],
+    );
+    assert_bad(
+        run(&[
+            "audit",
+            d.to_str().unwrap(),
+            "--token-ids",
+            "1,2,3",
+            "--n",
+            "8",
+        ]),
+        &["only 3 tokens, fewer than --n 8"],
+    );
+    assert_bad(
+        run(&[
+            "audit",
+            d.to_str().unwrap(),
+            "--token-ids",
+            IDS,
+            "--n",
+            "65",
+        ]),
+        &["--n 65 is larger than the context", "(64 tokens)"],
+    );
+
+    let out = d.join("caps");
+    assert_bad(
+        run(&[
+            "capture",
+            d.to_str().unwrap(),
+            "--token-ids",
+            IDS,
+            "--n",
+            "65",
+            "--out",
+            out.to_str().unwrap(),
+        ]),
+        &["larger than the context"],
+    );
+    assert!(!out.exists(), "a refused capture leaves no directory");
+    assert_bad(
+        run(&["audit", "/nonexistent/ckpt"]),
+        &["/nonexistent/ckpt", "not a model checkpoint"],
+    );
+    for t in [
+        "type", "field", "shape", "missing", "trunc", "shard", "notok",
+    ] {
+        let _ = std::fs::remove_dir_all(
+            std::env::temp_dir().join(format!("pespectra-hf-cli-{t}-{}", std::process::id())),
+        );
+    }
+}
+
+#[test]
+fn unsupported_dtype_is_named() {
+    // a checkpoint whose norm weight is stored as F64
+    let d = copy("llama", "dtype");
+    let w = d.join("model.safetensors");
+    let bytes = std::fs::read(&w).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut owned: Vec<(String, safetensors::Dtype, Vec<usize>, Vec<u8>)> = st
+        .tensors()
+        .into_iter()
+        .map(|(n, t)| (n, t.dtype(), t.shape().to_vec(), t.data().to_vec()))
+        .collect();
+    for t in &mut owned {
+        if t.0 == "model.norm.weight" {
+            t.1 = safetensors::Dtype::F64;
+            t.3 = t
+                .3
+                .chunks(4)
+                .flat_map(|c| (f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64).to_le_bytes())
+                .collect();
+        }
+    }
+    let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = owned
+        .iter()
+        .map(|(n, dt, s, b)| {
+            (
+                n.clone(),
+                safetensors::tensor::TensorView::new(*dt, s.clone(), b).unwrap(),
+            )
+        })
+        .collect();
+    safetensors::serialize_to_file(views, None, &w).unwrap();
+    assert_bad(
+        run(&["audit", d.to_str().unwrap(), "--token-ids", IDS]),
+        &["model.norm.weight", "F64", "not supported"],
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
