@@ -156,6 +156,7 @@ fn bad_checkpoints_exit_2_with_one_line() {
     );
 
     let d = copy("llama", "notok");
+    std::fs::remove_file(d.join("tokenizer.json")).unwrap();
     assert_bad(
         run(&["audit", d.to_str().unwrap(), "--n", "8"]),
         &["tokenizer.json", "missing: give token ids"],
@@ -224,6 +225,36 @@ fn bad_checkpoints_exit_2_with_one_line() {
             std::env::temp_dir().join(format!("pespectra-hf-cli-{t}-{}", std::process::id())),
         );
     }
+}
+
+#[test]
+fn text_through_the_checkpoints_tokenizer() {
+    let dir = fixture("llama");
+    let text = std::env::temp_dir().join(format!("pespectra-hf-text-{}.txt", std::process::id()));
+    std::fs::write(
+        &text,
+        "Rotary position embeddings multiply; additive biases add. ".repeat(3),
+    )
+    .unwrap();
+    let (code, out, err) = run(&[
+        "audit",
+        dir.to_str().unwrap(),
+        "--text",
+        text.to_str().unwrap(),
+        "--n",
+        "24",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["n"], 24);
+    assert_eq!(
+        v["provenance"]["input"]["token_ids_sha256"]
+            .as_str()
+            .map(str::len),
+        Some(64)
+    );
+    std::fs::remove_file(&text).unwrap();
 }
 
 #[test]

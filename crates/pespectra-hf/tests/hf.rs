@@ -157,3 +157,19 @@ fn qwen3_qk_norm_and_wide_heads() {
 fn bf16_weights_in_three_shards() {
     check("llama-bf16-sharded");
 }
+
+#[test]
+fn tokenizer_json_gives_transformers_ids() {
+    let dir = fixture("llama");
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("golden.json")).unwrap()).unwrap();
+    let want: Vec<u32> = meta["text_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as u32)
+        .collect();
+    let m = pespectra_hf::open(&dir).unwrap();
+    assert!(m.has_tokenizer());
+    assert_eq!(m.tokenize(meta["text"].as_str().unwrap()).unwrap(), want);
+}

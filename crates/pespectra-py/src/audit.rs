@@ -177,9 +177,8 @@ pub fn audit(
             document: run.document,
         }),
         Err(e) => Err(match &e {
-            SourceError::Run(AuditRunError::Model(_) | AuditRunError::Audit(_)) => {
-                PyRuntimeError::new_err(e.to_string())
-            }
+            SourceError::Run(AuditRunError::Model(m)) => model_error(m, e.to_string()),
+            SourceError::Run(AuditRunError::Audit(_)) => PyRuntimeError::new_err(e.to_string()),
             SourceError::Run(_) | SourceError::Unsupported { .. } => {
                 PyValueError::new_err(e.to_string())
             }
@@ -220,6 +219,20 @@ pub fn audit_captures(
         ),
         Err(e @ SourceError::Store(_)) => Err(PyValueError::new_err(e.to_string())),
         Err(e) => Err(PyRuntimeError::new_err(e.to_string())),
+    }
+}
+
+/// Bad input (a missing tokenizer, ids outside the vocabulary, too many tokens) is a
+/// ValueError; anything else the model raises is a RuntimeError.
+fn model_error(m: &pespectra_capture::ModelError, msg: String) -> PyErr {
+    let request = matches!(
+        m.source.downcast_ref::<pespectra_hf::HfError>(),
+        Some(pespectra_hf::HfError::Request(_) | pespectra_hf::HfError::Tokenizer { .. })
+    );
+    if request || m.stage == pespectra_capture::ModelStage::Tokenize {
+        PyValueError::new_err(msg)
+    } else {
+        PyRuntimeError::new_err(msg)
     }
 }
 

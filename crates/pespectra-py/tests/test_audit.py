@@ -60,3 +60,21 @@ def test_head_record_round_trips_through_json(rng):
     again = json.loads(h.to_json())
     assert again["checks"] == h.record["checks"] and again["n"] == 12
     assert "HOLDS" in repr(h)
+
+
+def test_hf_checkpoint_directory_with_token_ids_and_its_tokenizer():
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[2] / "pespectra-hf" / "tests" / "fixtures"
+    ids = [1, 17, 200, 45, 3, 99, 128, 7, 255, 64, 12, 180]
+    r = pespectra.audit(str(root / "qwen3"), token_ids=ids, n=12, progress=False)
+    assert r.n == 12 and len(r.heads) == 8
+    assert all(h.verdict("T3") == "HOLDS" for h in r.heads)
+    files = [f["path"] for f in r.document["provenance"]["model"]["files"]]
+    assert "config.json" in files and "model.safetensors" in files
+    r = pespectra.audit(root / "llama", n=16, ablation=False, progress=False)  # text via tokenizer.json
+    assert r.n == 16
+    with pytest.raises(ValueError, match="tokenizer.json"):
+        pespectra.audit(str(root / "qwen3"), n=8, progress=False)
+    with pytest.raises(FileNotFoundError):
+        pespectra.audit("/nonexistent/checkpoint", progress=False)

@@ -69,7 +69,7 @@ pub enum SourceError {
     #[error(transparent)]
     Checkpoint(#[from] pespectra_hf::HfError),
     /// A path that is not a checkpoint directory.
-    #[error("{}: not a model checkpoint (no config.json) and not a registry name", path.display())]
+    #[error("{}: not a model checkpoint (no config.json), not a capture directory (no manifest.json) and not a registry name", path.display())]
     NotACheckpoint {
         /// The path.
         path: PathBuf,

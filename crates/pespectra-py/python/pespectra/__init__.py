@@ -471,6 +471,7 @@ def audit(
     *,
     n: int = 256,
     text: Optional[str] = None,
+    token_ids: Optional[Sequence[int]] = None,
     layers: Optional[Iterable[int]] = None,
     ablation: bool = True,
     growth: bool = False,
@@ -478,7 +479,9 @@ def audit(
     progress: bool = True,
 ) -> AuditReport:
     """Audits a registered model (``pespectra models list``; fetched and hash-verified when
-    needed) on the first ``n`` tokens of ``text`` (default: the built-in English text):
+    needed) or a HuggingFace checkpoint directory (config.json + safetensors; llama, mistral,
+    qwen2, qwen3) on the first ``n`` tokens of ``text`` (default: the built-in English text)
+    or of ``token_ids`` (for a checkpoint without tokenizer.json):
     certified theorem checks per head, E2 contraction figures, Toeplitz shares and ablation
     effects. The same library call as ``pespectra audit MODEL``.
 
@@ -486,20 +489,24 @@ def audit(
     ``pespectra capture``, :func:`pespectra.captures.write_captures` or any other tool): its
     heads are audited as stored (``n``, ``text``, ``layers``, ``ablation``, ``growth`` and
     ``shard`` do not apply), as by ``pespectra audit --captures DIR``."""
-    if isinstance(model, os.PathLike) or os.path.isdir(str(model)):
+    path = os.fspath(model) if isinstance(model, os.PathLike) else str(model)
+    if os.path.isfile(os.path.join(path, "manifest.json")):
         bar = _Bar(progress)
         try:
-            return AuditReport(_native.audit_captures(os.fspath(model), bar))
+            return AuditReport(_native.audit_captures(path, bar))
         finally:
             bar.close()
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"n must be at least 2, got {n}")
+    ids = None if token_ids is None else [int(t) for t in token_ids]
+    if ids is not None and (text is not None or any(t < 0 or t >= 2**32 for t in ids)):
+        raise ValueError("token_ids: give text or token ids (each in 0..2^32), not both")
     lay = None if layers is None else [int(x) for x in layers]
     if lay is not None and any(x < 0 for x in lay):
         raise ValueError("layers must be non-negative")
     bar = _Bar(progress)
     try:
-        run = _native.audit(model, text, int(n), lay, ablation, growth, shard, bar)
+        run = _native.audit(path, text, ids, int(n), lay, ablation, growth, shard, bar)
     finally:
         bar.close()
     return AuditReport(run)

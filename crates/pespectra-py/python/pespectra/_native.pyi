@@ -43,7 +43,8 @@ class AuditRun:
     def write(self, out: str) -> None: ...
 
 def audit(
-    model: str, text: Optional[str], n: int, layers: Optional[list[int]], ablation: bool,
+    model: str, text: Optional[str], token_ids: Optional[list[int]], n: int,
+    layers: Optional[list[int]], ablation: bool,
     growth: bool, shard: Optional[tuple[int, int]], progress: _Progress,
 ) -> AuditRun: ...
 def audit_captures(dir: str, progress: _Progress) -> AuditRun: ...
