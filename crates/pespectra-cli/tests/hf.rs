@@ -102,12 +102,53 @@ fn every_family_audits_with_certified_rope_verdicts() {
 }
 
 #[test]
+fn bloom_alibi_heads_get_weyl_and_an_honest_t9() {
+    for name in ["bloom", "bloom-post-ln"] {
+        let dir = fixture(name);
+        let (code, out, err) = run(&[
+            "audit",
+            dir.to_str().unwrap(),
+            "--token-ids",
+            IDS,
+            "--n",
+            "16",
+            "--json",
+        ]);
+        assert_eq!(code, 0, "{name}: {err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let heads = v["heads"].as_array().unwrap().len();
+        assert_eq!(v["verdict_counts"]["T7"]["HOLDS"], heads, "{name}");
+        // BLOOM adds slope·j (not −slope·|i − j|): the bias is not Toeplitz, so T9's
+        // hypothesis is not met and the audit says so instead of deciding
+        assert_eq!(v["verdict_counts"]["T9"]["INCONCLUSIVE"], heads, "{name}");
+        let t9 = v["heads"][0]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "T9")
+            .unwrap()
+            .clone();
+        assert!(
+            t9["detail"]
+                .as_str()
+                .unwrap()
+                .contains("not exactly Toeplitz"),
+            "{t9}"
+        );
+        assert!(v["heads"][0]["family"]
+            .as_str()
+            .unwrap()
+            .contains("additive"));
+    }
+}
+
+#[test]
 fn bad_checkpoints_exit_2_with_one_line() {
     let d = copy("llama", "type");
     edit_config(&d, |v| v["model_type"] = "gpt_bigcode".into());
     assert_bad(
         run(&["audit", d.to_str().unwrap(), "--token-ids", IDS]),
-        &["config.json", "gpt_bigcode", "supported: llama"],
+        &["config.json", "gpt_bigcode", "supported: llama", "bloom"],
     );
 
     let d = copy("llama", "field");

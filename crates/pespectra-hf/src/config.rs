@@ -57,37 +57,61 @@ pub struct DecoderConfig {
     pub layer_kinds: Vec<LayerKind>,
 }
 
-/// The model types this crate runs.
-pub const SUPPORTED: [&str; 4] = ["llama", "mistral", "qwen2", "qwen3"];
+/// The model types [`DecoderConfig`] describes.
+pub const LLAMA_FAMILY: [&str; 4] = ["llama", "mistral", "qwen2", "qwen3"];
 
-struct Fields<'a> {
-    v: &'a Value,
-    path: &'a Path,
+/// `dir/config.json` as JSON with its `model_type`.
+pub fn read(dir: &Path) -> Result<(PathBuf, Value, String), HfError> {
+    let path: PathBuf = dir.join("config.json");
+    let text = std::fs::read_to_string(&path).map_err(|source| HfError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let v: Value = serde_json::from_str(&text).map_err(|e| HfError::Config {
+        path: path.clone(),
+        field: "(document)".into(),
+        message: format!("not JSON: {e}"),
+    })?;
+    let model_type = v["model_type"]
+        .as_str()
+        .ok_or_else(|| HfError::Config {
+            path: path.clone(),
+            field: "model_type".into(),
+            message: "missing or not a string".into(),
+        })?
+        .to_string();
+    Ok((path, v, model_type))
+}
+
+/// Field access with errors that name the file and the field.
+pub(crate) struct Fields<'a> {
+    pub(crate) v: &'a Value,
+    pub(crate) path: &'a Path,
 }
 
 impl Fields<'_> {
-    fn err(&self, field: &str, message: impl Into<String>) -> HfError {
+    pub(crate) fn err(&self, field: &str, message: impl Into<String>) -> HfError {
         HfError::Config {
             path: self.path.to_path_buf(),
             field: field.into(),
             message: message.into(),
         }
     }
-    fn uint(&self, field: &str) -> Result<usize, HfError> {
+    pub(crate) fn uint(&self, field: &str) -> Result<usize, HfError> {
         self.v[field]
             .as_u64()
             .and_then(|x| usize::try_from(x).ok())
             .filter(|&x| x > 0)
             .ok_or_else(|| self.err(field, "missing or not a positive integer"))
     }
-    fn uint_or(&self, field: &str, default: usize) -> Result<usize, HfError> {
+    pub(crate) fn uint_or(&self, field: &str, default: usize) -> Result<usize, HfError> {
         if self.v[field].is_null() {
             Ok(default)
         } else {
             self.uint(field)
         }
     }
-    fn float_or(&self, field: &str, default: f64) -> Result<f64, HfError> {
+    pub(crate) fn float_or(&self, field: &str, default: f64) -> Result<f64, HfError> {
         match &self.v[field] {
             Value::Null => Ok(default),
             x => x
@@ -96,7 +120,7 @@ impl Fields<'_> {
                 .ok_or_else(|| self.err(field, "not a finite number")),
         }
     }
-    fn bool_or(&self, field: &str, default: bool) -> Result<bool, HfError> {
+    pub(crate) fn bool_or(&self, field: &str, default: bool) -> Result<bool, HfError> {
         match &self.v[field] {
             Value::Null => Ok(default),
             Value::Bool(b) => Ok(*b),
@@ -195,22 +219,9 @@ fn rope_of(f: &Fields<'_>) -> Result<Rope, HfError> {
 impl DecoderConfig {
     /// Parses `dir/config.json`.
     pub fn load(dir: &Path) -> Result<Self, HfError> {
-        let path: PathBuf = dir.join("config.json");
-        let text = std::fs::read_to_string(&path).map_err(|source| HfError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        let v: Value = serde_json::from_str(&text).map_err(|e| HfError::Config {
-            path: path.clone(),
-            field: "(document)".into(),
-            message: format!("not JSON: {e}"),
-        })?;
+        let (path, v, model_type) = read(dir)?;
         let f = Fields { v: &v, path: &path };
-        let model_type = v["model_type"]
-            .as_str()
-            .ok_or_else(|| f.err("model_type", "missing or not a string"))?
-            .to_string();
-        if !SUPPORTED.contains(&model_type.as_str()) {
+        if !LLAMA_FAMILY.contains(&model_type.as_str()) {
             return Err(HfError::Unsupported { path, model_type });
         }
         let act = v["hidden_act"].as_str().unwrap_or("silu");

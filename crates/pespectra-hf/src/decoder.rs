@@ -17,6 +17,7 @@ use pespectra_layers::{cross_entropy, from_heads, rms_norm, swiglu, to_heads, Li
 
 use crate::config::{DecoderConfig, LayerKind};
 use crate::error::HfError;
+use crate::tokenizer::TextTokenizer;
 use crate::weights::Weights;
 
 /// Converted layers are kept when the whole model's f32 size is at most this.
@@ -42,7 +43,7 @@ pub struct Decoder {
     pub config: DecoderConfig,
     dir: PathBuf,
     weights: Weights,
-    tokenizer: Option<tokenizers::Tokenizer>,
+    tokenizer: TextTokenizer,
     cache: Option<Mutex<Vec<Option<Arc<LayerWeights>>>>>,
 }
 
@@ -58,17 +59,7 @@ impl Decoder {
     pub fn load(dir: &Path) -> Result<Self, HfError> {
         let config = DecoderConfig::load(dir)?;
         let weights = Weights::open(dir)?;
-        let tok_path = dir.join("tokenizer.json");
-        let tokenizer = if tok_path.exists() {
-            Some(
-                tokenizers::Tokenizer::from_file(&tok_path).map_err(|e| HfError::Tokenizer {
-                    path: tok_path.clone(),
-                    message: e.to_string(),
-                })?,
-            )
-        } else {
-            None
-        };
+        let tokenizer = TextTokenizer::load(dir)?;
         let c = &config;
         let params = c.vocab * c.hidden * if c.tied_embeddings { 1 } else { 2 }
             + c.layers
@@ -99,21 +90,12 @@ impl Decoder {
 
     /// Whether `tokenizer.json` was found.
     pub fn has_tokenizer(&self) -> bool {
-        self.tokenizer.is_some()
+        self.tokenizer.present()
     }
 
     /// Token ids of `text` with the tokenizer's special tokens.
     pub fn encode(&self, text: &str) -> Result<Vec<u32>, HfError> {
-        let path = self.dir.join("tokenizer.json");
-        let t = self.tokenizer.as_ref().ok_or_else(|| HfError::Tokenizer {
-            path: path.clone(),
-            message: "missing: give token ids instead of text".into(),
-        })?;
-        let enc = t.encode(text, true).map_err(|e| HfError::Tokenizer {
-            path,
-            message: e.to_string(),
-        })?;
-        Ok(enc.get_ids().to_vec())
+        self.tokenizer.encode(text)
     }
 
     fn names(&self, l: usize) -> Vec<(String, Vec<usize>)> {

@@ -2,44 +2,82 @@
 //!
 //! A checkpoint directory holds `config.json`, `model.safetensors` or a sharded
 //! `model.safetensors.index.json`, and usually `tokenizer.json`. [`open`] reads the config,
-//! maps the weights (f32, f16 or bf16, converted one layer at a time) and returns the model
-//! behind the [`CaptureModel`] trait the audit drives. Supported `model_type`s: [`SUPPORTED`].
+//! maps the weights (f32, f16 or bf16, converted one tensor at a time) and returns the model
+//! for its `model_type` behind the [`CaptureModel`] trait the audit drives. Supported
+//! `model_type`s: [`SUPPORTED`].
 //!
 //! ```no_run
-//! use pespectra_capture::CaptureModel;
-//! let m = pespectra_hf::open(std::path::Path::new("path/to/checkpoint"))?;
-//! let dims = m.dims();
+//! let ckpt = pespectra_hf::open(std::path::Path::new("path/to/checkpoint"))?;
+//! let dims = ckpt.model.dims();
 //! let mut heads = 0;
-//! m.capture(&[1, 2, 3, 4], &[0], &mut |_| heads += 1)?;
+//! ckpt.model.capture(&[1, 2, 3, 4], &[0], &mut |_| heads += 1)?;
 //! assert_eq!(heads, dims.heads);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 #![warn(missing_docs)]
 
+pub mod bloom;
 pub mod config;
 pub mod decoder;
 pub mod error;
+pub mod tokenizer;
 pub mod weights;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use pespectra_capture::{
     CaptureModel, HeadAblation, HeadCapture, ModelDims, ModelError, ModelStage,
 };
 
-pub use config::{DecoderConfig, SUPPORTED};
+pub use bloom::Bloom;
+pub use config::DecoderConfig;
 pub use decoder::Decoder;
 pub use error::HfError;
+
+/// The `model_type`s [`open`] runs.
+pub const SUPPORTED: [&str; 5] = ["llama", "mistral", "qwen2", "qwen3", "bloom"];
 
 /// Whether `dir` looks like a checkpoint (it has a `config.json`).
 pub fn is_checkpoint(dir: &Path) -> bool {
     dir.join("config.json").is_file()
 }
 
-/// Opens the checkpoint in `dir`.
-pub fn open(dir: &Path) -> Result<Decoder, HfError> {
-    Decoder::load(dir)
+/// An opened checkpoint: its model and the files it was read from.
+pub struct Checkpoint {
+    /// The forward pass.
+    pub model: Box<dyn CaptureModel + Send>,
+    /// config.json, the weight files, the index and tokenizer.json when present.
+    pub files: Vec<PathBuf>,
+}
+
+/// Opens the checkpoint in `dir` with the forward pass of its `model_type`.
+pub fn open(dir: &Path) -> Result<Checkpoint, HfError> {
+    let (path, _, model_type) = config::read(dir)?;
+    let (model, weights, tokenizer): (Box<dyn CaptureModel + Send>, Vec<PathBuf>, bool) =
+        match model_type.as_str() {
+            t if config::LLAMA_FAMILY.contains(&t) => {
+                let d = Decoder::load(dir)?;
+                let (w, t) = (d.weight_files(), d.has_tokenizer());
+                (Box::new(d), w, t)
+            }
+            "bloom" => {
+                let b = Bloom::load(dir)?;
+                let (w, t) = (b.weight_files(), b.has_tokenizer());
+                (Box::new(b), w, t)
+            }
+            _ => return Err(HfError::Unsupported { path, model_type }),
+        };
+    let mut files = vec![path];
+    files.extend(weights);
+    let index = dir.join("model.safetensors.index.json");
+    if index.exists() {
+        files.push(index);
+    }
+    if tokenizer {
+        files.push(dir.join("tokenizer.json"));
+    }
+    Ok(Checkpoint { model, files })
 }
 
 impl CaptureModel for Decoder {

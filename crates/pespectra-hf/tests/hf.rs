@@ -81,7 +81,7 @@ fn rotate(c: &HeadCapture, x: &[f32]) -> Vec<f32> {
 fn check(name: &str) {
     let dir = fixture(name);
     let g = Golden::load(&dir);
-    let m = pespectra_hf::open(&dir).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let m = pespectra_hf::Decoder::load(&dir).unwrap_or_else(|e| panic!("{name}: {e}"));
     let layers: Vec<usize> = (0..m.dims().layers).collect();
     let mut caps = Vec::new();
     let hidden = m
@@ -169,7 +169,60 @@ fn tokenizer_json_gives_transformers_ids() {
         .iter()
         .map(|v| v.as_u64().unwrap() as u32)
         .collect();
-    let m = pespectra_hf::open(&dir).unwrap();
+    let m = pespectra_hf::Decoder::load(&dir).unwrap();
     assert!(m.has_tokenizer());
     assert_eq!(m.tokenize(meta["text"].as_str().unwrap()).unwrap(), want);
+}
+
+fn check_bloom(name: &str) {
+    let dir = fixture(name);
+    let g = Golden::load(&dir);
+    let m = pespectra_hf::Bloom::load(&dir).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let layers: Vec<usize> = (0..m.dims().layers).collect();
+    let mut caps = Vec::new();
+    let hidden = m
+        .forward(&g.ids, &layers, &mut |c| caps.push(c), true)
+        .unwrap();
+    let e = rel(&hidden, &g.get("hidden"));
+    assert!(e <= BOUND, "{name}: hidden states off by {e:e}");
+    assert_eq!(caps.len(), m.dims().layers * m.dims().heads);
+    let mut worst = 0f64;
+    for c in &caps {
+        c.validate().unwrap();
+        let Positional::AdditiveBias { bias } = &c.positional else {
+            panic!("ALiBi is additive")
+        };
+        // BLOOM's own form: slope_h · j on every row
+        assert_eq!(bias[c.n + 3], bias[3]);
+        let key = |t: &str| format!("layer.{}.head.{}.{t}", c.layer, c.head);
+        worst = worst.max(rel(&c.logits, &g.get(&key("logits"))));
+        worst = worst.max(rel(&c.q, &g.get(&key("q"))));
+        worst = worst.max(rel(&c.k, &g.get(&key("k"))));
+    }
+    assert!(worst <= BOUND, "{name}: logits/q/k off by {worst:e}");
+    let abl = m.ablation(&g.ids, &[(0, 1)], &mut |_, _| {}).unwrap();
+    let clean: f64 = abl
+        .metric
+        .split("clean loss ")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(')')
+        .parse()
+        .unwrap();
+    assert!(
+        (clean - g.loss).abs() <= 1e-4,
+        "{name}: loss {clean} vs {}",
+        g.loss
+    );
+    eprintln!("{name}: hidden {e:.1e}, logits/q/k {worst:.1e}");
+}
+
+#[test]
+fn bloom_alibi_fused_qkv() {
+    check_bloom("bloom");
+}
+
+#[test]
+fn bloom_residual_after_the_layernorm_and_eight_heads() {
+    check_bloom("bloom-post-ln");
 }

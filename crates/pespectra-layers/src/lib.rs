@@ -1,5 +1,5 @@
 //! The f32 layers model forward passes are made of, written once: a linear layer on faer's
-//! GEMM, RMSNorm (statistics in f64), SiLU and the SwiGLU product, the token-major ↔
+//! GEMM, RMSNorm and LayerNorm (statistics in f64), SwiGLU and tanh-GELU, the token-major ↔
 //! head-major layout change the attention core wants, and next-token cross-entropy (f64
 //! log-sum-exp).
 //!
@@ -74,6 +74,33 @@ pub fn rms_norm(x: &[f32], w: &[f32], eps: f64) -> Vec<f32> {
     y
 }
 
+/// LayerNorm of each `w.len()`-wide row: `(x − mean)/√(var + ε) · w + b`, statistics in f64.
+pub fn layer_norm(x: &[f32], w: &[f32], b: &[f32], eps: f64) -> Vec<f32> {
+    let d = w.len().max(1);
+    let mut y = vec![0f32; x.len()];
+    for (yr, xr) in y.chunks_mut(d).zip(x.chunks(d)) {
+        let mean = xr.iter().map(|&v| f64::from(v)).sum::<f64>() / d as f64;
+        let var = xr
+            .iter()
+            .map(|&v| (f64::from(v) - mean).powi(2))
+            .sum::<f64>()
+            / d as f64;
+        let inv = 1.0 / (var + eps).sqrt();
+        for (((o, &v), &g), &bb) in yr.iter_mut().zip(xr).zip(w).zip(b) {
+            *o = ((f64::from(v) - mean) * inv) as f32 * g + bb;
+        }
+    }
+    y
+}
+
+/// The tanh approximation of GELU with BLOOM's constants:
+/// `x/2 · (1 + tanh(0.79788456·x·(1 + 0.044715·x²)))` (the constant as f32).
+pub fn gelu_tanh(x: &[f32]) -> Vec<f32> {
+    x.iter()
+        .map(|&v| v * 0.5 * (1.0 + (0.797_884_6 * v * (1.0 + 0.044_715 * v * v)).tanh()))
+        .collect()
+}
+
 /// `silu(g) · u` elementwise (SwiGLU), `silu(x) = x / (1 + e^−x)`.
 pub fn swiglu(gate: &[f32], up: &[f32]) -> Vec<f32> {
     gate.iter()
@@ -125,6 +152,15 @@ pub fn cross_entropy(logits: &[f32], vocab: usize, targets: &[u32]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn layer_norm_centres_and_scales() {
+        let y = layer_norm(&[1.0, 2.0, 3.0, 4.0], &[1.0, 2.0], &[0.5, 0.0], 0.0);
+        assert_eq!(y, vec![-0.5, 2.0, -0.5, 2.0]);
+        let g = gelu_tanh(&[0.0, 3.0, -3.0]);
+        assert_eq!(g[0], 0.0);
+        assert!((g[1] - 2.996).abs() < 1e-3 && g[2].abs() < 5e-3);
+    }
 
     #[test]
     fn layouts_are_inverse() {

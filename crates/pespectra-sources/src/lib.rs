@@ -179,16 +179,8 @@ fn hash_files(dir: &Path, files: &[PathBuf]) -> Result<Vec<FileDigest>, SourceEr
 }
 
 fn open_checkpoint(dir: &Path) -> Result<OpenModel, SourceError> {
-    let d = pespectra_hf::open(dir)?;
-    let mut files = vec![dir.join("config.json")];
-    files.extend(d.weight_files());
-    let index = dir.join("model.safetensors.index.json");
-    if index.exists() {
-        files.push(index);
-    }
-    if d.has_tokenizer() {
-        files.push(dir.join("tokenizer.json"));
-    }
+    let ckpt = pespectra_hf::open(dir)?;
+    let files = ckpt.files;
     let root = dir.to_path_buf();
     let integrity = Integrity::Files(std::thread::spawn(move || hash_files(&root, &files)));
     let name = dir
@@ -199,7 +191,7 @@ fn open_checkpoint(dir: &Path) -> Result<OpenModel, SourceError> {
     Ok(OpenModel {
         name,
         dir: dir.to_path_buf(),
-        model: Box::new(d),
+        model: ckpt.model,
         integrity,
     })
 }
