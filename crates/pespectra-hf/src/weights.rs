@@ -146,7 +146,42 @@ impl Weights {
     /// Tensor `name` as row-major f32, checked to have `shape`.
     pub fn get(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>, HfError> {
         let (bytes, dtype, path) = self.locate(name, shape)?;
-        convert(bytes, dtype, name, path)
+        let out = convert(bytes, dtype, name, path)?;
+        self.release(bytes);
+        Ok(out)
+    }
+
+    /// Lets the kernel drop the resident pages of `bytes` (a slice of one of the maps) once
+    /// they are converted: a model larger than memory then costs one converted layer plus the
+    /// pages being read, not every page ever touched. Best effort: a refusal changes nothing
+    /// but the peak RSS.
+    fn release(&self, bytes: &[u8]) {
+        #[cfg(unix)]
+        for s in &self.shards {
+            let base = s.map.as_ptr() as usize;
+            let start = bytes.as_ptr() as usize;
+            if start < base || start + bytes.len() > base + s.map.len() {
+                continue;
+            }
+            const PAGE: usize = 4096;
+            let (from, to) = (
+                (start - base).div_ceil(PAGE) * PAGE,
+                (start - base + bytes.len()) / PAGE * PAGE,
+            );
+            if to > from {
+                // SAFETY: the map is a read-only shared mapping of a file; MADV_DONTNEED on it
+                // only drops resident pages, which later reads fault in again from the file
+                // (no data of this process is lost, unlike on private writable maps), and the
+                // range lies inside the map on page boundaries.
+                let _ = unsafe {
+                    s.map.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        from,
+                        to - from,
+                    )
+                };
+            }
+        }
     }
 
     /// Rows `rows` of the matrix `name` (`shape = [r, c]`) as f32, converting only those rows
