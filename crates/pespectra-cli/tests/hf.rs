@@ -143,12 +143,39 @@ fn bloom_alibi_heads_get_weyl_and_an_honest_t9() {
 }
 
 #[test]
+fn gpt2_absolute_heads_get_weyl_and_the_toeplitz_reading_refuted() {
+    let dir = fixture("gpt2");
+    let (code, out, err) = run(&[
+        "audit",
+        dir.to_str().unwrap(),
+        "--token-ids",
+        IDS,
+        "--n",
+        "16",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["verdict_counts"]["T7"]["HOLDS"], 8);
+    // a learned table's positional part of the logits is not Toeplitz: R6 is refuted
+    assert_eq!(v["verdict_counts"]["R6"]["FAILS"], 8);
+    assert_eq!(v["heads"][0]["family"], "absolute");
+}
+
+#[test]
 fn bad_checkpoints_exit_2_with_one_line() {
     let d = copy("llama", "type");
     edit_config(&d, |v| v["model_type"] = "gpt_bigcode".into());
     assert_bad(
         run(&["audit", d.to_str().unwrap(), "--token-ids", IDS]),
-        &["config.json", "gpt_bigcode", "supported: llama", "bloom"],
+        &[
+            "config.json",
+            "gpt_bigcode",
+            "supported: llama",
+            "bloom",
+            "gpt_neox",
+            "gpt2",
+        ],
     );
 
     let d = copy("llama", "field");

@@ -141,7 +141,9 @@ fn num(d: &Value, section: &str, key: &str, f: &Fields<'_>) -> Result<Option<f64
     }
 }
 
-fn rope_of(f: &Fields<'_>) -> Result<Rope, HfError> {
+/// RoPE from the config's `rope_parameters` or `rope_theta` + `rope_scaling` (GPT-NeoX's older
+/// `rotary_emb_base` and `rotary_pct` too).
+pub(crate) fn rope_of(f: &Fields<'_>) -> Result<Rope, HfError> {
     // transformers 5 keeps everything in rope_parameters; older configs use rope_theta +
     // rope_scaling (with "rope_type" or the older "type")
     let (params, section) = if f.v["rope_parameters"].is_object() {
@@ -151,6 +153,7 @@ fn rope_of(f: &Fields<'_>) -> Result<Rope, HfError> {
     };
     let base = match num(params, section, "rope_theta", f)? {
         Some(b) => b,
+        None if f.v["rope_theta"].is_null() => f.float_or("rotary_emb_base", 10000.0)?,
         None => f.float_or("rope_theta", 10000.0)?,
     };
     if base <= 1.0 {
@@ -158,8 +161,15 @@ fn rope_of(f: &Fields<'_>) -> Result<Rope, HfError> {
     }
     let fraction = match num(params, section, "partial_rotary_factor", f)? {
         Some(x) => x,
+        None if f.v["partial_rotary_factor"].is_null() => f.float_or("rotary_pct", 1.0)?,
         None => f.float_or("partial_rotary_factor", 1.0)?,
     };
+    if !(fraction > 0.0 && fraction <= 1.0) {
+        return Err(f.err(
+            "partial_rotary_factor",
+            format!("must be in (0, 1], got {fraction}"),
+        ));
+    }
     let orig = || -> Result<usize, HfError> {
         match num(params, section, "original_max_position_embeddings", f)? {
             Some(x) if x >= 1.0 => Ok(x as usize),

@@ -17,10 +17,10 @@
 
 #![warn(missing_docs)]
 
-pub mod bloom;
 pub mod config;
 pub mod decoder;
 pub mod error;
+pub mod fused;
 pub mod tokenizer;
 pub mod weights;
 
@@ -30,13 +30,15 @@ use pespectra_capture::{
     CaptureModel, HeadAblation, HeadCapture, ModelDims, ModelError, ModelStage,
 };
 
-pub use bloom::Bloom;
 pub use config::DecoderConfig;
 pub use decoder::Decoder;
 pub use error::HfError;
+pub use fused::Fused;
 
 /// The `model_type`s [`open`] runs.
-pub const SUPPORTED: [&str; 5] = ["llama", "mistral", "qwen2", "qwen3", "bloom"];
+pub const SUPPORTED: [&str; 7] = [
+    "llama", "mistral", "qwen2", "qwen3", "bloom", "gpt_neox", "gpt2",
+];
 
 /// Whether `dir` looks like a checkpoint (it has a `config.json`).
 pub fn is_checkpoint(dir: &Path) -> bool {
@@ -61,8 +63,8 @@ pub fn open(dir: &Path) -> Result<Checkpoint, HfError> {
                 let (w, t) = (d.weight_files(), d.has_tokenizer());
                 (Box::new(d), w, t)
             }
-            "bloom" => {
-                let b = Bloom::load(dir)?;
+            "bloom" | "gpt_neox" | "gpt2" => {
+                let b = Fused::load(dir)?;
                 let (w, t) = (b.weight_files(), b.has_tokenizer());
                 (Box::new(b), w, t)
             }

@@ -78,15 +78,31 @@ fn rotate(c: &HeadCapture, x: &[f32]) -> Vec<f32> {
     y.iter().map(|v| (v * a) as f32).collect()
 }
 
-fn check(name: &str) {
+/// The forward pass every checkpoint type offers.
+trait Forward: CaptureModel {
+    fn run(&self, ids: &[u32], layers: &[usize], sink: &mut dyn FnMut(HeadCapture)) -> Vec<f32>;
+}
+
+impl Forward for pespectra_hf::Decoder {
+    fn run(&self, ids: &[u32], layers: &[usize], sink: &mut dyn FnMut(HeadCapture)) -> Vec<f32> {
+        self.forward(ids, layers, sink, true).unwrap()
+    }
+}
+
+impl Forward for pespectra_hf::Fused {
+    fn run(&self, ids: &[u32], layers: &[usize], sink: &mut dyn FnMut(HeadCapture)) -> Vec<f32> {
+        self.forward(ids, layers, sink, true).unwrap()
+    }
+}
+
+/// Compares everything the golden file has; RoPE q/k are rotated with the capture's own
+/// frequencies first, absolute heads also compare their counterfactual content logits.
+fn check_model(name: &str, m: &dyn Forward) {
     let dir = fixture(name);
     let g = Golden::load(&dir);
-    let m = pespectra_hf::Decoder::load(&dir).unwrap_or_else(|e| panic!("{name}: {e}"));
     let layers: Vec<usize> = (0..m.dims().layers).collect();
     let mut caps = Vec::new();
-    let hidden = m
-        .forward(&g.ids, &layers, &mut |c| caps.push(c), true)
-        .unwrap();
+    let hidden = m.run(&g.ids, &layers, &mut |c| caps.push(c));
     let e = rel(&hidden, &g.get("hidden"));
     assert!(e <= BOUND, "{name}: hidden states off by {e:e}");
     assert_eq!(caps.len(), m.dims().layers * m.dims().heads);
@@ -95,8 +111,19 @@ fn check(name: &str) {
         c.validate().unwrap();
         let key = |t: &str| format!("layer.{}.head.{}.{t}", c.layer, c.head);
         worst = worst.max(rel(&c.logits, &g.get(&key("logits"))));
-        worst = worst.max(rel(&rotate(c, &c.q), &g.get(&key("q"))));
-        worst = worst.max(rel(&rotate(c, &c.k), &g.get(&key("k"))));
+        let (q, k) = match &c.positional {
+            Positional::Rope { .. } => (rotate(c, &c.q), rotate(c, &c.k)),
+            _ => (c.q.clone(), c.k.clone()),
+        };
+        worst = worst.max(rel(&q, &g.get(&key("q"))));
+        worst = worst.max(rel(&k, &g.get(&key("k"))));
+        if let Positional::Absolute = c.positional {
+            worst = worst.max(rel(&c.content_logits, &g.get(&key("content_logits"))));
+        }
+        if let Positional::AdditiveBias { bias } = &c.positional {
+            // BLOOM's own form: slope_h · j on every row
+            assert_eq!(bias[c.n + 3], bias[3]);
+        }
     }
     assert!(worst <= BOUND, "{name}: logits/q/k off by {worst:e}");
     let abl = m.ablation(&g.ids, &[(1, 0)], &mut |_, _| {}).unwrap();
@@ -115,6 +142,16 @@ fn check(name: &str) {
     );
     assert!(abl.effects[0].is_finite());
     eprintln!("{name}: hidden {e:.1e}, logits/q/k {worst:.1e}");
+}
+
+fn check(name: &str) {
+    let m = pespectra_hf::Decoder::load(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    check_model(name, &m);
+}
+
+fn check_fused(name: &str) {
+    let m = pespectra_hf::Fused::load(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    check_model(name, &m);
 }
 
 #[test]
@@ -174,55 +211,27 @@ fn tokenizer_json_gives_transformers_ids() {
     assert_eq!(m.tokenize(meta["text"].as_str().unwrap()).unwrap(), want);
 }
 
-fn check_bloom(name: &str) {
-    let dir = fixture(name);
-    let g = Golden::load(&dir);
-    let m = pespectra_hf::Bloom::load(&dir).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let layers: Vec<usize> = (0..m.dims().layers).collect();
-    let mut caps = Vec::new();
-    let hidden = m
-        .forward(&g.ids, &layers, &mut |c| caps.push(c), true)
-        .unwrap();
-    let e = rel(&hidden, &g.get("hidden"));
-    assert!(e <= BOUND, "{name}: hidden states off by {e:e}");
-    assert_eq!(caps.len(), m.dims().layers * m.dims().heads);
-    let mut worst = 0f64;
-    for c in &caps {
-        c.validate().unwrap();
-        let Positional::AdditiveBias { bias } = &c.positional else {
-            panic!("ALiBi is additive")
-        };
-        // BLOOM's own form: slope_h · j on every row
-        assert_eq!(bias[c.n + 3], bias[3]);
-        let key = |t: &str| format!("layer.{}.head.{}.{t}", c.layer, c.head);
-        worst = worst.max(rel(&c.logits, &g.get(&key("logits"))));
-        worst = worst.max(rel(&c.q, &g.get(&key("q"))));
-        worst = worst.max(rel(&c.k, &g.get(&key("k"))));
-    }
-    assert!(worst <= BOUND, "{name}: logits/q/k off by {worst:e}");
-    let abl = m.ablation(&g.ids, &[(0, 1)], &mut |_, _| {}).unwrap();
-    let clean: f64 = abl
-        .metric
-        .split("clean loss ")
-        .nth(1)
-        .unwrap()
-        .trim_end_matches(')')
-        .parse()
-        .unwrap();
-    assert!(
-        (clean - g.loss).abs() <= 1e-4,
-        "{name}: loss {clean} vs {}",
-        g.loss
-    );
-    eprintln!("{name}: hidden {e:.1e}, logits/q/k {worst:.1e}");
-}
-
 #[test]
 fn bloom_alibi_fused_qkv() {
-    check_bloom("bloom");
+    check_fused("bloom");
 }
 
 #[test]
 fn bloom_residual_after_the_layernorm_and_eight_heads() {
-    check_bloom("bloom-post-ln");
+    check_fused("bloom-post-ln");
+}
+
+#[test]
+fn gpt_neox_partial_rotary_parallel_residual_old_config_names() {
+    check_fused("gpt-neox");
+}
+
+#[test]
+fn gpt_neox_sequential_residual_tied_half_rotary() {
+    check_fused("gpt-neox-sequential");
+}
+
+#[test]
+fn gpt2_learned_positions_and_the_position_free_counterfactual() {
+    check_fused("gpt2");
 }

@@ -101,6 +101,15 @@ pub fn gelu_tanh(x: &[f32]) -> Vec<f32> {
         .collect()
 }
 
+/// Exact GELU, `x/2 · (1 + erf(x/√2))` (erf in f64).
+pub fn gelu_erf(x: &[f32]) -> Vec<f32> {
+    x.iter()
+        .map(|&v| {
+            (0.5 * f64::from(v) * (1.0 + libm::erf(f64::from(v) / std::f64::consts::SQRT_2))) as f32
+        })
+        .collect()
+}
+
 /// `silu(g) · u` elementwise (SwiGLU), `silu(x) = x / (1 + e^−x)`.
 pub fn swiglu(gate: &[f32], up: &[f32]) -> Vec<f32> {
     gate.iter()
@@ -157,6 +166,9 @@ mod tests {
     fn layer_norm_centres_and_scales() {
         let y = layer_norm(&[1.0, 2.0, 3.0, 4.0], &[1.0, 2.0], &[0.5, 0.0], 0.0);
         assert_eq!(y, vec![-0.5, 2.0, -0.5, 2.0]);
+        let e = gelu_erf(&[0.0, 1.0]);
+        // Φ(1) = 0.841344746…
+        assert!(e[0] == 0.0 && (e[1] - 0.841_344_7).abs() < 1e-6);
         let g = gelu_tanh(&[0.0, 3.0, -3.0]);
         assert_eq!(g[0], 0.0);
         assert!((g[1] - 2.996).abs() < 1e-3 && g[2].abs() < 5e-3);
