@@ -2,8 +2,8 @@
 //! head (shape, scale, mask, how positions enter with every parameter) and
 //! `DIR/captures.safetensors` holds its f32 tensors `layer.{l}.head.{h}.{q,k,logits,
 //! content_logits,bias}`. Anything can write it (PyTorch hooks, TransformerLens, JAX, NumPy);
-//! [`read`] validates everything against the manifest before a consumer sees a capture, and
-//! [`write`] publishes a directory only once it is complete (a temporary sibling renamed into
+//! [`read()`] validates everything against the manifest before a consumer sees a capture, and
+//! [`write()`] publishes a directory only once it is complete (a temporary sibling renamed into
 //! place), so a crash never leaves a directory that looks finished.
 
 use std::collections::BTreeMap;

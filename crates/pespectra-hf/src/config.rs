@@ -55,10 +55,19 @@ pub struct DecoderConfig {
     pub rope: Rope,
     /// Per layer: full or sliding attention.
     pub layer_kinds: Vec<LayerKind>,
+    /// RoPE of the sliding layers when it differs (Gemma 3's `rope_local_base_freq`).
+    pub rope_local: Option<Rope>,
+    /// Multiplier of q·kᵀ (`head_dim^-1/2`; Gemma: `query_pre_attn_scalar^-1/2`).
+    pub scale: f64,
+    /// Gemma's conventions: norms multiply by `1 + w`, embeddings by `√hidden`, a norm after
+    /// attention and around the MLP, and a tanh-GELU gated MLP.
+    pub gemma: bool,
+    /// `final_logit_softcapping`: the output logits become `cap·tanh(x/cap)`.
+    pub final_softcap: Option<f64>,
 }
 
 /// The model types [`DecoderConfig`] describes.
-pub const LLAMA_FAMILY: [&str; 4] = ["llama", "mistral", "qwen2", "qwen3"];
+pub const LLAMA_FAMILY: [&str; 5] = ["llama", "mistral", "qwen2", "qwen3", "gemma3_text"];
 
 /// `dir/config.json` as JSON with its `model_type`.
 pub fn read(dir: &Path) -> Result<(PathBuf, Value, String), HfError> {
@@ -144,13 +153,27 @@ fn num(d: &Value, section: &str, key: &str, f: &Fields<'_>) -> Result<Option<f64
 /// RoPE from the config's `rope_parameters` or `rope_theta` + `rope_scaling` (GPT-NeoX's older
 /// `rotary_emb_base` and `rotary_pct` too).
 pub(crate) fn rope_of(f: &Fields<'_>) -> Result<Rope, HfError> {
+    rope_for(f, None)
+}
+
+/// RoPE of the layers of `layer_type` when transformers 5 nests `rope_parameters` per layer
+/// type (Gemma 3), else the one RoPE of the config.
+fn rope_for(f: &Fields<'_>, layer_type: Option<&str>) -> Result<Rope, HfError> {
     // transformers 5 keeps everything in rope_parameters; older configs use rope_theta +
     // rope_scaling (with "rope_type" or the older "type")
-    let (params, section) = if f.v["rope_parameters"].is_object() {
-        (&f.v["rope_parameters"], "rope_parameters")
+    let nested = layer_type
+        .map(|t| &f.v["rope_parameters"][t])
+        .filter(|v| v.is_object());
+    let (params, section) = if let (Some(p), Some(t)) = (nested, layer_type) {
+        (p, format!("rope_parameters.{t}"))
+    } else if f.v["rope_parameters"].is_object()
+        && f.v["rope_parameters"]["full_attention"].is_null()
+    {
+        (&f.v["rope_parameters"], "rope_parameters".to_string())
     } else {
-        (&f.v["rope_scaling"], "rope_scaling")
+        (&f.v["rope_scaling"], "rope_scaling".to_string())
     };
+    let section = section.as_str();
     let base = match num(params, section, "rope_theta", f)? {
         Some(b) => b,
         None if f.v["rope_theta"].is_null() => f.float_or("rotary_emb_base", 10000.0)?,
@@ -234,9 +257,14 @@ impl DecoderConfig {
         if !LLAMA_FAMILY.contains(&model_type.as_str()) {
             return Err(HfError::Unsupported { path, model_type });
         }
-        let act = v["hidden_act"].as_str().unwrap_or("silu");
-        if act != "silu" {
-            return Err(f.err("hidden_act", format!("'{act}' is not supported (silu)")));
+        let (act_field, want) = if model_type == "gemma3_text" {
+            ("hidden_activation", "gelu_pytorch_tanh")
+        } else {
+            ("hidden_act", "silu")
+        };
+        let act = v[act_field].as_str().unwrap_or(want);
+        if act != want {
+            return Err(f.err(act_field, format!("'{act}' is not supported ({want})")));
         }
         let hidden = f.uint("hidden_size")?;
         let layers = f.uint("num_hidden_layers")?;
@@ -257,7 +285,34 @@ impl DecoderConfig {
         let head_dim = f.uint_or("head_dim", hidden / heads)?;
         let qwen = model_type.starts_with("qwen");
         let max_positions = f.uint("max_position_embeddings")?;
-        let rope = rope_of(&f)?;
+        let gemma = model_type == "gemma3_text";
+        let nested = v["rope_parameters"]["full_attention"].is_object();
+        let rope = rope_for(&f, nested.then_some("full_attention"))?;
+        let rope_local = if !gemma {
+            None
+        } else if nested {
+            Some(rope_for(&f, Some("sliding_attention"))?)
+        } else {
+            // transformers 4: rope_local_base_freq, unscaled
+            Some(Rope {
+                base: f.float_or("rope_local_base_freq", 10000.0)?,
+                scaling: RopeScaling::None,
+                ..rope.clone()
+            })
+        };
+        if gemma {
+            for k in ["attn_logit_softcapping"] {
+                if !v[k].is_null() {
+                    return Err(f.err(k, "soft-capped attention logits are not supported"));
+                }
+            }
+            if f.bool_or("use_bidirectional_attention", false)? {
+                return Err(f.err(
+                    "use_bidirectional_attention",
+                    "only causal attention is supported",
+                ));
+            }
+        }
         let rot = (head_dim as f64 * rope.rotary_fraction).floor() as usize;
         if rot == 0 || !rot.is_multiple_of(2) {
             return Err(f.err(
@@ -295,6 +350,16 @@ impl DecoderConfig {
                         )),
                     })
                     .collect::<Result<_, _>>()?
+            }
+            _ if model_type == "gemma3_text" => {
+                // transformers 4 Gemma 3: every sliding_window_pattern-th layer is full
+                let pattern = f.uint_or("sliding_window_pattern", 6)?;
+                (0..layers)
+                    .map(|l| match window {
+                        Some(w) if (l + 1) % pattern != 0 => LayerKind::Sliding(w),
+                        _ => LayerKind::Full,
+                    })
+                    .collect()
             }
             _ => {
                 // Qwen2/3: sliding only with use_sliding_window, on layers ≥ max_window_layers;
@@ -335,14 +400,26 @@ impl DecoderConfig {
             rms_eps: f.float_or("rms_norm_eps", 1e-6)?,
             vocab: f.uint("vocab_size")?,
             max_positions,
-            tied_embeddings: f.bool_or("tie_word_embeddings", false)?,
+            tied_embeddings: f.bool_or("tie_word_embeddings", gemma)?,
             // Qwen2 always has q/k/v biases and no o bias; Llama/Mistral follow attention_bias
             qkv_bias: model_type == "qwen2" || attention_bias,
             o_bias: model_type != "qwen2" && attention_bias,
             mlp_bias: f.bool_or("mlp_bias", false)?,
-            qk_norm: model_type == "qwen3",
+            qk_norm: model_type == "qwen3" || gemma,
             rope,
             layer_kinds,
+            rope_local,
+            scale: if gemma {
+                f.float_or("query_pre_attn_scalar", head_dim as f64)?
+                    .powf(-0.5)
+            } else {
+                (head_dim as f64).powf(-0.5)
+            },
+            gemma,
+            final_softcap: match &v["final_logit_softcapping"] {
+                Value::Null => None,
+                _ => Some(f.float_or("final_logit_softcapping", 0.0)?).filter(|c| *c > 0.0),
+            },
             model_type,
         })
     }

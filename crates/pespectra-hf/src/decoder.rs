@@ -13,7 +13,7 @@ use pespectra_attention::{
     LogitsRequest, Mask, PositionalEncoding,
 };
 use pespectra_capture::{HeadCapture, Pairing, Positional};
-use pespectra_layers::{cross_entropy, from_heads, rms_norm, swiglu, to_heads, Linear};
+use pespectra_layers::{cross_entropy, from_heads, gelu_tanh, rms_norm, swiglu, to_heads, Linear};
 
 use crate::config::{DecoderConfig, LayerKind};
 use crate::error::HfError;
@@ -25,6 +25,8 @@ pub const CACHE_LIMIT_BYTES: usize = 2 << 30;
 
 struct LayerWeights {
     in_norm: Vec<f32>,
+    /// Gemma: the norms after attention and around the MLP.
+    sandwich: Option<[Vec<f32>; 2]>,
     q: Linear,
     k: Linear,
     v: Linear,
@@ -142,6 +144,16 @@ impl Decoder {
                 v.push((format!("{p}.mlp.{m}.bias"), vec![w]));
             }
         }
+        if c.gemma {
+            v.push((
+                format!("{p}.pre_feedforward_layernorm.weight"),
+                vec![c.hidden],
+            ));
+            v.push((
+                format!("{p}.post_feedforward_layernorm.weight"),
+                vec![c.hidden],
+            ));
+        }
         if c.qk_norm {
             v.push((format!("{p}.self_attn.q_norm.weight"), vec![c.head_dim]));
             v.push((format!("{p}.self_attn.k_norm.weight"), vec![c.head_dim]));
@@ -185,21 +197,38 @@ impl Decoder {
             Linear::new(w, b, out, inp)
                 .ok_or_else(|| HfError::Request(format!("{p}.{n}: inconsistent sizes")))
         };
+        // Gemma stores norm weights as w and multiplies by 1 + w
+        let norm = |n: &str, d: usize| -> Result<Vec<f32>, HfError> {
+            let w = g(n, &[d])?;
+            Ok(if c.gemma {
+                w.iter().map(|x| 1.0 + x).collect()
+            } else {
+                w
+            })
+        };
         let w = Arc::new(LayerWeights {
-            in_norm: g("input_layernorm.weight", &[c.hidden])?,
+            in_norm: norm("input_layernorm.weight", c.hidden)?,
+            sandwich: if c.gemma {
+                Some([
+                    norm("pre_feedforward_layernorm.weight", c.hidden)?,
+                    norm("post_feedforward_layernorm.weight", c.hidden)?,
+                ])
+            } else {
+                None
+            },
             q: lin("self_attn.q_proj", qd, c.hidden, c.qkv_bias)?,
             k: lin("self_attn.k_proj", kd, c.hidden, c.qkv_bias)?,
             v: lin("self_attn.v_proj", kd, c.hidden, c.qkv_bias)?,
             o: lin("self_attn.o_proj", c.hidden, qd, c.o_bias)?,
             q_norm: c
                 .qk_norm
-                .then(|| g("self_attn.q_norm.weight", &[c.head_dim]))
+                .then(|| norm("self_attn.q_norm.weight", c.head_dim))
                 .transpose()?,
             k_norm: c
                 .qk_norm
-                .then(|| g("self_attn.k_norm.weight", &[c.head_dim]))
+                .then(|| norm("self_attn.k_norm.weight", c.head_dim))
                 .transpose()?,
-            post_norm: g("post_attention_layernorm.weight", &[c.hidden])?,
+            post_norm: norm("post_attention_layernorm.weight", c.hidden)?,
             gate: lin("mlp.gate_proj", c.intermediate, c.hidden, c.mlp_bias)?,
             up: lin("mlp.up_proj", c.intermediate, c.hidden, c.mlp_bias)?,
             down: lin("mlp.down_proj", c.hidden, c.intermediate, c.mlp_bias)?,
@@ -242,8 +271,30 @@ impl Decoder {
             LayerKind::Full => None,
             LayerKind::Sliding(w) => Some(w),
         };
-        cfg.pe = PositionalEncoding::Rope(c.rope.clone());
+        cfg.scale = c.scale;
+        cfg.pe = PositionalEncoding::Rope(self.rope(l).clone());
         cfg
+    }
+
+    /// The RoPE of layer `l` (Gemma 3's sliding layers have their own base).
+    fn rope(&self, l: usize) -> &pespectra_attention::Rope {
+        let c = &self.config;
+        match (&c.rope_local, c.layer_kinds[l]) {
+            (Some(r), LayerKind::Sliding(_)) => r,
+            _ => &c.rope,
+        }
+    }
+
+    /// The final norm's weight (Gemma: 1 + w).
+    fn final_norm(&self) -> Result<Vec<f32>, HfError> {
+        let w = self
+            .weights
+            .get("model.norm.weight", &[self.config.hidden])?;
+        Ok(if self.config.gemma {
+            w.iter().map(|x| 1.0 + x).collect()
+        } else {
+            w
+        })
     }
 
     /// q (after projection, bias and q-norm; head-major), k and v (head-major) of layer `l`.
@@ -291,8 +342,9 @@ impl Decoder {
             lg.pre_mask.unwrap_or_default(),
             lg.content.unwrap_or_default(),
         );
-        let rot = (c.head_dim as f64 * c.rope.rotary_fraction).floor() as usize;
-        let (inv_freq, att) = rope_frequencies(&c.rope, rot, n);
+        let rope = self.rope(l);
+        let rot = (c.head_dim as f64 * rope.rotary_fraction).floor() as usize;
+        let (inv_freq, att) = rope_frequencies(rope, rot, n);
         // YaRN folds its attention factor a into cos and sin: the logits carry a², which
         // the capture records as part of the scale (content logits on the same footing)
         let eff = att * att;
@@ -328,16 +380,31 @@ impl Decoder {
     /// (token-major `[n, heads·head_dim]`).
     fn finish(&self, w: &LayerWeights, x: &[f32], ctx: &[f32], n: usize) -> Vec<f32> {
         let c = &self.config;
+        let add =
+            |a: &[f32], b: &[f32]| -> Vec<f32> { a.iter().zip(b).map(|(p, q)| p + q).collect() };
         let o = w.o.forward(ctx, n);
-        let mut x: Vec<f32> = x.iter().zip(&o).map(|(a, b)| a + b).collect();
-        let h = rms_norm(&x, &w.post_norm, c.rms_eps);
-        let m = w
-            .down
-            .forward(&swiglu(&w.gate.forward(&h, n), &w.up.forward(&h, n)), n);
-        for (a, b) in x.iter_mut().zip(&m) {
-            *a += b;
+        match &w.sandwich {
+            // Gemma: x + norm(attn); then x + norm(mlp(norm(x))) with a tanh-GELU gate
+            Some([pre, post]) => {
+                let x = add(x, &rms_norm(&o, &w.post_norm, c.rms_eps));
+                let h = rms_norm(&x, pre, c.rms_eps);
+                let gate: Vec<f32> = gelu_tanh(&w.gate.forward(&h, n));
+                let prod: Vec<f32> = gate
+                    .iter()
+                    .zip(&w.up.forward(&h, n))
+                    .map(|(a, b)| a * b)
+                    .collect();
+                add(&x, &rms_norm(&w.down.forward(&prod, n), post, c.rms_eps))
+            }
+            None => {
+                let x = add(x, &o);
+                let h = rms_norm(&x, &w.post_norm, c.rms_eps);
+                let m = w
+                    .down
+                    .forward(&swiglu(&w.gate.forward(&h, n), &w.up.forward(&h, n)), n);
+                add(&x, &m)
+            }
         }
-        x
     }
 
     /// Runs layers `from..` on the residual `x`; captures the listed layers, records the trace.
@@ -380,8 +447,16 @@ impl Decoder {
     fn embed(&self, ids: &[u32]) -> Result<Vec<f32>, HfError> {
         let c = &self.config;
         let rows: Vec<usize> = ids.iter().map(|&t| t as usize).collect();
-        self.weights
-            .rows("model.embed_tokens.weight", [c.vocab, c.hidden], &rows)
+        let x = self
+            .weights
+            .rows("model.embed_tokens.weight", [c.vocab, c.hidden], &rows)?;
+        // Gemma scales the embeddings by √hidden (in the weights' f32)
+        Ok(if c.gemma {
+            let s = (c.hidden as f32).sqrt();
+            x.iter().map(|v| v * s).collect()
+        } else {
+            x
+        })
     }
 
     /// The final hidden states (after the last norm, `[n, hidden]`), capturing every head of
@@ -415,8 +490,7 @@ impl Decoder {
             Some(sink),
             None,
         )?;
-        let norm = self.weights.get("model.norm.weight", &[c.hidden])?;
-        Ok(rms_norm(&x, &norm, c.rms_eps))
+        Ok(rms_norm(&x, &self.final_norm()?, c.rms_eps))
     }
 
     fn loss(&self, x: &[f32], ids: &[u32], head: &Linear, norm: &[f32]) -> f64 {
@@ -426,7 +500,12 @@ impl Decoder {
             norm,
             self.config.rms_eps,
         );
-        let logits = head.forward(&h, n - 1);
+        let mut logits = head.forward(&h, n - 1);
+        if let Some(cap) = self.config.final_softcap {
+            for v in &mut logits {
+                *v = (cap * (f64::from(*v) / cap).tanh()) as f32;
+            }
+        }
         cross_entropy(&logits, self.config.vocab, &ids[1..])
     }
 
@@ -463,7 +542,7 @@ impl Decoder {
             c.hidden,
         )
         .ok_or_else(|| HfError::Request("inconsistent output head".into()))?;
-        let norm = self.weights.get("model.norm.weight", &[c.hidden])?;
+        let norm = self.final_norm()?;
         let mut trace = Trace {
             inputs: Vec::new(),
             contexts: Vec::new(),

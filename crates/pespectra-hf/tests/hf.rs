@@ -59,13 +59,14 @@ fn rel(a: &[f32], b: &[f32]) -> f64 {
 
 const BOUND: f64 = 1e-5;
 
-/// RoPE (rotate_half) of the rows of a capture's q or k, in f64, times the attention factor.
-fn rotate(c: &HeadCapture, x: &[f32]) -> Vec<f32> {
+/// RoPE (rotate_half) of the rows of a capture's q or k, in f64, times YaRN's attention factor
+/// a (the capture's scale is the model's `base` scale times a²).
+fn rotate(c: &HeadCapture, x: &[f32], base: f64) -> Vec<f32> {
     let Positional::Rope { inv_freq, .. } = &c.positional else {
         panic!("RoPE head")
     };
     let (n, d, f) = (c.n, c.head_dim, inv_freq.len());
-    let a = (c.scale * (d as f64).sqrt()).sqrt(); // capture.scale = d^-1/2 · a²
+    let a = (c.scale / base).sqrt();
     let mut y: Vec<f64> = x.iter().map(|&v| v as f64).collect();
     for t in 0..n {
         for (i, &w) in inv_freq.iter().enumerate() {
@@ -81,17 +82,25 @@ fn rotate(c: &HeadCapture, x: &[f32]) -> Vec<f32> {
 /// The forward pass every checkpoint type offers.
 trait Forward: CaptureModel {
     fn run(&self, ids: &[u32], layers: &[usize], sink: &mut dyn FnMut(HeadCapture)) -> Vec<f32>;
+    /// The multiplier of q·kᵀ before any RoPE attention factor.
+    fn base_scale(&self) -> f64;
 }
 
 impl Forward for pespectra_hf::Decoder {
     fn run(&self, ids: &[u32], layers: &[usize], sink: &mut dyn FnMut(HeadCapture)) -> Vec<f32> {
         self.forward(ids, layers, sink, true).unwrap()
     }
+    fn base_scale(&self) -> f64 {
+        self.config.scale
+    }
 }
 
 impl Forward for pespectra_hf::Fused {
     fn run(&self, ids: &[u32], layers: &[usize], sink: &mut dyn FnMut(HeadCapture)) -> Vec<f32> {
         self.forward(ids, layers, sink, true).unwrap()
+    }
+    fn base_scale(&self) -> f64 {
+        ((self.config.hidden / self.config.heads) as f64).powf(-0.5)
     }
 }
 
@@ -112,7 +121,10 @@ fn check_model(name: &str, m: &dyn Forward) {
         let key = |t: &str| format!("layer.{}.head.{}.{t}", c.layer, c.head);
         worst = worst.max(rel(&c.logits, &g.get(&key("logits"))));
         let (q, k) = match &c.positional {
-            Positional::Rope { .. } => (rotate(c, &c.q), rotate(c, &c.k)),
+            Positional::Rope { .. } => (
+                rotate(c, &c.q, m.base_scale()),
+                rotate(c, &c.k, m.base_scale()),
+            ),
             _ => (c.q.clone(), c.k.clone()),
         };
         worst = worst.max(rel(&q, &g.get(&key("q"))));
@@ -234,4 +246,9 @@ fn gpt_neox_sequential_residual_tied_half_rotary() {
 #[test]
 fn gpt2_learned_positions_and_the_position_free_counterfactual() {
     check_fused("gpt2");
+}
+
+#[test]
+fn gemma3_local_global_rope_sandwich_norms_and_pre_attn_scalar() {
+    check("gemma3");
 }
