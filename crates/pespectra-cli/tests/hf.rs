@@ -163,6 +163,32 @@ fn gpt2_absolute_heads_get_weyl_and_the_toeplitz_reading_refuted() {
 }
 
 #[test]
+fn t5_encoder_heads_get_weyl_and_a_certified_szego_bound() {
+    for name in ["t5", "t5-gated"] {
+        let dir = fixture(name);
+        let (code, out, err) = run(&[
+            "audit",
+            dir.to_str().unwrap(),
+            "--token-ids",
+            IDS,
+            "--n",
+            "16",
+            "--json",
+        ]);
+        assert_eq!(code, 0, "{name}: {err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        // relative buckets give a Toeplitz bias: T9 is decided, and it holds
+        assert_eq!(v["verdict_counts"]["T7"]["HOLDS"], 8, "{name}");
+        assert_eq!(
+            v["verdict_counts"]["T9"]["HOLDS"], 8,
+            "{name}: {}",
+            v["verdict_counts"]
+        );
+        assert!(v["heads"][0]["e3"]["ablation"].as_f64().unwrap() >= 0.0);
+    }
+}
+
+#[test]
 fn bad_checkpoints_exit_2_with_one_line() {
     let d = copy("llama", "type");
     edit_config(&d, |v| v["model_type"] = "gpt_bigcode".into());

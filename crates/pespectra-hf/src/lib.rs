@@ -21,6 +21,7 @@ pub mod config;
 pub mod decoder;
 pub mod error;
 pub mod fused;
+pub mod t5;
 pub mod tokenizer;
 pub mod weights;
 
@@ -34,6 +35,7 @@ pub use config::DecoderConfig;
 pub use decoder::Decoder;
 pub use error::HfError;
 pub use fused::Fused;
+pub use t5::T5Encoder;
 
 /// The `model_type`s [`open`] runs.
 pub const SUPPORTED: [&str; 7] = [
@@ -67,6 +69,11 @@ pub fn open(dir: &Path) -> Result<Checkpoint, HfError> {
                 let b = Fused::load(dir)?;
                 let (w, t) = (b.weight_files(), b.has_tokenizer());
                 (Box::new(b), w, t)
+            }
+            "t5" => {
+                let e = T5Encoder::load(dir)?;
+                let (w, t) = (e.weight_files(), e.has_tokenizer());
+                (Box::new(e), w, t)
             }
             _ => return Err(HfError::Unsupported { path, model_type }),
         };

@@ -36,6 +36,22 @@ impl Golden {
             loss: meta["loss"].as_f64().unwrap(),
         }
     }
+    /// Encoders have no next-token loss.
+    fn load_without_loss(dir: &Path) -> Self {
+        let meta: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("golden.json")).unwrap())
+                .unwrap();
+        Self {
+            bytes: std::fs::read(dir.join("golden.safetensors")).unwrap(),
+            ids: meta["token_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as u32)
+                .collect(),
+            loss: f64::NAN,
+        }
+    }
     fn get(&self, name: &str) -> Vec<f32> {
         let st = safetensors::SafeTensors::deserialize(&self.bytes).unwrap();
         let t = st.tensor(name).unwrap_or_else(|_| panic!("golden {name}"));
@@ -251,4 +267,57 @@ fn gpt2_learned_positions_and_the_position_free_counterfactual() {
 #[test]
 fn gemma3_local_global_rope_sandwich_norms_and_pre_attn_scalar() {
     check("gemma3");
+}
+
+impl Forward for pespectra_hf::T5Encoder {
+    fn run(&self, ids: &[u32], layers: &[usize], sink: &mut dyn FnMut(HeadCapture)) -> Vec<f32> {
+        self.forward(ids, layers, sink, true).unwrap()
+    }
+    fn base_scale(&self) -> f64 {
+        1.0
+    }
+}
+
+fn check_t5(name: &str) {
+    let dir = fixture(name);
+    let g = Golden::load_without_loss(&dir);
+    let m = pespectra_hf::T5Encoder::load(&dir).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let layers: Vec<usize> = (0..m.dims().layers).collect();
+    let mut caps = Vec::new();
+    let hidden = m.run(&g.ids, &layers, &mut |c| caps.push(c));
+    let e = rel(&hidden, &g.get("hidden"));
+    assert!(e <= BOUND, "{name}: hidden states off by {e:e}");
+    let mut worst = 0f64;
+    for c in &caps {
+        c.validate().unwrap();
+        let key = |t: &str| format!("layer.{}.head.{}.{t}", c.layer, c.head);
+        worst = worst.max(rel(&c.logits, &g.get(&key("logits"))));
+        worst = worst.max(rel(&c.q, &g.get(&key("q"))));
+        worst = worst.max(rel(&c.k, &g.get(&key("k"))));
+        let Positional::AdditiveBias { bias } = &c.positional else {
+            panic!("T5 is additive")
+        };
+        // bidirectional relative buckets: a Toeplitz bias
+        assert_eq!(bias[c.n + 1], bias[0]);
+    }
+    assert!(worst <= BOUND, "{name}: logits/q/k off by {worst:e}");
+    let abl = m
+        .ablation(&g.ids, &[(0, 1), (1, 3)], &mut |_, _| {})
+        .unwrap();
+    assert!(
+        abl.effects.iter().all(|e| e.is_finite() && *e >= -1e-12),
+        "{:?}",
+        abl.effects
+    );
+    eprintln!("{name}: hidden {e:.1e}, logits/q/k {worst:.1e}");
+}
+
+#[test]
+fn t5_encoder_relative_buckets_relu() {
+    check_t5("t5");
+}
+
+#[test]
+fn t5_encoder_gated_gelu_other_buckets() {
+    check_t5("t5-gated");
 }
