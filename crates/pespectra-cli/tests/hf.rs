@@ -249,6 +249,41 @@ fn bad_checkpoints_exit_2_with_one_line() {
         &["model-00002-of-00003.safetensors"],
     );
 
+    // DeepSeek: a mixture-of-experts layer is refused with the layers that can run
+    let d = copy("deepseek-v3", "moe");
+    edit_config(&d, |v| v["first_k_dense_replace"] = 1.into());
+    assert_bad(
+        run(&[
+            "audit",
+            d.to_str().unwrap(),
+            "--token-ids",
+            IDS,
+            "--n",
+            "8",
+            "--layers",
+            "1",
+            "--no-ablation",
+        ]),
+        &[
+            "layer 1 is a mixture-of-experts layer",
+            "capture layers 0..1",
+        ],
+    );
+    let (code, out, err) = run(&[
+        "audit",
+        d.to_str().unwrap(),
+        "--token-ids",
+        IDS,
+        "--n",
+        "8",
+        "--layers",
+        "0",
+        "--no-ablation",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"T3\""), "layer 0 (dense) audits");
+
     let d = copy("llama", "notok");
     std::fs::remove_file(d.join("tokenizer.json")).unwrap();
     assert_bad(

@@ -21,6 +21,7 @@ pub mod config;
 pub mod decoder;
 pub mod error;
 pub mod fused;
+pub mod mla;
 pub mod t5;
 pub mod tokenizer;
 pub mod weights;
@@ -35,6 +36,7 @@ pub use config::DecoderConfig;
 pub use decoder::Decoder;
 pub use error::HfError;
 pub use fused::Fused;
+pub use mla::MlaModel;
 pub use t5::T5Encoder;
 
 /// The `model_type`s [`open`] runs.
@@ -69,6 +71,11 @@ pub fn open(dir: &Path) -> Result<Checkpoint, HfError> {
                 let b = Fused::load(dir)?;
                 let (w, t) = (b.weight_files(), b.has_tokenizer());
                 (Box::new(b), w, t)
+            }
+            "deepseek_v2" | "deepseek_v3" => {
+                let m = MlaModel::load(dir)?;
+                let (w, t) = (m.weight_files(), m.has_tokenizer());
+                (Box::new(m), w, t)
             }
             "t5" => {
                 let e = T5Encoder::load(dir)?;

@@ -321,3 +321,63 @@ fn t5_encoder_relative_buckets_relu() {
 fn t5_encoder_gated_gelu_other_buckets() {
     check_t5("t5-gated");
 }
+
+impl Forward for pespectra_hf::MlaModel {
+    fn run(&self, ids: &[u32], layers: &[usize], sink: &mut dyn FnMut(HeadCapture)) -> Vec<f32> {
+        self.forward(ids, layers, sink, true).unwrap()
+    }
+    fn base_scale(&self) -> f64 {
+        self.config.scale
+    }
+}
+
+/// MLA: hidden states, logits (independent of how the rotary slice is laid out) and the loss;
+/// q/k are not compared entry by entry because transformers' interleaved rotation returns the
+/// rotated pairs de-interleaved while the capture keeps the model's layout.
+fn check_mla(name: &str) {
+    let dir = fixture(name);
+    let g = Golden::load(&dir);
+    let m = pespectra_hf::MlaModel::load(&dir).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let layers: Vec<usize> = (0..m.dims().layers).collect();
+    let mut caps = Vec::new();
+    let hidden = m.run(&g.ids, &layers, &mut |c| caps.push(c));
+    let e = rel(&hidden, &g.get("hidden"));
+    assert!(e <= BOUND, "{name}: hidden states off by {e:e}");
+    let mut worst = 0f64;
+    for c in &caps {
+        c.validate().unwrap();
+        let key = format!("layer.{}.head.{}.logits", c.layer, c.head);
+        worst = worst.max(rel(&c.logits, &g.get(&key)));
+    }
+    assert!(worst <= BOUND, "{name}: logits off by {worst:e}");
+    let abl = m.ablation(&g.ids, &[(1, 2)], &mut |_, _| {}).unwrap();
+    let clean: f64 = abl
+        .metric
+        .split("clean loss ")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(')')
+        .parse()
+        .unwrap();
+    assert!(
+        (clean - g.loss).abs() <= 1e-4,
+        "{name}: loss {clean} vs {}",
+        g.loss
+    );
+    eprintln!("{name}: hidden {e:.1e}, logits {worst:.1e}");
+}
+
+#[test]
+fn deepseek_v3_mla_low_rank_q_interleaved_rope() {
+    check_mla("deepseek-v3");
+}
+
+#[test]
+fn deepseek_v3_full_q_rotate_half_yarn_mscale() {
+    check_mla("deepseek-v3-half-yarn");
+}
+
+#[test]
+fn deepseek_v2_mla() {
+    check_mla("deepseek-v2");
+}

@@ -1,0 +1,698 @@
+//! DeepSeek V2/V3 multi-head latent attention (`deepseek_v2`, `deepseek_v3`): q from `q_proj`
+//! or the low-rank `q_a_proj → q_a_layernorm → q_b_proj`; one compressed latent per token from
+//! `kv_a_proj_with_mqa`, split into the content latent (normed, expanded per head by
+//! `kv_b_proj` into k_nope and v) and one decoupled RoPE key shared by all heads. RoPE pairs
+//! are interleaved (V2 always, V3 with `rope_interleave`, else `rotate_half`); YaRN's
+//! `mscale_all_dim` also scales the softmax. Layers from `first_k_dense_replace` on are
+//! mixture-of-experts layers, which this forward pass does not implement: it refuses to run
+//! them (capture layers before the first one with `--no-ablation`).
+//!
+//! Captured heads put the rotary slice first, `q = [q_rope | q_nope]` and
+//! `k = [k_rope (shared) | k_nope]`: the same permutation on both sides leaves every logit
+//! unchanged, and the capture format's RoPE covers the leading dimensions.
+
+use std::path::{Path, PathBuf};
+
+use pespectra_attention::{
+    attention_logits, flash_attention, rope_frequencies, AttentionConfig, AttentionInputs,
+    LogitsRequest, Mask, Mla, PositionalEncoding, Rope, RopePairing, RopeScaling,
+};
+use pespectra_capture::{
+    CaptureModel, HeadAblation, HeadCapture, ModelDims, ModelError, ModelStage, Pairing, Positional,
+};
+use pespectra_layers::{cross_entropy, from_heads, rms_norm, swiglu, Linear};
+use serde_json::Value;
+
+use crate::config::{read, rope_of, Fields};
+use crate::error::HfError;
+use crate::tokenizer::TextTokenizer;
+use crate::weights::Weights;
+
+/// ε of `q_a_layernorm` and `kv_a_layernorm`: transformers builds them with the norm's default
+/// 1e-6, not `rms_norm_eps`.
+pub const LATENT_EPS: f64 = 1e-6;
+
+/// The MLA hyper-parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MlaConfig {
+    /// `model_type`.
+    pub model_type: String,
+    /// Residual width.
+    pub hidden: usize,
+    /// Layers.
+    pub layers: usize,
+    /// Heads.
+    pub heads: usize,
+    /// `q_lora_rank` (None: a full `q_proj`).
+    pub q_lora: Option<usize>,
+    /// `kv_lora_rank`.
+    pub kv_lora: usize,
+    /// `qk_nope_head_dim`.
+    pub nope: usize,
+    /// `qk_rope_head_dim`.
+    pub rope_dim: usize,
+    /// `v_head_dim`.
+    pub v_dim: usize,
+    /// Dense MLP width.
+    pub inner: usize,
+    /// Layers before this index are dense; the rest are mixture-of-experts.
+    pub first_moe: usize,
+    /// RMS norm ε.
+    pub eps: f64,
+    /// Vocabulary.
+    pub vocab: usize,
+    /// Position limit.
+    pub max_positions: usize,
+    /// Output head tied to the embeddings.
+    pub tied: bool,
+    /// Biases on the attention projections.
+    pub bias: bool,
+    /// RoPE of the decoupled dimensions.
+    pub rope: Rope,
+    /// Softmax scale: `(nope + rope)^-1/2`, times `mscale²` under YaRN with `mscale_all_dim`.
+    pub scale: f64,
+}
+
+fn get_mscale(scale: f64, mscale: f64) -> f64 {
+    if scale <= 1.0 {
+        1.0
+    } else {
+        0.1 * mscale * scale.ln() + 1.0
+    }
+}
+
+impl MlaConfig {
+    fn load(dir: &Path) -> Result<Self, HfError> {
+        let (path, v, model_type) = read(dir)?;
+        let f = Fields { v: &v, path: &path };
+        let hidden = f.uint("hidden_size")?;
+        let heads = f.uint("num_attention_heads")?;
+        if f.uint_or("num_key_value_heads", heads)? != heads {
+            return Err(f.err(
+                "num_key_value_heads",
+                "MLA expands the latent per query head; must equal num_attention_heads",
+            ));
+        }
+        let layers = f.uint("num_hidden_layers")?;
+        let (nope, rope_dim) = (f.uint("qk_nope_head_dim")?, f.uint("qk_rope_head_dim")?);
+        if !rope_dim.is_multiple_of(2) {
+            return Err(f.err("qk_rope_head_dim", "must be even"));
+        }
+        let interleave = model_type == "deepseek_v2" || f.bool_or("rope_interleave", true)?;
+        let mut rope = rope_of(&f)?;
+        rope.pairing = if interleave {
+            RopePairing::Interleaved
+        } else {
+            RopePairing::HalfSplit
+        };
+        let params = if v["rope_parameters"].is_object() {
+            &v["rope_parameters"]
+        } else {
+            &v["rope_scaling"]
+        };
+        let mut scale = ((nope + rope_dim) as f64).powf(-0.5);
+        if let RopeScaling::Yarn {
+            factor,
+            attention_factor,
+            ..
+        } = &mut rope.scaling
+        {
+            let m = |k: &str| params[k].as_f64().filter(|x| x.is_finite());
+            // DeepSeek's YaRN: the rotary attention factor is mscale/mscale_all_dim, and the
+            // softmax scale carries mscale_all_dim² (transformers' yarn_apply_mscale)
+            if let (Some(ms), Some(all)) = (m("mscale"), m("mscale_all_dim")) {
+                if attention_factor.is_none() && ms > 0.0 && all > 0.0 {
+                    *attention_factor = Some(get_mscale(*factor, ms) / get_mscale(*factor, all));
+                }
+            }
+            if let Some(all) = m("mscale_all_dim").filter(|x| *x > 0.0) {
+                let s = get_mscale(*factor, all);
+                scale *= s * s;
+            }
+        }
+        let q_lora = match &v["q_lora_rank"] {
+            Value::Null => None,
+            _ => Some(f.uint("q_lora_rank")?),
+        };
+        Ok(Self {
+            hidden,
+            layers,
+            heads,
+            q_lora,
+            kv_lora: f.uint("kv_lora_rank")?,
+            nope,
+            rope_dim,
+            v_dim: f.uint("v_head_dim")?,
+            inner: f.uint("intermediate_size")?,
+            first_moe: if v["n_routed_experts"].is_null() && v["num_local_experts"].is_null() {
+                layers
+            } else {
+                match &v["first_k_dense_replace"] {
+                    Value::Null => 0,
+                    x => x
+                        .as_u64()
+                        .and_then(|k| usize::try_from(k).ok())
+                        .ok_or_else(|| {
+                            f.err("first_k_dense_replace", "not a non-negative integer")
+                        })?,
+                }
+            },
+            eps: f.float_or("rms_norm_eps", 1e-6)?,
+            vocab: f.uint("vocab_size")?,
+            max_positions: f.uint("max_position_embeddings")?,
+            tied: f.bool_or("tie_word_embeddings", false)?,
+            bias: f.bool_or("attention_bias", false)?,
+            rope,
+            scale,
+            model_type,
+        })
+    }
+}
+
+struct Layer {
+    in_norm: Vec<f32>,
+    q: Vec<Linear>,
+    q_norm: Option<Vec<f32>>,
+    kv_a: Linear,
+    kv_norm: Vec<f32>,
+    kv_b: Linear,
+    o: Linear,
+    post_norm: Vec<f32>,
+    gate: Linear,
+    up: Linear,
+    down: Linear,
+}
+
+/// A loaded DeepSeek MLA checkpoint.
+pub struct MlaModel {
+    /// Its configuration.
+    pub config: MlaConfig,
+    weights: Weights,
+    tokenizer: TextTokenizer,
+}
+
+impl MlaModel {
+    /// Loads `dir`; the tensors of the dense layers are checked first.
+    pub fn load(dir: &Path) -> Result<Self, HfError> {
+        let config = MlaConfig::load(dir)?;
+        let m = Self {
+            config,
+            weights: Weights::open(dir)?,
+            tokenizer: TextTokenizer::load(dir)?,
+        };
+        m.check()?;
+        Ok(m)
+    }
+
+    /// Weight files, for provenance.
+    pub fn weight_files(&self) -> Vec<PathBuf> {
+        self.weights.files()
+    }
+
+    /// Whether `tokenizer.json` was found.
+    pub fn has_tokenizer(&self) -> bool {
+        self.tokenizer.present()
+    }
+
+    fn names(&self, l: usize) -> Vec<(String, Vec<usize>, bool)> {
+        let c = &self.config;
+        let p = format!("model.layers.{l}");
+        let qk = c.nope + c.rope_dim;
+        let mut v = vec![
+            (format!("{p}.input_layernorm.weight"), vec![c.hidden], false),
+            (
+                format!("{p}.self_attn.kv_a_proj_with_mqa"),
+                vec![c.kv_lora + c.rope_dim, c.hidden],
+                c.bias,
+            ),
+            (
+                format!("{p}.self_attn.kv_a_layernorm.weight"),
+                vec![c.kv_lora],
+                false,
+            ),
+            (
+                format!("{p}.self_attn.kv_b_proj"),
+                vec![c.heads * (c.nope + c.v_dim), c.kv_lora],
+                false,
+            ),
+            (
+                format!("{p}.self_attn.o_proj"),
+                vec![c.hidden, c.heads * c.v_dim],
+                c.bias,
+            ),
+            (
+                format!("{p}.post_attention_layernorm.weight"),
+                vec![c.hidden],
+                false,
+            ),
+            (format!("{p}.mlp.gate_proj"), vec![c.inner, c.hidden], false),
+            (format!("{p}.mlp.up_proj"), vec![c.inner, c.hidden], false),
+            (format!("{p}.mlp.down_proj"), vec![c.hidden, c.inner], false),
+        ];
+        match c.q_lora {
+            None => v.push((
+                format!("{p}.self_attn.q_proj"),
+                vec![c.heads * qk, c.hidden],
+                false,
+            )),
+            Some(r) => {
+                v.push((format!("{p}.self_attn.q_a_proj"), vec![r, c.hidden], c.bias));
+                v.push((
+                    format!("{p}.self_attn.q_a_layernorm.weight"),
+                    vec![r],
+                    false,
+                ));
+                v.push((
+                    format!("{p}.self_attn.q_b_proj"),
+                    vec![c.heads * qk, r],
+                    false,
+                ));
+            }
+        }
+        v
+    }
+
+    fn check(&self) -> Result<(), HfError> {
+        let c = &self.config;
+        self.weights
+            .check("model.embed_tokens.weight", &[c.vocab, c.hidden])?;
+        self.weights.check("model.norm.weight", &[c.hidden])?;
+        if !c.tied {
+            self.weights.check("lm_head.weight", &[c.vocab, c.hidden])?;
+        }
+        for l in 0..c.layers.min(c.first_moe) {
+            for (n, s, bias) in self.names(l) {
+                if n.ends_with(".weight") {
+                    self.weights.check(&n, &s)?;
+                } else {
+                    self.weights.check(&format!("{n}.weight"), &s)?;
+                    if bias {
+                        self.weights.check(&format!("{n}.bias"), &s[..1])?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn layer(&self, l: usize) -> Result<Layer, HfError> {
+        let c = &self.config;
+        if l >= c.first_moe {
+            return Err(HfError::Request(format!(
+                "layer {l} is a mixture-of-experts layer (first_k_dense_replace = {}), which is not supported yet: capture layers 0..{} without ablation",
+                c.first_moe, c.first_moe
+            )));
+        }
+        let p = format!("model.layers.{l}");
+        let g = |n: &str, s: &[usize]| self.weights.get(&format!("{p}.{n}"), s);
+        let lin = |n: &str, out: usize, inp: usize, bias: bool| -> Result<Linear, HfError> {
+            let w = g(&format!("{n}.weight"), &[out, inp])?;
+            let b = if bias {
+                Some(g(&format!("{n}.bias"), &[out])?)
+            } else {
+                None
+            };
+            Linear::new(w, b, out, inp)
+                .ok_or_else(|| HfError::Request(format!("{p}.{n}: inconsistent sizes")))
+        };
+        let qk = c.nope + c.rope_dim;
+        let (q, q_norm) = match c.q_lora {
+            None => (
+                vec![lin("self_attn.q_proj", c.heads * qk, c.hidden, false)?],
+                None,
+            ),
+            Some(r) => (
+                vec![
+                    lin("self_attn.q_a_proj", r, c.hidden, c.bias)?,
+                    lin("self_attn.q_b_proj", c.heads * qk, r, false)?,
+                ],
+                Some(g("self_attn.q_a_layernorm.weight", &[r])?),
+            ),
+        };
+        Ok(Layer {
+            in_norm: g("input_layernorm.weight", &[c.hidden])?,
+            q,
+            q_norm,
+            kv_a: lin(
+                "self_attn.kv_a_proj_with_mqa",
+                c.kv_lora + c.rope_dim,
+                c.hidden,
+                c.bias,
+            )?,
+            kv_norm: g("self_attn.kv_a_layernorm.weight", &[c.kv_lora])?,
+            kv_b: lin(
+                "self_attn.kv_b_proj",
+                c.heads * (c.nope + c.v_dim),
+                c.kv_lora,
+                false,
+            )?,
+            o: lin("self_attn.o_proj", c.hidden, c.heads * c.v_dim, c.bias)?,
+            post_norm: g("post_attention_layernorm.weight", &[c.hidden])?,
+            gate: lin("mlp.gate_proj", c.inner, c.hidden, false)?,
+            up: lin("mlp.up_proj", c.inner, c.hidden, false)?,
+            down: lin("mlp.down_proj", c.hidden, c.inner, false)?,
+        })
+    }
+
+    fn check_ids(&self, ids: &[u32]) -> Result<(), HfError> {
+        let c = &self.config;
+        if ids.is_empty() || ids.len() > c.max_positions {
+            return Err(HfError::Request(format!(
+                "{} tokens: the model takes 1..={} (max_position_embeddings)",
+                ids.len(),
+                c.max_positions
+            )));
+        }
+        if let Some(&t) = ids.iter().find(|&&t| t as usize >= c.vocab) {
+            return Err(HfError::Request(format!(
+                "token id {t} is outside the vocabulary of {} tokens",
+                c.vocab
+            )));
+        }
+        Ok(())
+    }
+
+    fn attention_config(&self, n: usize) -> AttentionConfig {
+        let c = &self.config;
+        let mut cfg = AttentionConfig::new(1, c.heads, n, c.nope + c.rope_dim);
+        cfg.value_dim = c.v_dim;
+        cfg.scale = c.scale;
+        cfg.mask = Mask::causal();
+        cfg.pe = PositionalEncoding::Mla(Mla {
+            nope_dim: c.nope,
+            rope_dim: c.rope_dim,
+            rope: c.rope.clone(),
+        });
+        cfg
+    }
+
+    /// q `[H, n, nope+rope]`, k_nope `[H, n, nope]`, v `[H, n, v]`, the shared rope key `[n, rope]`.
+    fn qkv(&self, w: &Layer, x: &[f32], n: usize) -> [Vec<f32>; 4] {
+        let c = &self.config;
+        let h = rms_norm(x, &w.in_norm, c.eps);
+        let q = match (&w.q[..], &w.q_norm) {
+            ([a, b], Some(qn)) => b.forward(&rms_norm(&a.forward(&h, n), qn, LATENT_EPS), n),
+            (q, _) => q[0].forward(&h, n),
+        };
+        let qk = c.nope + c.rope_dim;
+        let ckv = w.kv_a.forward(&h, n);
+        let width = c.kv_lora + c.rope_dim;
+        let mut latent = Vec::with_capacity(n * c.kv_lora);
+        let mut rope_key = Vec::with_capacity(n * c.rope_dim);
+        for row in ckv.chunks(width) {
+            latent.extend_from_slice(&row[..c.kv_lora]);
+            rope_key.extend_from_slice(&row[c.kv_lora..]);
+        }
+        let kv = w
+            .kv_b
+            .forward(&rms_norm(&latent, &w.kv_norm, LATENT_EPS), n);
+        let (mut qh, mut kh, mut vh) = (
+            vec![0f32; c.heads * n * qk],
+            vec![0f32; c.heads * n * c.nope],
+            vec![0f32; c.heads * n * c.v_dim],
+        );
+        let per = c.nope + c.v_dim;
+        for t in 0..n {
+            for hd in 0..c.heads {
+                qh[(hd * n + t) * qk..][..qk]
+                    .copy_from_slice(&q[t * c.heads * qk + hd * qk..][..qk]);
+                let src = &kv[t * c.heads * per + hd * per..][..per];
+                kh[(hd * n + t) * c.nope..][..c.nope].copy_from_slice(&src[..c.nope]);
+                vh[(hd * n + t) * c.v_dim..][..c.v_dim].copy_from_slice(&src[c.nope..]);
+            }
+        }
+        [qh, kh, vh, rope_key]
+    }
+
+    fn emit(
+        &self,
+        l: usize,
+        cfg: &AttentionConfig,
+        [q, k, v, rk]: &[Vec<f32>; 4],
+        sink: &mut dyn FnMut(HeadCapture),
+    ) -> Result<(), HfError> {
+        let c = &self.config;
+        let n = cfg.seq;
+        let inp = AttentionInputs {
+            q,
+            k,
+            v,
+            rope_key: Some(rk),
+        };
+        let req = LogitsRequest {
+            pre_mask: true,
+            content: true,
+            per_frequency: false,
+        };
+        let lg = attention_logits(cfg, &inp, req)?;
+        let (pre, content) = (
+            lg.pre_mask.unwrap_or_default(),
+            lg.content.unwrap_or_default(),
+        );
+        let (inv_freq, att) = rope_frequencies(&c.rope, c.rope_dim, n);
+        let eff = att * att;
+        let qk = c.nope + c.rope_dim;
+        let pairing = match c.rope.pairing {
+            RopePairing::Interleaved => Pairing::Interleaved,
+            RopePairing::HalfSplit => Pairing::HalfSplit,
+        };
+        for h in 0..c.heads {
+            // rotary slice first, on both sides (the logits do not change)
+            let mut qc = Vec::with_capacity(n * qk);
+            let mut kc = Vec::with_capacity(n * qk);
+            for t in 0..n {
+                let row = &q[(h * n + t) * qk..][..qk];
+                qc.extend_from_slice(&row[c.nope..]);
+                qc.extend_from_slice(&row[..c.nope]);
+                kc.extend_from_slice(&rk[t * c.rope_dim..][..c.rope_dim]);
+                kc.extend_from_slice(&k[(h * n + t) * c.nope..][..c.nope]);
+            }
+            // the core's content logits put the YaRN factor on neither part; the model's
+            // rotary part carries a², recorded in the capture's scale as for RoPE heads
+            sink(HeadCapture {
+                layer: l,
+                head: h,
+                kv_head: h,
+                n,
+                head_dim: qk,
+                scale: cfg.scale * eff,
+                causal: true,
+                q: qc,
+                k: kc,
+                logits: pre[h * n * n..(h + 1) * n * n].to_vec(),
+                content_logits: content[h * n * n..(h + 1) * n * n]
+                    .iter()
+                    .map(|&x| (f64::from(x) * eff) as f32)
+                    .collect(),
+                positional: Positional::Rope {
+                    pairing,
+                    inv_freq: inv_freq.clone(),
+                },
+            });
+        }
+        Ok(())
+    }
+
+    fn finish(&self, w: &Layer, x: &[f32], ctx: &[f32], n: usize) -> Vec<f32> {
+        let c = &self.config;
+        let o = w.o.forward(ctx, n);
+        let mut x: Vec<f32> = x.iter().zip(&o).map(|(a, b)| a + b).collect();
+        let h = rms_norm(&x, &w.post_norm, c.eps);
+        let m = w
+            .down
+            .forward(&swiglu(&w.gate.forward(&h, n), &w.up.forward(&h, n)), n);
+        for (a, b) in x.iter_mut().zip(&m) {
+            *a += b;
+        }
+        x
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn run(
+        &self,
+        mut x: Vec<f32>,
+        n: usize,
+        layers: std::ops::Range<usize>,
+        capture: &[usize],
+        mut sink: Option<&mut dyn FnMut(HeadCapture)>,
+        mut trace: Option<&mut (Vec<Vec<f32>>, Vec<Vec<f32>>)>,
+    ) -> Result<Vec<f32>, HfError> {
+        let c = &self.config;
+        let cfg = self.attention_config(n);
+        for l in layers {
+            let w = self.layer(l)?;
+            let parts = self.qkv(&w, &x, n);
+            if capture.contains(&l) {
+                if let Some(s) = sink.as_deref_mut() {
+                    self.emit(l, &cfg, &parts, s)?;
+                }
+            }
+            let [q, k, v, rk] = &parts;
+            let inp = AttentionInputs {
+                q,
+                k,
+                v,
+                rope_key: Some(rk),
+            };
+            let ctx = from_heads(&flash_attention(&cfg, &inp)?, n, c.heads, c.v_dim);
+            let next = self.finish(&w, &x, &ctx, n);
+            if let Some(t) = trace.as_deref_mut() {
+                t.0.push(std::mem::take(&mut x));
+                t.1.push(ctx);
+            }
+            x = next;
+        }
+        Ok(x)
+    }
+
+    fn embed(&self, ids: &[u32]) -> Result<Vec<f32>, HfError> {
+        let rows: Vec<usize> = ids.iter().map(|&t| t as usize).collect();
+        self.weights.rows(
+            "model.embed_tokens.weight",
+            [self.config.vocab, self.config.hidden],
+            &rows,
+        )
+    }
+
+    /// Final hidden states (after the last norm), capturing every head of `capture`.
+    pub fn forward(
+        &self,
+        ids: &[u32],
+        capture: &[usize],
+        sink: &mut dyn FnMut(HeadCapture),
+        full: bool,
+    ) -> Result<Vec<f32>, HfError> {
+        self.check_ids(ids)?;
+        let c = &self.config;
+        if let Some(&l) = capture.iter().find(|&&l| l >= c.layers) {
+            return Err(HfError::Request(format!(
+                "layer {l} does not exist (the model has {} layers)",
+                c.layers
+            )));
+        }
+        let until = if full {
+            c.layers
+        } else {
+            capture.iter().max().map_or(0, |m| m + 1)
+        };
+        let x = self.run(
+            self.embed(ids)?,
+            ids.len(),
+            0..until,
+            capture,
+            Some(sink),
+            None,
+        )?;
+        Ok(rms_norm(
+            &x,
+            &self.weights.get("model.norm.weight", &[c.hidden])?,
+            c.eps,
+        ))
+    }
+
+    fn loss(&self, x: &[f32], ids: &[u32], head: &Linear, norm: &[f32]) -> f64 {
+        let n = ids.len();
+        let h = rms_norm(&x[..(n - 1) * self.config.hidden], norm, self.config.eps);
+        cross_entropy(&head.forward(&h, n - 1), self.config.vocab, &ids[1..])
+    }
+
+    /// Clean next-token loss and the loss with each `(layer, head)` zeroed before `o_proj`.
+    pub fn ablation_losses(
+        &self,
+        ids: &[u32],
+        heads: &[(usize, usize)],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<(f64, Vec<f64>), HfError> {
+        self.check_ids(ids)?;
+        let c = &self.config;
+        let n = ids.len();
+        if n < 2 {
+            return Err(HfError::Request(
+                "a next-token loss needs at least 2 tokens".into(),
+            ));
+        }
+        if let Some(&(l, h)) = heads.iter().find(|&&(l, h)| l >= c.layers || h >= c.heads) {
+            return Err(HfError::Request(format!(
+                "layer {l} head {h} does not exist"
+            )));
+        }
+        let name = if c.tied {
+            "model.embed_tokens.weight"
+        } else {
+            "lm_head.weight"
+        };
+        let head = Linear::new(
+            self.weights.get(name, &[c.vocab, c.hidden])?,
+            None,
+            c.vocab,
+            c.hidden,
+        )
+        .ok_or_else(|| HfError::Request("inconsistent output head".into()))?;
+        let norm = self.weights.get("model.norm.weight", &[c.hidden])?;
+        let mut trace = (Vec::new(), Vec::new());
+        let x = self.run(
+            self.embed(ids)?,
+            n,
+            0..c.layers,
+            &[],
+            None,
+            Some(&mut trace),
+        )?;
+        let clean = self.loss(&x, ids, &head, &norm);
+        let mut losses = Vec::with_capacity(heads.len());
+        for (i, &(l, h)) in heads.iter().enumerate() {
+            let w = self.layer(l)?;
+            let mut ctx = trace.1[l].clone();
+            for t in 0..n {
+                ctx[t * c.heads * c.v_dim + h * c.v_dim..][..c.v_dim].fill(0.0);
+            }
+            let x = self.finish(&w, &trace.0[l], &ctx, n);
+            let x = self.run(x, n, l + 1..c.layers, &[], None, None)?;
+            losses.push(self.loss(&x, ids, &head, &norm));
+            progress(i + 1, heads.len());
+        }
+        Ok((clean, losses))
+    }
+}
+
+impl CaptureModel for MlaModel {
+    fn dims(&self) -> ModelDims {
+        ModelDims {
+            layers: self.config.layers,
+            heads: self.config.heads,
+            context: self.config.max_positions,
+        }
+    }
+
+    fn tokenize(&self, text: &str) -> Result<Vec<u32>, ModelError> {
+        self.tokenizer
+            .encode(text)
+            .map_err(|e| ModelError::new(ModelStage::Tokenize, e))
+    }
+
+    fn capture(
+        &self,
+        ids: &[u32],
+        layers: &[usize],
+        sink: &mut dyn FnMut(HeadCapture),
+    ) -> Result<(), ModelError> {
+        self.forward(ids, layers, sink, false)
+            .map(|_| ())
+            .map_err(|e| ModelError::new(ModelStage::Forward, e))
+    }
+
+    fn ablation(
+        &self,
+        ids: &[u32],
+        heads: &[(usize, usize)],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<HeadAblation, ModelError> {
+        let (clean, losses) = self
+            .ablation_losses(ids, heads, progress)
+            .map_err(|e| ModelError::new(ModelStage::Ablation, e))?;
+        Ok(HeadAblation {
+            metric: format!("next-token loss increase (nats; clean loss {clean:.4})"),
+            effects: losses.iter().map(|l| l - clean).collect(),
+        })
+    }
+}
