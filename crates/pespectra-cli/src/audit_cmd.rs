@@ -44,7 +44,7 @@ pub fn dispatch(cmd: &AuditCmd) -> Result<(), Fail> {
 #[derive(clap::Args, Clone)]
 pub struct AuditArgs {
     /// Registry name (see `pespectra models list`), e.g. minilm-l6, or a HuggingFace
-    /// checkpoint directory (config.json + safetensors; llama, mistral, qwen2, qwen3, gpt_neox,
+    /// checkpoint directory (config.json + safetensors; llama, mistral, qwen2, qwen3, phi3, gpt_neox,
     /// gemma3_text, gpt2, bloom, t5, deepseek_v2/v3).
     #[arg(required_unless_present_any = ["reproduce", "captures"])]
     pub model: Option<String>,

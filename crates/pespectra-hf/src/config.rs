@@ -64,10 +64,12 @@ pub struct DecoderConfig {
     pub gemma: bool,
     /// `final_logit_softcapping`: the output logits become `cap·tanh(x/cap)`.
     pub final_softcap: Option<f64>,
+    /// Phi-3: one `qkv_proj` and one `gate_up_proj` instead of separate projections.
+    pub fused_projections: bool,
 }
 
 /// The model types [`DecoderConfig`] describes.
-pub const LLAMA_FAMILY: [&str; 5] = ["llama", "mistral", "qwen2", "qwen3", "gemma3_text"];
+pub const LLAMA_FAMILY: [&str; 6] = ["llama", "mistral", "qwen2", "qwen3", "gemma3_text", "phi3"];
 
 /// `dir/config.json` as JSON with its `model_type`.
 pub fn read(dir: &Path) -> Result<(PathBuf, Value, String), HfError> {
@@ -416,6 +418,7 @@ impl DecoderConfig {
                 (head_dim as f64).powf(-0.5)
             },
             gemma,
+            fused_projections: model_type == "phi3",
             final_softcap: match &v["final_logit_softcapping"] {
                 Value::Null => None,
                 _ => Some(f.float_or("final_logit_softcapping", 0.0)?).filter(|c| *c > 0.0),

@@ -127,6 +127,24 @@ impl Decoder {
                 vec![c.hidden, c.intermediate],
             ),
         ];
+        if c.fused_projections {
+            // Phi-3: one qkv_proj ([q | k | v] rows) and one gate_up_proj ([gate | up] rows)
+            v.retain(|(n, _)| {
+                !n.contains("q_proj")
+                    && !n.contains("k_proj")
+                    && !n.contains("v_proj")
+                    && !n.contains("gate_proj")
+                    && !n.contains("up_proj")
+            });
+            v.push((
+                format!("{p}.self_attn.qkv_proj.weight"),
+                vec![qd + 2 * kd, c.hidden],
+            ));
+            v.push((
+                format!("{p}.mlp.gate_up_proj.weight"),
+                vec![2 * c.intermediate, c.hidden],
+            ));
+        }
         if c.qkv_bias {
             v.push((format!("{p}.self_attn.q_proj.bias"), vec![qd]));
             v.push((format!("{p}.self_attn.k_proj.bias"), vec![kd]));
@@ -197,6 +215,32 @@ impl Decoder {
             Linear::new(w, b, out, inp)
                 .ok_or_else(|| HfError::Request(format!("{p}.{n}: inconsistent sizes")))
         };
+        // Phi-3 stores [q | k | v] and [gate | up] as one matrix each: split the rows
+        let rows = |w: &[f32], from: usize, to: usize| w[from * c.hidden..to * c.hidden].to_vec();
+        let plain = |w: Vec<f32>, out: usize| {
+            Linear::new(w, None, out, c.hidden)
+                .ok_or_else(|| HfError::Request(format!("{p}: inconsistent sizes")))
+        };
+        let (q_lin, k_lin, v_lin, gate_lin, up_lin) = if c.fused_projections {
+            let qkv = g("self_attn.qkv_proj.weight", &[qd + 2 * kd, c.hidden])?;
+            let gu = g("mlp.gate_up_proj.weight", &[2 * c.intermediate, c.hidden])?;
+            let i = c.intermediate;
+            (
+                plain(rows(&qkv, 0, qd), qd)?,
+                plain(rows(&qkv, qd, qd + kd), kd)?,
+                plain(rows(&qkv, qd + kd, qd + 2 * kd), kd)?,
+                plain(rows(&gu, 0, i), i)?,
+                plain(rows(&gu, i, 2 * i), i)?,
+            )
+        } else {
+            (
+                lin("self_attn.q_proj", qd, c.hidden, c.qkv_bias)?,
+                lin("self_attn.k_proj", kd, c.hidden, c.qkv_bias)?,
+                lin("self_attn.v_proj", kd, c.hidden, c.qkv_bias)?,
+                lin("mlp.gate_proj", c.intermediate, c.hidden, c.mlp_bias)?,
+                lin("mlp.up_proj", c.intermediate, c.hidden, c.mlp_bias)?,
+            )
+        };
         // Gemma stores norm weights as w and multiplies by 1 + w
         let norm = |n: &str, d: usize| -> Result<Vec<f32>, HfError> {
             let w = g(n, &[d])?;
@@ -216,9 +260,9 @@ impl Decoder {
             } else {
                 None
             },
-            q: lin("self_attn.q_proj", qd, c.hidden, c.qkv_bias)?,
-            k: lin("self_attn.k_proj", kd, c.hidden, c.qkv_bias)?,
-            v: lin("self_attn.v_proj", kd, c.hidden, c.qkv_bias)?,
+            q: q_lin,
+            k: k_lin,
+            v: v_lin,
             o: lin("self_attn.o_proj", c.hidden, qd, c.o_bias)?,
             q_norm: c
                 .qk_norm
@@ -229,8 +273,8 @@ impl Decoder {
                 .then(|| norm("self_attn.k_norm.weight", c.head_dim))
                 .transpose()?,
             post_norm: norm("post_attention_layernorm.weight", c.hidden)?,
-            gate: lin("mlp.gate_proj", c.intermediate, c.hidden, c.mlp_bias)?,
-            up: lin("mlp.up_proj", c.intermediate, c.hidden, c.mlp_bias)?,
+            gate: gate_lin,
+            up: up_lin,
             down: lin("mlp.down_proj", c.hidden, c.intermediate, c.mlp_bias)?,
         });
         if let Some(cache) = &self.cache {

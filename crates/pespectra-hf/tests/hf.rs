@@ -381,3 +381,8 @@ fn deepseek_v3_full_q_rotate_half_yarn_mscale() {
 fn deepseek_v2_mla() {
     check_mla("deepseek-v2");
 }
+
+#[test]
+fn phi3_fused_projections_partial_rotary_sliding_window() {
+    check("phi3");
+}
