@@ -66,10 +66,20 @@ pub struct DecoderConfig {
     pub final_softcap: Option<f64>,
     /// Phi-3: one `qkv_proj` and one `gate_up_proj` instead of separate projections.
     pub fused_projections: bool,
+    /// StableLM: LayerNorm with a bias instead of RMSNorm (ε from `layer_norm_eps`).
+    pub layer_norm: bool,
 }
 
 /// The model types [`DecoderConfig`] describes.
-pub const LLAMA_FAMILY: [&str; 6] = ["llama", "mistral", "qwen2", "qwen3", "gemma3_text", "phi3"];
+pub const LLAMA_FAMILY: [&str; 7] = [
+    "llama",
+    "mistral",
+    "qwen2",
+    "qwen3",
+    "gemma3_text",
+    "phi3",
+    "stablelm",
+];
 
 /// `dir/config.json` as JSON with its `model_type`.
 pub fn read(dir: &Path) -> Result<(PathBuf, Value, String), HfError> {
@@ -384,7 +394,19 @@ impl DecoderConfig {
                     .collect()
             }
         };
-        let attention_bias = f.bool_or("attention_bias", false)?;
+        let stablelm = model_type == "stablelm";
+        if stablelm {
+            for k in ["qk_layernorm", "use_parallel_residual"] {
+                if f.bool_or(k, false)? {
+                    return Err(f.err(k, "true is not supported"));
+                }
+            }
+        }
+        let attention_bias = if stablelm {
+            f.bool_or("use_qkv_bias", false)?
+        } else {
+            f.bool_or("attention_bias", false)?
+        };
         // dynamic NTK exists to run past the trained length: allow up to factor × that
         let max_positions = match &rope.scaling {
             RopeScaling::DynamicNtk { factor, .. } => {
@@ -399,13 +421,17 @@ impl DecoderConfig {
             kv_heads,
             head_dim,
             intermediate: f.uint("intermediate_size")?,
-            rms_eps: f.float_or("rms_norm_eps", 1e-6)?,
+            rms_eps: if stablelm {
+                f.float_or("layer_norm_eps", 1e-5)?
+            } else {
+                f.float_or("rms_norm_eps", 1e-6)?
+            },
             vocab: f.uint("vocab_size")?,
             max_positions,
             tied_embeddings: f.bool_or("tie_word_embeddings", gemma)?,
             // Qwen2 always has q/k/v biases and no o bias; Llama/Mistral follow attention_bias
             qkv_bias: model_type == "qwen2" || attention_bias,
-            o_bias: model_type != "qwen2" && attention_bias,
+            o_bias: model_type != "qwen2" && !stablelm && attention_bias,
             mlp_bias: f.bool_or("mlp_bias", false)?,
             qk_norm: model_type == "qwen3" || gemma,
             rope,
@@ -419,6 +445,7 @@ impl DecoderConfig {
             },
             gemma,
             fused_projections: model_type == "phi3",
+            layer_norm: stablelm,
             final_softcap: match &v["final_logit_softcapping"] {
                 Value::Null => None,
                 _ => Some(f.float_or("final_logit_softcapping", 0.0)?).filter(|c| *c > 0.0),

@@ -23,8 +23,23 @@ use crate::weights::Weights;
 /// Converted layers are kept when the whole model's f32 size is at most this.
 pub const CACHE_LIMIT_BYTES: usize = 2 << 30;
 
+/// RMSNorm, or LayerNorm with a bias (StableLM).
+struct Norm {
+    w: Vec<f32>,
+    b: Option<Vec<f32>>,
+}
+
+impl Norm {
+    fn apply(&self, x: &[f32], eps: f64) -> Vec<f32> {
+        match &self.b {
+            Some(b) => pespectra_layers::layer_norm(x, &self.w, b, eps),
+            None => rms_norm(x, &self.w, eps),
+        }
+    }
+}
+
 struct LayerWeights {
-    in_norm: Vec<f32>,
+    in_norm: Norm,
     /// Gemma: the norms after attention and around the MLP.
     sandwich: Option<[Vec<f32>; 2]>,
     q: Linear,
@@ -33,7 +48,7 @@ struct LayerWeights {
     o: Linear,
     q_norm: Option<Vec<f32>>,
     k_norm: Option<Vec<f32>>,
-    post_norm: Vec<f32>,
+    post_norm: Norm,
     gate: Linear,
     up: Linear,
     down: Linear,
@@ -127,6 +142,10 @@ impl Decoder {
                 vec![c.hidden, c.intermediate],
             ),
         ];
+        if c.layer_norm {
+            v.push((format!("{p}.input_layernorm.bias"), vec![c.hidden]));
+            v.push((format!("{p}.post_attention_layernorm.bias"), vec![c.hidden]));
+        }
         if c.fused_projections {
             // Phi-3: one qkv_proj ([q | k | v] rows) and one gate_up_proj ([gate | up] rows)
             v.retain(|(n, _)| {
@@ -184,6 +203,9 @@ impl Decoder {
         self.weights
             .check("model.embed_tokens.weight", &[c.vocab, c.hidden])?;
         self.weights.check("model.norm.weight", &[c.hidden])?;
+        if c.layer_norm {
+            self.weights.check("model.norm.bias", &[c.hidden])?;
+        }
         if !c.tied_embeddings {
             self.weights.check("lm_head.weight", &[c.vocab, c.hidden])?;
         }
@@ -251,7 +273,12 @@ impl Decoder {
             })
         };
         let w = Arc::new(LayerWeights {
-            in_norm: norm("input_layernorm.weight", c.hidden)?,
+            in_norm: Norm {
+                w: norm("input_layernorm.weight", c.hidden)?,
+                b: c.layer_norm
+                    .then(|| g("input_layernorm.bias", &[c.hidden]))
+                    .transpose()?,
+            },
             sandwich: if c.gemma {
                 Some([
                     norm("pre_feedforward_layernorm.weight", c.hidden)?,
@@ -272,7 +299,12 @@ impl Decoder {
                 .qk_norm
                 .then(|| norm("self_attn.k_norm.weight", c.head_dim))
                 .transpose()?,
-            post_norm: norm("post_attention_layernorm.weight", c.hidden)?,
+            post_norm: Norm {
+                w: norm("post_attention_layernorm.weight", c.hidden)?,
+                b: c.layer_norm
+                    .then(|| g("post_attention_layernorm.bias", &[c.hidden]))
+                    .transpose()?,
+            },
             gate: gate_lin,
             up: up_lin,
             down: lin("mlp.down_proj", c.hidden, c.intermediate, c.mlp_bias)?,
@@ -329,22 +361,26 @@ impl Decoder {
         }
     }
 
-    /// The final norm's weight (Gemma: 1 + w).
-    fn final_norm(&self) -> Result<Vec<f32>, HfError> {
-        let w = self
-            .weights
-            .get("model.norm.weight", &[self.config.hidden])?;
-        Ok(if self.config.gemma {
-            w.iter().map(|x| 1.0 + x).collect()
-        } else {
-            w
+    /// The final norm (Gemma: weight 1 + w; StableLM: a LayerNorm with its bias).
+    fn final_norm(&self) -> Result<Norm, HfError> {
+        let c = &self.config;
+        let w = self.weights.get("model.norm.weight", &[c.hidden])?;
+        Ok(Norm {
+            w: if c.gemma {
+                w.iter().map(|x| 1.0 + x).collect()
+            } else {
+                w
+            },
+            b: c.layer_norm
+                .then(|| self.weights.get("model.norm.bias", &[c.hidden]))
+                .transpose()?,
         })
     }
 
     /// q (after projection, bias and q-norm; head-major), k and v (head-major) of layer `l`.
     fn qkv(&self, w: &LayerWeights, x: &[f32], n: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
         let c = &self.config;
-        let h = rms_norm(x, &w.in_norm, c.rms_eps);
+        let h = w.in_norm.apply(x, c.rms_eps);
         let mut q = w.q.forward(&h, n);
         let mut k = w.k.forward(&h, n);
         let v = w.v.forward(&h, n);
@@ -430,7 +466,7 @@ impl Decoder {
         match &w.sandwich {
             // Gemma: x + norm(attn); then x + norm(mlp(norm(x))) with a tanh-GELU gate
             Some([pre, post]) => {
-                let x = add(x, &rms_norm(&o, &w.post_norm, c.rms_eps));
+                let x = add(x, &w.post_norm.apply(&o, c.rms_eps));
                 let h = rms_norm(&x, pre, c.rms_eps);
                 let gate: Vec<f32> = gelu_tanh(&w.gate.forward(&h, n));
                 let prod: Vec<f32> = gate
@@ -442,7 +478,7 @@ impl Decoder {
             }
             None => {
                 let x = add(x, &o);
-                let h = rms_norm(&x, &w.post_norm, c.rms_eps);
+                let h = w.post_norm.apply(&x, c.rms_eps);
                 let m = w
                     .down
                     .forward(&swiglu(&w.gate.forward(&h, n), &w.up.forward(&h, n)), n);
@@ -534,16 +570,12 @@ impl Decoder {
             Some(sink),
             None,
         )?;
-        Ok(rms_norm(&x, &self.final_norm()?, c.rms_eps))
+        Ok(self.final_norm()?.apply(&x, c.rms_eps))
     }
 
-    fn loss(&self, x: &[f32], ids: &[u32], head: &Linear, norm: &[f32]) -> f64 {
+    fn loss(&self, x: &[f32], ids: &[u32], head: &Linear, norm: &Norm) -> f64 {
         let n = ids.len();
-        let h = rms_norm(
-            &x[..(n - 1) * self.config.hidden],
-            norm,
-            self.config.rms_eps,
-        );
+        let h = norm.apply(&x[..(n - 1) * self.config.hidden], self.config.rms_eps);
         let mut logits = head.forward(&h, n - 1);
         if let Some(cap) = self.config.final_softcap {
             for v in &mut logits {

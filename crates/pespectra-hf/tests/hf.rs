@@ -386,3 +386,8 @@ fn deepseek_v2_mla() {
 fn phi3_fused_projections_partial_rotary_sliding_window() {
     check("phi3");
 }
+
+#[test]
+fn stablelm_layernorm_with_biases_partial_rotary() {
+    check("stablelm");
+}
