@@ -386,6 +386,71 @@ fn text_through_the_checkpoints_tokenizer() {
     std::fs::remove_file(&text).unwrap();
 }
 
+/// A copy of fixture `name` whose tensor names lose `prefix` (checkpoints saved from the bare
+/// model class, like bigscience/bloom-560m or openai-community/gpt2).
+fn without_prefix(name: &str, prefix: &str, tag: &str) -> PathBuf {
+    let d = copy(name, tag);
+    let w = d.join("model.safetensors");
+    let bytes = std::fs::read(&w).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let owned: Vec<(String, safetensors::Dtype, Vec<usize>, Vec<u8>)> = st
+        .tensors()
+        .into_iter()
+        .map(|(n, t)| {
+            (
+                n.strip_prefix(prefix).unwrap_or(&n).to_string(),
+                t.dtype(),
+                t.shape().to_vec(),
+                t.data().to_vec(),
+            )
+        })
+        .collect();
+    let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = owned
+        .iter()
+        .map(|(n, dt, s, b)| {
+            (
+                n.clone(),
+                safetensors::tensor::TensorView::new(*dt, s.clone(), b).unwrap(),
+            )
+        })
+        .collect();
+    safetensors::serialize_to_file(views, None, &w).unwrap();
+    d
+}
+
+#[test]
+fn bare_model_checkpoints_without_the_transformer_prefix() {
+    for (name, tag) in [("bloom", "bare-bloom"), ("gpt2", "bare-gpt2")] {
+        let d = without_prefix(name, "transformer.", tag);
+        let (code, out, err) = run(&[
+            "audit",
+            d.to_str().unwrap(),
+            "--token-ids",
+            IDS,
+            "--n",
+            "16",
+            "--json",
+        ]);
+        assert_eq!(code, 0, "{name}: {err}");
+        let direct = run(&[
+            "audit",
+            fixture(name).to_str().unwrap(),
+            "--token-ids",
+            IDS,
+            "--n",
+            "16",
+            "--json",
+        ])
+        .1;
+        let (a, b): (serde_json::Value, serde_json::Value) = (
+            serde_json::from_str(&out).unwrap(),
+            serde_json::from_str(&direct).unwrap(),
+        );
+        assert_eq!(a["verdict_counts"], b["verdict_counts"], "{name}");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+}
+
 #[test]
 fn unsupported_dtype_is_named() {
     // a checkpoint whose norm weight is stored as F64

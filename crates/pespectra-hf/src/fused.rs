@@ -121,7 +121,13 @@ impl FusedConfig {
                     },
                     gelu_erf: false,
                     tied: f.bool_or("tie_word_embeddings", true)?,
-                    prefix: "transformer.".into(),
+                    // BloomForCausalLM writes "transformer."; bigscience's checkpoints (saved
+                    // from BloomModel) have no prefix
+                    prefix: if weights.has("transformer.word_embeddings.weight") {
+                        "transformer.".into()
+                    } else {
+                        String::new()
+                    },
                     ..Self::shape(&model_type, hidden, layers, heads, f.uint("vocab_size")?)
                 }
             }
