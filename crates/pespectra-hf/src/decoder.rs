@@ -12,11 +12,14 @@ use pespectra_attention::{
     attention_logits, flash_attention, rope_frequencies, AttentionConfig, AttentionInputs,
     LogitsRequest, Mask, PositionalEncoding,
 };
-use pespectra_capture::{HeadCapture, Pairing, Positional};
+use pespectra_capture::{HeadAblation, HeadCapture, ModelDims, Pairing, Positional};
 use pespectra_layers::{cross_entropy, from_heads, gelu_tanh, rms_norm, swiglu, to_heads, Linear};
 
 use crate::config::{DecoderConfig, LayerKind};
 use crate::error::HfError;
+use crate::stack::{
+    ablate, capture_model, check_heads, check_ids, loss_increase, output_head, Trace,
+};
 use crate::tokenizer::TextTokenizer;
 use crate::weights::Weights;
 
@@ -62,12 +65,6 @@ pub struct Decoder {
     weights: Weights,
     tokenizer: TextTokenizer,
     cache: Option<Mutex<Vec<Option<Arc<LayerWeights>>>>>,
-}
-
-/// What a forward pass keeps for the ablations: every layer's input and attention context.
-struct Trace {
-    inputs: Vec<Vec<f32>>,
-    contexts: Vec<Vec<f32>>,
 }
 
 impl Decoder {
@@ -319,23 +316,7 @@ impl Decoder {
 
     fn check_ids(&self, ids: &[u32]) -> Result<(), HfError> {
         let c = &self.config;
-        if ids.is_empty() {
-            return Err(HfError::Request("no tokens".into()));
-        }
-        if ids.len() > c.max_positions {
-            return Err(HfError::Request(format!(
-                "{} tokens exceed the model's {} positions (max_position_embeddings)",
-                ids.len(),
-                c.max_positions
-            )));
-        }
-        if let Some(&t) = ids.iter().find(|&&t| t as usize >= c.vocab) {
-            return Err(HfError::Request(format!(
-                "token id {t} is outside the vocabulary of {} tokens",
-                c.vocab
-            )));
-        }
-        Ok(())
+        check_ids(ids, c.vocab, c.max_positions, "max_position_embeddings")
     }
 
     fn attention_config(&self, l: usize, n: usize) -> AttentionConfig {
@@ -601,28 +582,15 @@ impl Decoder {
                 "a next-token loss needs at least 2 tokens".into(),
             ));
         }
-        if let Some(&(l, h)) = heads.iter().find(|&&(l, h)| l >= c.layers || h >= c.heads) {
-            return Err(HfError::Request(format!(
-                "layer {l} head {h} does not exist"
-            )));
-        }
-        let head_name = if c.tied_embeddings {
+        check_heads(heads, c.layers, c.heads)?;
+        let name = if c.tied_embeddings {
             "model.embed_tokens.weight"
         } else {
             "lm_head.weight"
         };
-        let head = Linear::new(
-            self.weights.get(head_name, &[c.vocab, c.hidden])?,
-            None,
-            c.vocab,
-            c.hidden,
-        )
-        .ok_or_else(|| HfError::Request("inconsistent output head".into()))?;
+        let head = output_head(&self.weights, name, c.vocab, c.hidden)?;
         let norm = self.final_norm()?;
-        let mut trace = Trace {
-            inputs: Vec::new(),
-            contexts: Vec::new(),
-        };
+        let mut trace = Trace::default();
         let x = self.run_layers(
             self.embed(ids)?,
             n,
@@ -632,19 +600,39 @@ impl Decoder {
             Some(&mut trace),
         )?;
         let clean = self.loss(&x, ids, &head, &norm);
-        let mut losses = Vec::with_capacity(heads.len());
-        for (i, &(l, h)) in heads.iter().enumerate() {
-            let w = self.layer(l)?;
-            let mut ctx = trace.contexts[l].clone();
-            let hd = c.head_dim;
-            for t in 0..n {
-                ctx[t * c.heads * hd + h * hd..][..hd].fill(0.0);
-            }
-            let x = self.finish(&w, &trace.inputs[l], &ctx, n);
-            let x = self.run_layers(x, n, l + 1..c.layers, &[], None, None)?;
-            losses.push(self.loss(&x, ids, &head, &norm));
-            progress(i + 1, heads.len());
-        }
+        let losses = ablate(
+            &trace,
+            heads,
+            (n, c.heads * c.head_dim, c.head_dim),
+            progress,
+            |l, input, ctx| {
+                let w = self.layer(l)?;
+                let x = self.finish(&w, input, ctx, n);
+                let x = self.run_layers(x, n, l + 1..c.layers, &[], None, None)?;
+                Ok(self.loss(&x, ids, &head, &norm))
+            },
+        )?;
         Ok((clean, losses))
     }
+
+    fn model_dims(&self) -> ModelDims {
+        let c = &self.config;
+        ModelDims {
+            layers: c.layers,
+            heads: c.heads,
+            context: c.max_positions,
+        }
+    }
+
+    fn head_effects(
+        &self,
+        ids: &[u32],
+        heads: &[(usize, usize)],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<HeadAblation, HfError> {
+        let (clean, losses) = self.ablation_losses(ids, heads, progress)?;
+        Ok(loss_increase(clean, &losses))
+    }
 }
+
+capture_model!(Decoder);

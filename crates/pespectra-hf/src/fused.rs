@@ -19,13 +19,14 @@ use pespectra_attention::{
     alibi_slopes, attention_logits, flash_attention, rope_frequencies, AttentionConfig,
     AttentionInputs, LogitsRequest, Mask, PositionalEncoding, Rope,
 };
-use pespectra_capture::{
-    CaptureModel, HeadAblation, HeadCapture, ModelDims, ModelError, ModelStage, Pairing, Positional,
-};
+use pespectra_capture::{HeadAblation, HeadCapture, ModelDims, Pairing, Positional};
 use pespectra_layers::{cross_entropy, from_heads, gelu_erf, gelu_tanh, layer_norm, Linear};
 
 use crate::config::{read, rope_of, Fields};
 use crate::error::HfError;
+use crate::stack::{
+    ablate, capture_model, check_heads, check_ids, loss_increase, output_head, Trace,
+};
 use crate::tokenizer::TextTokenizer;
 use crate::weights::Weights;
 
@@ -413,20 +414,7 @@ impl Fused {
 
     fn check_ids(&self, ids: &[u32]) -> Result<(), HfError> {
         let c = &self.config;
-        if ids.is_empty() || ids.len() > c.max_positions {
-            return Err(HfError::Request(format!(
-                "{} tokens: the model takes 1..={} (its position limit)",
-                ids.len(),
-                c.max_positions
-            )));
-        }
-        if let Some(&t) = ids.iter().find(|&&t| t as usize >= c.vocab) {
-            return Err(HfError::Request(format!(
-                "token id {t} is outside the vocabulary of {} tokens",
-                c.vocab
-            )));
-        }
-        Ok(())
+        check_ids(ids, c.vocab, c.max_positions, "its position limit")
     }
 
     /// The input of layer 0 (`positions = false`: GPT-2's counterfactual without the table).
@@ -534,7 +522,7 @@ impl Fused {
             &mut dyn FnMut(usize, &AttentionConfig, &[f32], &[f32]) -> Result<(), HfError>,
         >,
         capture: &[usize],
-        mut trace: Option<&mut (Vec<Vec<f32>>, Vec<Vec<f32>>)>,
+        mut trace: Option<&mut Trace>,
     ) -> Result<Vec<f32>, HfError> {
         let c = &self.config;
         let cfg = self.attention_config(n);
@@ -561,8 +549,8 @@ impl Fused {
             );
             let next = self.finish(&w, &x, &ctx, n);
             if let Some(t) = trace.as_deref_mut() {
-                t.0.push(std::mem::take(&mut x));
-                t.1.push(ctx);
+                t.inputs.push(std::mem::take(&mut x));
+                t.contexts.push(ctx);
             }
             x = next;
         }
@@ -734,21 +722,11 @@ impl Fused {
                 "a next-token loss needs at least 2 tokens".into(),
             ));
         }
-        if let Some(&(l, h)) = heads.iter().find(|&&(l, h)| l >= c.layers || h >= c.heads) {
-            return Err(HfError::Request(format!(
-                "layer {l} head {h} does not exist"
-            )));
-        }
+        check_heads(heads, c.layers, c.heads)?;
         let names = Names(c);
-        let head = Linear::new(
-            self.weights.get(&names.head(), &[c.vocab, c.hidden])?,
-            None,
-            c.vocab,
-            c.hidden,
-        )
-        .ok_or_else(|| HfError::Request("inconsistent output head".into()))?;
+        let head = output_head(&self.weights, &names.head(), c.vocab, c.hidden)?;
         let norm = self.norm(&names.final_ln())?;
-        let mut trace = (Vec::new(), Vec::new());
+        let mut trace = Trace::default();
         let x = self.run(
             self.embed(ids, true)?,
             n,
@@ -758,25 +736,21 @@ impl Fused {
             Some(&mut trace),
         )?;
         let clean = self.loss(&x, ids, &head, &norm);
-        let hd = c.hidden / c.heads;
-        let mut losses = Vec::with_capacity(heads.len());
-        for (i, &(l, h)) in heads.iter().enumerate() {
-            let w = self.layer(l)?;
-            let mut ctx = trace.1[l].clone();
-            for t in 0..n {
-                ctx[t * c.hidden + h * hd..][..hd].fill(0.0);
-            }
-            let x = self.finish(&w, &trace.0[l], &ctx, n);
-            let x = self.run(x, n, l + 1..c.layers, None, &[], None)?;
-            losses.push(self.loss(&x, ids, &head, &norm));
-            progress(i + 1, heads.len());
-        }
+        let losses = ablate(
+            &trace,
+            heads,
+            (n, c.hidden, c.hidden / c.heads),
+            progress,
+            |l, input, ctx| {
+                let x = self.finish(&self.layer(l)?, input, ctx, n);
+                let x = self.run(x, n, l + 1..c.layers, None, &[], None)?;
+                Ok(self.loss(&x, ids, &head, &norm))
+            },
+        )?;
         Ok((clean, losses))
     }
-}
 
-impl CaptureModel for Fused {
-    fn dims(&self) -> ModelDims {
+    fn model_dims(&self) -> ModelDims {
         ModelDims {
             layers: self.config.layers,
             heads: self.config.heads,
@@ -784,35 +758,19 @@ impl CaptureModel for Fused {
         }
     }
 
-    fn tokenize(&self, text: &str) -> Result<Vec<u32>, ModelError> {
-        self.tokenizer
-            .encode(text)
-            .map_err(|e| ModelError::new(ModelStage::Tokenize, e))
+    fn encode(&self, text: &str) -> Result<Vec<u32>, HfError> {
+        self.tokenizer.encode(text)
     }
 
-    fn capture(
-        &self,
-        ids: &[u32],
-        layers: &[usize],
-        sink: &mut dyn FnMut(HeadCapture),
-    ) -> Result<(), ModelError> {
-        self.forward(ids, layers, sink, false)
-            .map(|_| ())
-            .map_err(|e| ModelError::new(ModelStage::Forward, e))
-    }
-
-    fn ablation(
+    fn head_effects(
         &self,
         ids: &[u32],
         heads: &[(usize, usize)],
         progress: &mut dyn FnMut(usize, usize),
-    ) -> Result<HeadAblation, ModelError> {
-        let (clean, losses) = self
-            .ablation_losses(ids, heads, progress)
-            .map_err(|e| ModelError::new(ModelStage::Ablation, e))?;
-        Ok(HeadAblation {
-            metric: format!("next-token loss increase (nats; clean loss {clean:.4})"),
-            effects: losses.iter().map(|l| l - clean).collect(),
-        })
+    ) -> Result<HeadAblation, HfError> {
+        let (clean, losses) = self.ablation_losses(ids, heads, progress)?;
+        Ok(loss_increase(clean, &losses))
     }
 }
+
+capture_model!(Fused);

@@ -22,15 +22,14 @@ pub mod decoder;
 pub mod error;
 pub mod fused;
 pub mod mla;
+mod stack;
 pub mod t5;
 pub mod tokenizer;
 pub mod weights;
 
 use std::path::{Path, PathBuf};
 
-use pespectra_capture::{
-    CaptureModel, HeadAblation, HeadCapture, ModelDims, ModelError, ModelStage,
-};
+use pespectra_capture::CaptureModel;
 
 pub use config::DecoderConfig;
 pub use decoder::Decoder;
@@ -94,45 +93,4 @@ pub fn open(dir: &Path) -> Result<Checkpoint, HfError> {
         files.push(dir.join("tokenizer.json"));
     }
     Ok(Checkpoint { model, files })
-}
-
-impl CaptureModel for Decoder {
-    fn dims(&self) -> ModelDims {
-        ModelDims {
-            layers: self.config.layers,
-            heads: self.config.heads,
-            context: self.config.max_positions,
-        }
-    }
-
-    fn tokenize(&self, text: &str) -> Result<Vec<u32>, ModelError> {
-        self.encode(text)
-            .map_err(|e| ModelError::new(ModelStage::Tokenize, e))
-    }
-
-    fn capture(
-        &self,
-        ids: &[u32],
-        layers: &[usize],
-        sink: &mut dyn FnMut(HeadCapture),
-    ) -> Result<(), ModelError> {
-        self.forward(ids, layers, sink, false)
-            .map(|_| ())
-            .map_err(|e| ModelError::new(ModelStage::Forward, e))
-    }
-
-    fn ablation(
-        &self,
-        ids: &[u32],
-        heads: &[(usize, usize)],
-        progress: &mut dyn FnMut(usize, usize),
-    ) -> Result<HeadAblation, ModelError> {
-        let (clean, losses) = self
-            .ablation_losses(ids, heads, progress)
-            .map_err(|e| ModelError::new(ModelStage::Ablation, e))?;
-        Ok(HeadAblation {
-            metric: format!("next-token loss increase (nats; clean loss {clean:.4})"),
-            effects: losses.iter().map(|l| l - clean).collect(),
-        })
-    }
 }

@@ -17,14 +17,15 @@ use pespectra_attention::{
     attention_logits, flash_attention, rope_frequencies, AttentionConfig, AttentionInputs,
     LogitsRequest, Mask, Mla, PositionalEncoding, Rope, RopePairing, RopeScaling,
 };
-use pespectra_capture::{
-    CaptureModel, HeadAblation, HeadCapture, ModelDims, ModelError, ModelStage, Pairing, Positional,
-};
+use pespectra_capture::{HeadAblation, HeadCapture, ModelDims, Pairing, Positional};
 use pespectra_layers::{cross_entropy, from_heads, rms_norm, swiglu, Linear};
 use serde_json::Value;
 
 use crate::config::{read, rope_of, Fields};
 use crate::error::HfError;
+use crate::stack::{
+    ablate, capture_model, check_heads, check_ids, loss_increase, output_head, Trace,
+};
 use crate::tokenizer::TextTokenizer;
 use crate::weights::Weights;
 
@@ -356,20 +357,7 @@ impl MlaModel {
 
     fn check_ids(&self, ids: &[u32]) -> Result<(), HfError> {
         let c = &self.config;
-        if ids.is_empty() || ids.len() > c.max_positions {
-            return Err(HfError::Request(format!(
-                "{} tokens: the model takes 1..={} (max_position_embeddings)",
-                ids.len(),
-                c.max_positions
-            )));
-        }
-        if let Some(&t) = ids.iter().find(|&&t| t as usize >= c.vocab) {
-            return Err(HfError::Request(format!(
-                "token id {t} is outside the vocabulary of {} tokens",
-                c.vocab
-            )));
-        }
-        Ok(())
+        check_ids(ids, c.vocab, c.max_positions, "max_position_embeddings")
     }
 
     fn attention_config(&self, n: usize) -> AttentionConfig {
@@ -515,7 +503,7 @@ impl MlaModel {
         layers: std::ops::Range<usize>,
         capture: &[usize],
         mut sink: Option<&mut dyn FnMut(HeadCapture)>,
-        mut trace: Option<&mut (Vec<Vec<f32>>, Vec<Vec<f32>>)>,
+        mut trace: Option<&mut Trace>,
     ) -> Result<Vec<f32>, HfError> {
         let c = &self.config;
         let cfg = self.attention_config(n);
@@ -537,8 +525,8 @@ impl MlaModel {
             let ctx = from_heads(&flash_attention(&cfg, &inp)?, n, c.heads, c.v_dim);
             let next = self.finish(&w, &x, &ctx, n);
             if let Some(t) = trace.as_deref_mut() {
-                t.0.push(std::mem::take(&mut x));
-                t.1.push(ctx);
+                t.inputs.push(std::mem::take(&mut x));
+                t.contexts.push(ctx);
             }
             x = next;
         }
@@ -611,25 +599,15 @@ impl MlaModel {
                 "a next-token loss needs at least 2 tokens".into(),
             ));
         }
-        if let Some(&(l, h)) = heads.iter().find(|&&(l, h)| l >= c.layers || h >= c.heads) {
-            return Err(HfError::Request(format!(
-                "layer {l} head {h} does not exist"
-            )));
-        }
+        check_heads(heads, c.layers, c.heads)?;
         let name = if c.tied {
             "model.embed_tokens.weight"
         } else {
             "lm_head.weight"
         };
-        let head = Linear::new(
-            self.weights.get(name, &[c.vocab, c.hidden])?,
-            None,
-            c.vocab,
-            c.hidden,
-        )
-        .ok_or_else(|| HfError::Request("inconsistent output head".into()))?;
+        let head = output_head(&self.weights, name, c.vocab, c.hidden)?;
         let norm = self.weights.get("model.norm.weight", &[c.hidden])?;
-        let mut trace = (Vec::new(), Vec::new());
+        let mut trace = Trace::default();
         let x = self.run(
             self.embed(ids)?,
             n,
@@ -639,24 +617,21 @@ impl MlaModel {
             Some(&mut trace),
         )?;
         let clean = self.loss(&x, ids, &head, &norm);
-        let mut losses = Vec::with_capacity(heads.len());
-        for (i, &(l, h)) in heads.iter().enumerate() {
-            let w = self.layer(l)?;
-            let mut ctx = trace.1[l].clone();
-            for t in 0..n {
-                ctx[t * c.heads * c.v_dim + h * c.v_dim..][..c.v_dim].fill(0.0);
-            }
-            let x = self.finish(&w, &trace.0[l], &ctx, n);
-            let x = self.run(x, n, l + 1..c.layers, &[], None, None)?;
-            losses.push(self.loss(&x, ids, &head, &norm));
-            progress(i + 1, heads.len());
-        }
+        let losses = ablate(
+            &trace,
+            heads,
+            (n, c.heads * c.v_dim, c.v_dim),
+            progress,
+            |l, input, ctx| {
+                let x = self.finish(&self.layer(l)?, input, ctx, n);
+                let x = self.run(x, n, l + 1..c.layers, &[], None, None)?;
+                Ok(self.loss(&x, ids, &head, &norm))
+            },
+        )?;
         Ok((clean, losses))
     }
-}
 
-impl CaptureModel for MlaModel {
-    fn dims(&self) -> ModelDims {
+    fn model_dims(&self) -> ModelDims {
         ModelDims {
             layers: self.config.layers,
             heads: self.config.heads,
@@ -664,35 +639,19 @@ impl CaptureModel for MlaModel {
         }
     }
 
-    fn tokenize(&self, text: &str) -> Result<Vec<u32>, ModelError> {
-        self.tokenizer
-            .encode(text)
-            .map_err(|e| ModelError::new(ModelStage::Tokenize, e))
+    fn encode(&self, text: &str) -> Result<Vec<u32>, HfError> {
+        self.tokenizer.encode(text)
     }
 
-    fn capture(
-        &self,
-        ids: &[u32],
-        layers: &[usize],
-        sink: &mut dyn FnMut(HeadCapture),
-    ) -> Result<(), ModelError> {
-        self.forward(ids, layers, sink, false)
-            .map(|_| ())
-            .map_err(|e| ModelError::new(ModelStage::Forward, e))
-    }
-
-    fn ablation(
+    fn head_effects(
         &self,
         ids: &[u32],
         heads: &[(usize, usize)],
         progress: &mut dyn FnMut(usize, usize),
-    ) -> Result<HeadAblation, ModelError> {
-        let (clean, losses) = self
-            .ablation_losses(ids, heads, progress)
-            .map_err(|e| ModelError::new(ModelStage::Ablation, e))?;
-        Ok(HeadAblation {
-            metric: format!("next-token loss increase (nats; clean loss {clean:.4})"),
-            effects: losses.iter().map(|l| l - clean).collect(),
-        })
+    ) -> Result<HeadAblation, HfError> {
+        let (clean, losses) = self.ablation_losses(ids, heads, progress)?;
+        Ok(loss_increase(clean, &losses))
     }
 }
+
+capture_model!(MlaModel);

@@ -11,13 +11,12 @@ use pespectra_attention::{
     attention_logits, flash_attention, t5_bucket, AttentionConfig, AttentionInputs, LogitsRequest,
     Mask, PositionalEncoding, T5Bias,
 };
-use pespectra_capture::{
-    CaptureModel, HeadAblation, HeadCapture, ModelDims, ModelError, ModelStage, Positional,
-};
+use pespectra_capture::{HeadAblation, HeadCapture, ModelDims, Positional};
 use pespectra_layers::{from_heads, gelu_tanh, rms_norm, Linear};
 
 use crate::config::{read, Fields};
 use crate::error::HfError;
+use crate::stack::{ablate, capture_model, check_heads, check_ids, Trace};
 use crate::tokenizer::TextTokenizer;
 use crate::weights::Weights;
 
@@ -236,19 +235,12 @@ impl T5Encoder {
     }
 
     fn check_ids(&self, ids: &[u32]) -> Result<(), HfError> {
-        if ids.is_empty() || ids.len() > MAX_TOKENS {
-            return Err(HfError::Request(format!(
-                "{} tokens: need 1..={MAX_TOKENS}",
-                ids.len()
-            )));
-        }
-        if let Some(&t) = ids.iter().find(|&&t| t as usize >= self.config.vocab) {
-            return Err(HfError::Request(format!(
-                "token id {t} is outside the vocabulary of {} tokens",
-                self.config.vocab
-            )));
-        }
-        Ok(())
+        check_ids(
+            ids,
+            self.config.vocab,
+            MAX_TOKENS,
+            "a bound on the n × n work",
+        )
     }
 
     fn attention_config(&self, n: usize) -> AttentionConfig {
@@ -295,7 +287,7 @@ impl T5Encoder {
         layers: std::ops::Range<usize>,
         capture: &[usize],
         mut sink: Option<&mut dyn FnMut(HeadCapture)>,
-        mut trace: Option<&mut (Vec<Vec<f32>>, Vec<Vec<f32>>)>,
+        mut trace: Option<&mut Trace>,
     ) -> Result<Vec<f32>, HfError> {
         let c = &self.config;
         let cfg = self.attention_config(n);
@@ -321,8 +313,8 @@ impl T5Encoder {
             let ctx = from_heads(&flash_attention(&cfg, &inp)?, n, c.heads, c.head_dim);
             let next = self.finish(&w, &x, &ctx, n);
             if let Some(t) = trace.as_deref_mut() {
-                t.0.push(std::mem::take(&mut x));
-                t.1.push(ctx);
+                t.inputs.push(std::mem::take(&mut x));
+                t.contexts.push(ctx);
             }
             x = next;
         }
@@ -460,12 +452,8 @@ impl T5Encoder {
         self.check_ids(ids)?;
         let c = &self.config;
         let n = ids.len();
-        if let Some(&(l, h)) = heads.iter().find(|&&(l, h)| l >= c.layers || h >= c.heads) {
-            return Err(HfError::Request(format!(
-                "layer {l} head {h} does not exist"
-            )));
-        }
-        let mut trace = (Vec::new(), Vec::new());
+        check_heads(heads, c.layers, c.heads)?;
+        let mut trace = Trace::default();
         let x = self.run(
             self.embed(ids)?,
             n,
@@ -475,26 +463,20 @@ impl T5Encoder {
             Some(&mut trace),
         )?;
         let clean = self.pooled(&x)?;
-        let mut out = Vec::with_capacity(heads.len());
-        for (i, &(l, h)) in heads.iter().enumerate() {
-            let w = self.layer(l)?;
-            let mut ctx = trace.1[l].clone();
-            let width = c.heads * c.head_dim;
-            for t in 0..n {
-                ctx[t * width + h * c.head_dim..][..c.head_dim].fill(0.0);
-            }
-            let x = self.finish(&w, &trace.0[l], &ctx, n);
-            let x = self.run(x, n, l + 1..c.layers, &[], None, None)?;
-            let p = self.pooled(&x)?;
-            out.push(1.0 - p.iter().zip(&clean).map(|(a, b)| a * b).sum::<f64>());
-            progress(i + 1, heads.len());
-        }
-        Ok(out)
+        ablate(
+            &trace,
+            heads,
+            (n, c.heads * c.head_dim, c.head_dim),
+            progress,
+            |l, input, ctx| {
+                let x = self.finish(&self.layer(l)?, input, ctx, n);
+                let p = self.pooled(&self.run(x, n, l + 1..c.layers, &[], None, None)?)?;
+                Ok(1.0 - p.iter().zip(&clean).map(|(a, b)| a * b).sum::<f64>())
+            },
+        )
     }
-}
 
-impl CaptureModel for T5Encoder {
-    fn dims(&self) -> ModelDims {
+    fn model_dims(&self) -> ModelDims {
         ModelDims {
             layers: self.config.layers,
             heads: self.config.heads,
@@ -502,35 +484,21 @@ impl CaptureModel for T5Encoder {
         }
     }
 
-    fn tokenize(&self, text: &str) -> Result<Vec<u32>, ModelError> {
-        self.tokenizer
-            .encode(text)
-            .map_err(|e| ModelError::new(ModelStage::Tokenize, e))
+    fn encode(&self, text: &str) -> Result<Vec<u32>, HfError> {
+        self.tokenizer.encode(text)
     }
 
-    fn capture(
-        &self,
-        ids: &[u32],
-        layers: &[usize],
-        sink: &mut dyn FnMut(HeadCapture),
-    ) -> Result<(), ModelError> {
-        self.forward(ids, layers, sink, false)
-            .map(|_| ())
-            .map_err(|e| ModelError::new(ModelStage::Forward, e))
-    }
-
-    fn ablation(
+    fn head_effects(
         &self,
         ids: &[u32],
         heads: &[(usize, usize)],
         progress: &mut dyn FnMut(usize, usize),
-    ) -> Result<HeadAblation, ModelError> {
-        let effects = self
-            .ablation_effects(ids, heads, progress)
-            .map_err(|e| ModelError::new(ModelStage::Ablation, e))?;
+    ) -> Result<HeadAblation, HfError> {
         Ok(HeadAblation {
             metric: "1 − cos(mean-pooled encoder output) when the head is zeroed".into(),
-            effects,
+            effects: self.ablation_effects(ids, heads, progress)?,
         })
     }
 }
+
+capture_model!(T5Encoder);
