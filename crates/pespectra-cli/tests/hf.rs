@@ -103,7 +103,7 @@ fn every_family_audits_with_certified_rope_verdicts() {
 
 #[test]
 fn bloom_alibi_heads_get_weyl_and_an_honest_t9() {
-    for name in ["bloom", "bloom-post-ln"] {
+    for name in ["bloom", "bloom-post-ln", "mpt", "mpt-six-heads"] {
         let dir = fixture(name);
         let (code, out, err) = run(&[
             "audit",
@@ -118,7 +118,7 @@ fn bloom_alibi_heads_get_weyl_and_an_honest_t9() {
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         let heads = v["heads"].as_array().unwrap().len();
         assert_eq!(v["verdict_counts"]["T7"]["HOLDS"], heads, "{name}");
-        // BLOOM adds slope·j (not −slope·|i − j|): the bias is not Toeplitz, so T9's
+        // BLOOM adds slope·j and MPT slope·(j − (n − 1)), not −slope·|i − j|: the bias is not Toeplitz, so T9's
         // hypothesis is not met and the audit says so instead of deciding
         assert_eq!(v["verdict_counts"]["T9"]["INCONCLUSIVE"], heads, "{name}");
         let t9 = v["heads"][0]["checks"]
@@ -247,6 +247,14 @@ fn bad_checkpoints_exit_2_with_one_line() {
     assert_bad(
         run(&["audit", d.to_str().unwrap(), "--token-ids", IDS]),
         &["model-00002-of-00003.safetensors"],
+    );
+
+    // MPT: an alibi_bias_max that transformers would ignore is refused
+    let d = copy("mpt", "biasmax");
+    edit_config(&d, |v| v["attn_config"]["alibi_bias_max"] = 6.into());
+    assert_bad(
+        run(&["audit", d.to_str().unwrap(), "--token-ids", IDS]),
+        &["attn_config.alibi_bias_max", "only 8"],
     );
 
     // DeepSeek: a mixture-of-experts layer is refused with the layers that can run

@@ -33,6 +33,27 @@ use crate::weights::Weights;
 /// ALiBi has no position table; this bounds the n × n work of one request.
 pub const ALIBI_MAX_TOKENS: usize = 8192;
 
+/// MPT's ALiBi slopes (`build_mpt_alibi_tensor`): `2^(−k·max/H')` for k = 1..H' with H' the
+/// next power of two, interleaved odd-then-even when H is not one.
+pub fn mpt_slopes(heads: usize, alibi_bias_max: f64) -> Vec<f64> {
+    let p = heads.next_power_of_two();
+    // torch computes the exponent and the power in float32
+    let s: Vec<f64> = (1..=p)
+        .map(|k| f64::from(1.0f32 / 2f32.powf(k as f32 * (alibi_bias_max as f32 / p as f32))))
+        .collect();
+    if p == heads {
+        s
+    } else {
+        s.iter()
+            .skip(1)
+            .step_by(2)
+            .chain(s.iter().step_by(2))
+            .take(heads)
+            .copied()
+            .collect()
+    }
+}
+
 /// How positions enter.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FusedPositions {
@@ -84,6 +105,12 @@ pub struct FusedConfig {
     pub tied: bool,
     /// Tensor-name prefix of the body (`transformer.`, `gpt_neox.`, or empty in old GPT-2 files).
     pub prefix: String,
+    /// The linear layers have biases (not MPT with `no_bias`).
+    pub linear_bias: bool,
+    /// The LayerNorms have biases (not MPT).
+    pub norm_bias: bool,
+    /// ALiBi as MPT forms it, `slope_h · (j − (n − 1))`, instead of BLOOM's `slope_h · j`.
+    pub alibi_from_last: bool,
 }
 
 impl FusedConfig {
@@ -93,6 +120,7 @@ impl FusedConfig {
         let either = |a: &str, b: &str| if v[a].is_null() { f.uint(b) } else { f.uint(a) };
         let (hidden, layers, heads) = match model_type.as_str() {
             "gpt2" => (f.uint("n_embd")?, f.uint("n_layer")?, f.uint("n_head")?),
+            "mpt" => (f.uint("d_model")?, f.uint("n_layers")?, f.uint("n_heads")?),
             _ => (
                 either("hidden_size", "n_embed")?,
                 either("num_hidden_layers", "n_layer")?,
@@ -106,6 +134,43 @@ impl FusedConfig {
             ));
         }
         let cfg = match model_type.as_str() {
+            "mpt" => {
+                let attn = &v["attn_config"];
+                let a = Fields {
+                    v: attn,
+                    path: &path,
+                };
+                let bad = |k: &str, m: &str| f.err(&format!("attn_config.{k}"), m);
+                if !a.bool_or("alibi", false)? {
+                    return Err(bad("alibi", "only ALiBi MPT models are supported"));
+                }
+                if a.bool_or("qk_ln", false)? {
+                    return Err(bad("qk_ln", "true is not supported"));
+                }
+                if !attn["clip_qkv"].is_null() || !attn["softmax_scale"].is_null() {
+                    return Err(bad("clip_qkv", "clip_qkv and softmax_scale must be null"));
+                }
+                // transformers' MptModel always builds the bias with alibi_bias_max = 8 while
+                // MosaicML's code honours the config: only the value both agree on is accepted
+                let bias_max = a.float_or("alibi_bias_max", 8.0)?;
+                if bias_max != 8.0 {
+                    return Err(bad("alibi_bias_max", "only 8 is supported (transformers ignores other values, MosaicML's code does not)"));
+                }
+                Self {
+                    inner: f.uint_or("expansion_ratio", 4)? * hidden,
+                    eps: f.float_or("layer_norm_epsilon", 1e-5)?,
+                    max_positions: f.uint("max_seq_len")?,
+                    positions: FusedPositions::Alibi(mpt_slopes(heads, bias_max)),
+                    residual: Residual::Sequential,
+                    gelu_erf: true,
+                    tied: true,
+                    prefix: "transformer.".into(),
+                    linear_bias: !f.bool_or("no_bias", true)?,
+                    norm_bias: false,
+                    alibi_from_last: true,
+                    ..Self::shape(&model_type, hidden, layers, heads, f.uint("vocab_size")?)
+                }
+            }
             "bloom" => {
                 if f.uint_or("pretraining_tp", 1)? != 1 && f.bool_or("slow_but_exact", false)? {
                     return Err(f.err("slow_but_exact", "tensor-parallel slicing is not supported"));
@@ -210,11 +275,20 @@ impl FusedConfig {
             gelu_erf: false,
             tied: true,
             prefix: String::new(),
+            linear_bias: true,
+            norm_bias: true,
+            alibi_from_last: false,
         }
     }
 
+    /// GPT-2's Conv1D layers store `[in, out]`.
     fn gpt2(&self) -> bool {
         self.model_type == "gpt2"
+    }
+
+    /// `[q | k | v]` blocks (GPT-2, MPT) rather than per-head `[q_h | k_h | v_h]`.
+    fn qkv_blocks(&self) -> bool {
+        matches!(self.model_type.as_str(), "gpt2" | "mpt")
     }
 }
 
@@ -229,13 +303,14 @@ impl Names<'_> {
         self.body(match self.0.model_type.as_str() {
             "bloom" => "word_embeddings.weight",
             "gpt_neox" => "embed_in.weight",
-            _ => "wte.weight",
+            _ => "wte.weight", // gpt2, mpt
         })
     }
     fn final_ln(&self) -> String {
         self.body(match self.0.model_type.as_str() {
             "bloom" => "ln_f",
             "gpt_neox" => "final_layer_norm",
+            "mpt" => "norm_f",
             _ => "ln_f",
         })
     }
@@ -253,6 +328,7 @@ impl Names<'_> {
         let c = self.0;
         let p = match c.model_type.as_str() {
             "gpt_neox" => self.body(&format!("layers.{l}")),
+            "mpt" => self.body(&format!("blocks.{l}")),
             _ => self.body(&format!("h.{l}")),
         };
         let [a, b, d, e, g, h] = match c.model_type.as_str() {
@@ -271,6 +347,14 @@ impl Names<'_> {
                 "post_attention_layernorm",
                 "mlp.dense_h_to_4h",
                 "mlp.dense_4h_to_h",
+            ],
+            "mpt" => [
+                "norm_1",
+                "attn.Wqkv",
+                "attn.out_proj",
+                "norm_2",
+                "ffn.up_proj",
+                "ffn.down_proj",
             ],
             _ => [
                 "ln_1",
@@ -340,7 +424,9 @@ impl Fused {
         let (w, n, h) = (&self.weights, Names(c), c.hidden);
         w.check(&n.embed(), &[c.vocab, h])?;
         w.check(&format!("{}.weight", n.final_ln()), &[h])?;
-        w.check(&format!("{}.bias", n.final_ln()), &[h])?;
+        if c.norm_bias {
+            w.check(&format!("{}.bias", n.final_ln()), &[h])?;
+        }
         if c.model_type == "bloom" {
             w.check(&n.body("word_embeddings_layernorm.weight"), &[h])?;
             w.check(&n.body("word_embeddings_layernorm.bias"), &[h])?;
@@ -355,7 +441,9 @@ impl Fused {
             let [ln1, qkv, dense, ln2, up, down] = n.layer(l);
             for ln in [&ln1, &ln2] {
                 w.check(&format!("{ln}.weight"), &[h])?;
-                w.check(&format!("{ln}.bias"), &[h])?;
+                if c.norm_bias {
+                    w.check(&format!("{ln}.bias"), &[h])?;
+                }
             }
             for (name, out, inp) in [
                 (qkv, 3 * h, h),
@@ -364,7 +452,9 @@ impl Fused {
                 (down, h, c.inner),
             ] {
                 w.check(&format!("{name}.weight"), &self.stored(out, inp))?;
-                w.check(&format!("{name}.bias"), &[out])?;
+                if c.linear_bias {
+                    w.check(&format!("{name}.bias"), &[out])?;
+                }
             }
         }
         Ok(())
@@ -386,17 +476,23 @@ impl Fused {
         } else {
             w
         };
-        let b = self.weights.get(&format!("{name}.bias"), &[out])?;
-        Linear::new(w, Some(b), out, inp)
+        let b = if self.config.linear_bias {
+            Some(self.weights.get(&format!("{name}.bias"), &[out])?)
+        } else {
+            None
+        };
+        Linear::new(w, b, out, inp)
             .ok_or_else(|| HfError::Request(format!("{name}: inconsistent sizes")))
     }
 
     fn norm(&self, name: &str) -> Result<(Vec<f32>, Vec<f32>), HfError> {
         let h = self.config.hidden;
-        Ok((
-            self.weights.get(&format!("{name}.weight"), &[h])?,
-            self.weights.get(&format!("{name}.bias"), &[h])?,
-        ))
+        let b = if self.config.norm_bias {
+            self.weights.get(&format!("{name}.bias"), &[h])?
+        } else {
+            vec![0.0; h]
+        };
+        Ok((self.weights.get(&format!("{name}.weight"), &[h])?, b))
     }
 
     fn layer(&self, l: usize) -> Result<Layer, HfError> {
@@ -467,7 +563,7 @@ impl Fused {
             for head in 0..c.heads {
                 for (s, o) in out.iter_mut().enumerate() {
                     // per head [q_h | k_h | v_h], or GPT-2's [q | k | v] blocks
-                    let at = if c.gpt2() {
+                    let at = if c.qkv_blocks() {
                         s * c.hidden + head * hd
                     } else {
                         (head * 3 + s) * hd
@@ -643,8 +739,15 @@ impl Fused {
                     let cl = block(&content);
                     let (logits, positional) = match (&c.positions, positional) {
                         (FusedPositions::Alibi(_), Some(s)) => {
-                            let bias: Vec<f32> =
-                                (0..n * n).map(|x| (s[h] * (x % n) as f64) as f32).collect();
+                            // BLOOM: slope·j; MPT: slope·(j − (n − 1))
+                            let shift = if c.alibi_from_last {
+                                n as f64 - 1.0
+                            } else {
+                                0.0
+                            };
+                            let bias: Vec<f32> = (0..n * n)
+                                .map(|x| (s[h] * ((x % n) as f64 - shift)) as f32)
+                                .collect();
                             (
                                 cl.iter().zip(&bias).map(|(a, b)| a + b).collect(),
                                 Positional::AdditiveBias { bias },

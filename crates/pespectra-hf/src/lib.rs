@@ -66,7 +66,7 @@ pub fn open(dir: &Path) -> Result<Checkpoint, HfError> {
                 let (w, t) = (d.weight_files(), d.has_tokenizer());
                 (Box::new(d), w, t)
             }
-            "bloom" | "gpt_neox" | "gpt2" => {
+            "bloom" | "gpt_neox" | "gpt2" | "mpt" => {
                 let b = Fused::load(dir)?;
                 let (w, t) = (b.weight_files(), b.has_tokenizer());
                 (Box::new(b), w, t)

@@ -391,3 +391,13 @@ fn phi3_fused_projections_partial_rotary_sliding_window() {
 fn stablelm_layernorm_with_biases_partial_rotary() {
     check("stablelm");
 }
+
+#[test]
+fn mpt_alibi_from_the_last_key_without_biases() {
+    check_fused("mpt");
+}
+
+#[test]
+fn mpt_six_heads_interleaved_slopes() {
+    check_fused("mpt-six-heads");
+}
