@@ -3,10 +3,10 @@
 //! `rotate_half` and the config's scaling inside the attention core, causal and sliding masks,
 //! SwiGLU MLP, tied or separate output head. Weights are converted to f32 one layer at a time
 //! from the memory-mapped checkpoint (kept converted only when the whole model fits in
-//! [`CACHE_LIMIT_BYTES`]).
+//! `CACHE_LIMIT_BYTES`).
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use pespectra_attention::{
     attention_logits, flash_attention, rope_frequencies, AttentionConfig, AttentionInputs,
@@ -18,13 +18,11 @@ use pespectra_layers::{cross_entropy, from_heads, gelu_tanh, rms_norm, swiglu, t
 use crate::config::{DecoderConfig, LayerKind};
 use crate::error::HfError;
 use crate::stack::{
-    ablate, capture_model, check_heads, check_ids, loss_increase, output_head, Trace,
+    ablate, capture_model, check_heads, check_ids, check_loss_input, layers_to_run, loss_increase,
+    output_head, LayerCache, Trace,
 };
 use crate::tokenizer::TextTokenizer;
 use crate::weights::Weights;
-
-/// Converted layers are kept when the whole model's f32 size is at most this.
-pub const CACHE_LIMIT_BYTES: usize = 2 << 30;
 
 /// RMSNorm, or LayerNorm with a bias (StableLM).
 struct Norm {
@@ -64,7 +62,7 @@ pub struct Decoder {
     dir: PathBuf,
     weights: Weights,
     tokenizer: TextTokenizer,
-    cache: Option<Mutex<Vec<Option<Arc<LayerWeights>>>>>,
+    cache: LayerCache<LayerWeights>,
 }
 
 impl Decoder {
@@ -74,13 +72,7 @@ impl Decoder {
         let config = DecoderConfig::load(dir)?;
         let weights = Weights::open(dir)?;
         let tokenizer = TextTokenizer::load(dir)?;
-        let c = &config;
-        let params = c.vocab * c.hidden * if c.tied_embeddings { 1 } else { 2 }
-            + c.layers
-                * (c.hidden * c.head_dim * (2 * c.heads + 2 * c.kv_heads)
-                    + 3 * c.hidden * c.intermediate);
-        let cache = (params.saturating_mul(4) <= CACHE_LIMIT_BYTES)
-            .then(|| Mutex::new((0..c.layers).map(|_| None).collect()));
+        let cache = LayerCache::new(config.layers, &weights);
         let d = Self {
             config,
             dir: dir.to_path_buf(),
@@ -215,11 +207,10 @@ impl Decoder {
     }
 
     fn layer(&self, l: usize) -> Result<Arc<LayerWeights>, HfError> {
-        if let Some(cache) = &self.cache {
-            if let Some(Some(w)) = cache.lock().ok().as_deref().map(|c| c[l].clone()) {
-                return Ok(w);
-            }
-        }
+        self.cache.get(l, || self.load_layer(l))
+    }
+
+    fn load_layer(&self, l: usize) -> Result<LayerWeights, HfError> {
         let c = &self.config;
         let p = format!("model.layers.{l}");
         let g = |n: &str, s: &[usize]| self.weights.get(&format!("{p}.{n}"), s);
@@ -269,7 +260,7 @@ impl Decoder {
                 w
             })
         };
-        let w = Arc::new(LayerWeights {
+        Ok(LayerWeights {
             in_norm: Norm {
                 w: norm("input_layernorm.weight", c.hidden)?,
                 b: c.layer_norm
@@ -305,13 +296,7 @@ impl Decoder {
             gate: gate_lin,
             up: up_lin,
             down: lin("mlp.down_proj", c.hidden, c.intermediate, c.mlp_bias)?,
-        });
-        if let Some(cache) = &self.cache {
-            if let Ok(mut cache) = cache.lock() {
-                cache[l] = Some(Arc::clone(&w));
-            }
-        }
-        Ok(w)
+        })
     }
 
     fn check_ids(&self, ids: &[u32]) -> Result<(), HfError> {
@@ -532,17 +517,7 @@ impl Decoder {
     ) -> Result<Vec<f32>, HfError> {
         self.check_ids(ids)?;
         let c = &self.config;
-        if let Some(&l) = capture.iter().find(|&&l| l >= c.layers) {
-            return Err(HfError::Request(format!(
-                "layer {l} does not exist (the model has {} layers)",
-                c.layers
-            )));
-        }
-        let until = if full {
-            c.layers
-        } else {
-            capture.iter().max().map_or(0, |m| m + 1)
-        };
+        let until = layers_to_run(capture, c.layers, full)?;
         let x = self.run_layers(
             self.embed(ids)?,
             ids.len(),
@@ -577,11 +552,7 @@ impl Decoder {
         self.check_ids(ids)?;
         let c = &self.config;
         let n = ids.len();
-        if n < 2 {
-            return Err(HfError::Request(
-                "a next-token loss needs at least 2 tokens".into(),
-            ));
-        }
+        check_loss_input(n)?;
         check_heads(heads, c.layers, c.heads)?;
         let name = if c.tied_embeddings {
             "model.embed_tokens.weight"

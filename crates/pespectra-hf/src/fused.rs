@@ -25,7 +25,8 @@ use pespectra_layers::{cross_entropy, from_heads, gelu_erf, gelu_tanh, layer_nor
 use crate::config::{read, rope_of, Fields};
 use crate::error::HfError;
 use crate::stack::{
-    ablate, capture_model, check_heads, check_ids, loss_increase, output_head, Trace,
+    ablate, capture_model, check_heads, check_ids, check_loss_input, layers_to_run, loss_increase,
+    output_head, LayerCache, Trace,
 };
 use crate::tokenizer::TextTokenizer;
 use crate::weights::Weights;
@@ -384,6 +385,7 @@ pub struct Fused {
     pub config: FusedConfig,
     weights: Weights,
     tokenizer: TextTokenizer,
+    cache: LayerCache<Layer>,
 }
 
 impl Fused {
@@ -392,6 +394,7 @@ impl Fused {
         let weights = Weights::open(dir)?;
         let config = FusedConfig::load(dir, &weights)?;
         let m = Self {
+            cache: LayerCache::new(config.layers, &weights),
             config,
             weights,
             tokenizer: TextTokenizer::load(dir)?,
@@ -495,7 +498,11 @@ impl Fused {
         Ok((self.weights.get(&format!("{name}.weight"), &[h])?, b))
     }
 
-    fn layer(&self, l: usize) -> Result<Layer, HfError> {
+    fn layer(&self, l: usize) -> Result<std::sync::Arc<Layer>, HfError> {
+        self.cache.get(l, || self.load_layer(l))
+    }
+
+    fn load_layer(&self, l: usize) -> Result<Layer, HfError> {
         let c = &self.config;
         let [ln1, qkv, dense, ln2, up, down] = Names(c).layer(l);
         Ok(Layer {
@@ -691,19 +698,9 @@ impl Fused {
     ) -> Result<Vec<f32>, HfError> {
         self.check_ids(ids)?;
         let c = &self.config;
-        if let Some(&l) = capture.iter().find(|&&l| l >= c.layers) {
-            return Err(HfError::Request(format!(
-                "layer {l} does not exist (the model has {} layers)",
-                c.layers
-            )));
-        }
+        let until = layers_to_run(capture, c.layers, full)?;
         let n = ids.len();
         let hd = c.hidden / c.heads;
-        let until = if full {
-            c.layers
-        } else {
-            capture.iter().max().map_or(0, |m| m + 1)
-        };
         // GPT-2: the counterfactual pass first, keeping its content logits per captured layer
         let mut counterfactual: Vec<(usize, Vec<f32>)> = Vec::new();
         if c.positions == FusedPositions::Learned && !capture.is_empty() {
@@ -712,7 +709,7 @@ impl Fused {
                     counterfactual.push((l, self.logits(cfg, q, k, false)?));
                     Ok(())
                 };
-            let last = capture.iter().max().map_or(0, |m| m + 1);
+            let last = layers_to_run(capture, c.layers, false)?;
             self.run(
                 self.embed(ids, false)?,
                 n,
@@ -820,11 +817,7 @@ impl Fused {
         self.check_ids(ids)?;
         let c = &self.config;
         let n = ids.len();
-        if n < 2 {
-            return Err(HfError::Request(
-                "a next-token loss needs at least 2 tokens".into(),
-            ));
-        }
+        check_loss_input(n)?;
         check_heads(heads, c.layers, c.heads)?;
         let names = Names(c);
         let head = output_head(&self.weights, &names.head(), c.vocab, c.hidden)?;
@@ -845,7 +838,7 @@ impl Fused {
             (n, c.hidden, c.hidden / c.heads),
             progress,
             |l, input, ctx| {
-                let x = self.finish(&self.layer(l)?, input, ctx, n);
+                let x = self.finish(&*self.layer(l)?, input, ctx, n);
                 let x = self.run(x, n, l + 1..c.layers, None, &[], None)?;
                 Ok(self.loss(&x, ids, &head, &norm))
             },

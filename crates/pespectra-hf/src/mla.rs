@@ -24,7 +24,8 @@ use serde_json::Value;
 use crate::config::{read, rope_of, Fields};
 use crate::error::HfError;
 use crate::stack::{
-    ablate, capture_model, check_heads, check_ids, loss_increase, output_head, Trace,
+    ablate, capture_model, check_heads, check_ids, check_loss_input, layers_to_run, loss_increase,
+    output_head, LayerCache, Trace,
 };
 use crate::tokenizer::TextTokenizer;
 use crate::weights::Weights;
@@ -190,15 +191,18 @@ pub struct MlaModel {
     pub config: MlaConfig,
     weights: Weights,
     tokenizer: TextTokenizer,
+    cache: LayerCache<Layer>,
 }
 
 impl MlaModel {
     /// Loads `dir`; the tensors of the dense layers are checked first.
     pub fn load(dir: &Path) -> Result<Self, HfError> {
         let config = MlaConfig::load(dir)?;
+        let weights = Weights::open(dir)?;
         let m = Self {
+            cache: LayerCache::new(config.layers, &weights),
             config,
-            weights: Weights::open(dir)?,
+            weights,
             tokenizer: TextTokenizer::load(dir)?,
         };
         m.check()?;
@@ -296,7 +300,11 @@ impl MlaModel {
         Ok(())
     }
 
-    fn layer(&self, l: usize) -> Result<Layer, HfError> {
+    fn layer(&self, l: usize) -> Result<std::sync::Arc<Layer>, HfError> {
+        self.cache.get(l, || self.load_layer(l))
+    }
+
+    fn load_layer(&self, l: usize) -> Result<Layer, HfError> {
         let c = &self.config;
         if l >= c.first_moe {
             return Err(HfError::Request(format!(
@@ -552,17 +560,7 @@ impl MlaModel {
     ) -> Result<Vec<f32>, HfError> {
         self.check_ids(ids)?;
         let c = &self.config;
-        if let Some(&l) = capture.iter().find(|&&l| l >= c.layers) {
-            return Err(HfError::Request(format!(
-                "layer {l} does not exist (the model has {} layers)",
-                c.layers
-            )));
-        }
-        let until = if full {
-            c.layers
-        } else {
-            capture.iter().max().map_or(0, |m| m + 1)
-        };
+        let until = layers_to_run(capture, c.layers, full)?;
         let x = self.run(
             self.embed(ids)?,
             ids.len(),
@@ -594,11 +592,7 @@ impl MlaModel {
         self.check_ids(ids)?;
         let c = &self.config;
         let n = ids.len();
-        if n < 2 {
-            return Err(HfError::Request(
-                "a next-token loss needs at least 2 tokens".into(),
-            ));
-        }
+        check_loss_input(n)?;
         check_heads(heads, c.layers, c.heads)?;
         let name = if c.tied {
             "model.embed_tokens.weight"
@@ -623,7 +617,7 @@ impl MlaModel {
             (n, c.heads * c.v_dim, c.v_dim),
             progress,
             |l, input, ctx| {
-                let x = self.finish(&self.layer(l)?, input, ctx, n);
+                let x = self.finish(&*self.layer(l)?, input, ctx, n);
                 let x = self.run(x, n, l + 1..c.layers, &[], None, None)?;
                 Ok(self.loss(&x, ids, &head, &norm))
             },

@@ -4,6 +4,8 @@
 //!
 //! [`CaptureModel`]: pespectra_capture::CaptureModel
 
+use std::sync::{Arc, Mutex};
+
 use pespectra_capture::HeadAblation;
 use pespectra_layers::Linear;
 
@@ -28,6 +30,74 @@ pub(crate) fn check_ids(
         return Err(HfError::Request(format!(
             "token id {t} is outside the vocabulary of {vocab} tokens"
         )));
+    }
+    Ok(())
+}
+
+/// Converted layers are kept when the whole checkpoint is at most this large in f32.
+pub(crate) const CACHE_LIMIT_BYTES: u64 = 2 << 30;
+
+/// Each layer's weights converted to f32 once, when the whole checkpoint fits in
+/// [`CACHE_LIMIT_BYTES`] (ablations rerun the later layers once per head); otherwise every use
+/// converts again from the mapped file, so memory stays at one layer.
+pub(crate) struct LayerCache<T>(Option<Mutex<Vec<Option<Arc<T>>>>>);
+
+impl<T> LayerCache<T> {
+    pub(crate) fn new(layers: usize, weights: &Weights) -> Self {
+        Self(
+            (weights.f32_bytes() <= CACHE_LIMIT_BYTES)
+                .then(|| Mutex::new((0..layers).map(|_| None).collect())),
+        )
+    }
+
+    /// Layer `l`, converted by `load` unless kept from an earlier call.
+    pub(crate) fn get(
+        &self,
+        l: usize,
+        load: impl FnOnce() -> Result<T, HfError>,
+    ) -> Result<Arc<T>, HfError> {
+        if let Some(Some(w)) = self
+            .0
+            .as_ref()
+            .and_then(|c| c.lock().ok().map(|c| c.get(l).cloned().flatten()))
+        {
+            return Ok(w);
+        }
+        let w = Arc::new(load()?);
+        if let Some(Ok(mut c)) = self.0.as_ref().map(|c| c.lock()) {
+            if let Some(slot) = c.get_mut(l) {
+                *slot = Some(Arc::clone(&w));
+            }
+        }
+        Ok(w)
+    }
+}
+
+/// How many layers a forward pass runs: all (`full`) or up to the last captured one, after
+/// checking that every captured layer exists.
+pub(crate) fn layers_to_run(
+    capture: &[usize],
+    layers: usize,
+    full: bool,
+) -> Result<usize, HfError> {
+    if let Some(&l) = capture.iter().find(|&&l| l >= layers) {
+        return Err(HfError::Request(format!(
+            "layer {l} does not exist (the model has {layers} layers)"
+        )));
+    }
+    Ok(if full {
+        layers
+    } else {
+        capture.iter().max().map_or(0, |m| m + 1)
+    })
+}
+
+/// A next-token loss needs a next token.
+pub(crate) fn check_loss_input(n: usize) -> Result<(), HfError> {
+    if n < 2 {
+        return Err(HfError::Request(
+            "a next-token loss needs at least 2 tokens".into(),
+        ));
     }
     Ok(())
 }

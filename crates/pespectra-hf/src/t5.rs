@@ -16,7 +16,9 @@ use pespectra_layers::{from_heads, gelu_tanh, rms_norm, Linear};
 
 use crate::config::{read, Fields};
 use crate::error::HfError;
-use crate::stack::{ablate, capture_model, check_heads, check_ids, Trace};
+use crate::stack::{
+    ablate, capture_model, check_heads, check_ids, layers_to_run, LayerCache, Trace,
+};
 use crate::tokenizer::TextTokenizer;
 use crate::weights::Weights;
 
@@ -95,6 +97,7 @@ pub struct T5Encoder {
     pub config: T5Config,
     weights: Weights,
     tokenizer: TextTokenizer,
+    cache: LayerCache<Layer>,
     /// `[buckets, heads]`, from layer 0.
     table: Vec<f32>,
 }
@@ -111,6 +114,7 @@ impl T5Encoder {
         )?;
         let m = Self {
             tokenizer: TextTokenizer::load(dir)?,
+            cache: LayerCache::new(config.layers, &weights),
             table,
             weights,
             config,
@@ -197,7 +201,11 @@ impl T5Encoder {
         Ok(())
     }
 
-    fn layer(&self, l: usize) -> Result<Layer, HfError> {
+    fn layer(&self, l: usize) -> Result<std::sync::Arc<Layer>, HfError> {
+        self.cache.get(l, || self.load_layer(l))
+    }
+
+    fn load_layer(&self, l: usize) -> Result<Layer, HfError> {
         let c = &self.config;
         let p = format!("encoder.block.{l}.layer");
         let inner = c.heads * c.head_dim;
@@ -394,17 +402,7 @@ impl T5Encoder {
     ) -> Result<Vec<f32>, HfError> {
         self.check_ids(ids)?;
         let c = &self.config;
-        if let Some(&l) = capture.iter().find(|&&l| l >= c.layers) {
-            return Err(HfError::Request(format!(
-                "layer {l} does not exist (the model has {} layers)",
-                c.layers
-            )));
-        }
-        let until = if full {
-            c.layers
-        } else {
-            capture.iter().max().map_or(0, |m| m + 1)
-        };
+        let until = layers_to_run(capture, c.layers, full)?;
         let x = self.run(
             self.embed(ids)?,
             ids.len(),
@@ -469,7 +467,7 @@ impl T5Encoder {
             (n, c.heads * c.head_dim, c.head_dim),
             progress,
             |l, input, ctx| {
-                let x = self.finish(&self.layer(l)?, input, ctx, n);
+                let x = self.finish(&*self.layer(l)?, input, ctx, n);
                 let p = self.pooled(&self.run(x, n, l + 1..c.layers, &[], None, None)?)?;
                 Ok(1.0 - p.iter().zip(&clean).map(|(a, b)| a * b).sum::<f64>())
             },

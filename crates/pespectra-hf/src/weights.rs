@@ -133,6 +133,19 @@ impl Weights {
         self.shards.iter().map(|s| s.path.clone()).collect()
     }
 
+    /// Bytes of every tensor once converted to f32.
+    pub fn f32_bytes(&self) -> u64 {
+        self.shards
+            .iter()
+            .flat_map(|s| {
+                s.meta
+                    .tensors()
+                    .into_values()
+                    .map(|t| t.shape.iter().product::<usize>() as u64 * 4)
+            })
+            .sum()
+    }
+
     /// Whether the checkpoint has tensor `name`.
     pub fn has(&self, name: &str) -> bool {
         self.index.contains_key(name)
