@@ -8,7 +8,7 @@
 //! monoid [`CampaignReport::merge`], whose result equals the unsharded run's (timing aside).
 //! The scheduler's task index becomes a shard with [`shard_from_env`].
 
-use crate::{CampaignReport, Shard};
+use crate::{run_campaign, CampaignConfig, CampaignError, CampaignReport, Progress, Shard};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -107,6 +107,35 @@ fn digest_of(doc: &Value) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// Runs the campaign `cfg` and returns its report with the shard document the CLI's
+/// `campaign --json` prints (provenance from `argv`, the settings and the thread count), so
+/// every caller writes the same document.
+pub fn run_documented<S: AsRef<str>>(
+    cfg: &CampaignConfig,
+    argv: &[S],
+    progress: impl Fn(&Progress),
+) -> Result<(CampaignReport, Value), CampaignError> {
+    let mut prov = pespectra_provenance::Provenance::start(argv);
+    let r = run_campaign(cfg, progress)?;
+    prov.setting("property", r.property.clone());
+    prov.setting("cases", cfg.cases);
+    prov.setting("seed", cfg.seed);
+    prov.setting("max_n", cfg.max_n);
+    prov.setting("shard", cfg.shard.to_string());
+    prov.threads(
+        cfg.jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+    );
+    let id = CampaignId {
+        property: r.property.clone(),
+        seed: cfg.seed,
+        cases: cfg.cases,
+        max_n: cfg.max_n,
+    };
+    let doc = document(&id, cfg.shard, &r, &[("provenance", prov.to_json())]);
+    Ok((r, doc))
 }
 
 /// The report document of a run (a shard or the whole campaign): the summary fields of

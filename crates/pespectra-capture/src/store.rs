@@ -174,11 +174,21 @@ pub fn write(dir: &Path, set: &CaptureSet) -> Result<(), StoreError> {
 
 /// Reads and validates the capture directory `dir`.
 pub fn read(dir: &Path) -> Result<CaptureSet, StoreError> {
+    read_observed(dir, &mut |_, _, _| {})
+}
+
+/// [`read()`], handing each file's bytes to `observe(name, path, bytes)` as they are read (for
+/// digests in a provenance block), so a caller never reads the files a second time.
+pub fn read_observed(
+    dir: &Path,
+    observe: &mut dyn FnMut(&str, &Path, &[u8]),
+) -> Result<CaptureSet, StoreError> {
     let mpath = dir.join("manifest.json");
     let text = std::fs::read_to_string(&mpath).map_err(|source| StoreError::Io {
         path: mpath.clone(),
         source,
     })?;
+    observe("manifest.json", &mpath, text.as_bytes());
     let m: Value = serde_json::from_str(&text)
         .map_err(|e| manifest_err(&mpath, "(document)", format!("not JSON: {e}")))?;
     let field = |f: &str, msg: &str| manifest_err(&mpath, f, msg);
@@ -214,6 +224,7 @@ pub fn read(dir: &Path) -> Result<CaptureSet, StoreError> {
         path: tpath.clone(),
         source,
     })?;
+    observe("captures.safetensors", &tpath, &bytes);
     let st = SafeTensors::deserialize(&bytes).map_err(|e| StoreError::Tensors {
         path: tpath.clone(),
         message: e.to_string(),

@@ -627,7 +627,6 @@ fn campaign(
     argv: &[String],
 ) -> Result<(pespectra_campaign::CampaignReport, serde_json::Value), Failure> {
     use pespectra_campaign::{CampaignConfig, Shard};
-    let mut prov = pespectra_provenance::Provenance::start(argv);
     let property = a.property.clone().unwrap_or_default();
     let shard = match a.shard.as_deref() {
         Some("auto") => {
@@ -646,26 +645,12 @@ fn campaign(
         shard,
         out: a.out.clone(),
     };
-    let r = pespectra_campaign::run_campaign(&cfg, campaign_progress(&property.to_uppercase()))
-        .map_err(campaign_error)?;
-    prov.setting("property", r.property.clone());
-    prov.setting("cases", cfg.cases);
-    prov.setting("seed", cfg.seed);
-    prov.setting("max_n", cfg.max_n);
-    prov.setting("shard", shard.to_string());
-    prov.threads(
-        a.jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-    );
-    let id = pespectra_campaign::merge::CampaignId {
-        property: r.property.clone(),
-        seed: cfg.seed,
-        cases: cfg.cases,
-        max_n: cfg.max_n,
-    };
-    let doc =
-        pespectra_campaign::merge::document(&id, shard, &r, &[("provenance", prov.to_json())]);
-    Ok((r, doc))
+    pespectra_campaign::merge::run_documented(
+        &cfg,
+        argv,
+        campaign_progress(&property.to_uppercase()),
+    )
+    .map_err(campaign_error)
 }
 
 /// `campaign merge REPORT…`: the exact merge of shard reports, as the whole campaign's report.

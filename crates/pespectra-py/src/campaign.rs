@@ -43,34 +43,11 @@ pub fn campaign(
         out,
     };
     let r = blocking::run(py, progress.as_ref(), move |p| {
-        let mut prov = pespectra_provenance::Provenance::start(&["python", "pespectra.campaign"]);
-        let r = pespectra_campaign::run_campaign(&cfg, |pr| {
-            p.set(&cfg.property.to_uppercase(), pr.done, pr.total)
-        })?;
-        prov.setting("property", r.property.clone());
-        prov.setting("cases", cfg.cases);
-        prov.setting("seed", cfg.seed);
-        prov.setting("max_n", cfg.max_n);
-        prov.setting("shard", cfg.shard.to_string());
-        prov.threads(
-            cfg.jobs
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-        );
-        let id = pespectra_campaign::merge::CampaignId {
-            property: r.property.clone(),
-            seed: cfg.seed,
-            cases: cfg.cases,
-            max_n: cfg.max_n,
-        };
-        Ok::<_, CampaignError>(
-            pespectra_campaign::merge::document(
-                &id,
-                cfg.shard,
-                &r,
-                &[("provenance", prov.to_json())],
-            )
-            .to_string(),
-        )
+        let name = cfg.property.to_uppercase();
+        pespectra_campaign::merge::run_documented(&cfg, &["python", "pespectra.campaign"], |pr| {
+            p.set(&name, pr.done, pr.total)
+        })
+        .map(|(_, doc)| doc.to_string())
     })?;
     r.map_err(field)
 }

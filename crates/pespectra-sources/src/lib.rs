@@ -319,12 +319,9 @@ pub fn audit_capture_dir(
     progress: &(dyn Fn(&str, usize, usize) + Sync),
 ) -> Result<SourceAudit, SourceError> {
     let mut prov = pespectra_provenance::Provenance::start(argv);
-    let set = pespectra_capture::store::read(dir)?;
-    for f in ["manifest.json", "captures.safetensors"] {
-        let p = dir.join(f);
-        let bytes = std::fs::read(&p).unwrap_or_default();
-        prov.input_file(f, &p.display().to_string(), &bytes);
-    }
+    let set = pespectra_capture::store::read_observed(dir, &mut |name, path, bytes| {
+        prov.input_file(name, &path.display().to_string(), bytes)
+    })?;
     let report = pespectra_audit::audit_captures(&set, progress)?;
     if let Some(ids) = &set.token_ids {
         prov.token_ids(ids);
