@@ -19,6 +19,7 @@
 
 pub mod config;
 pub mod decoder;
+pub mod e4;
 pub mod error;
 pub mod fused;
 pub mod mla;
@@ -33,14 +34,29 @@ use pespectra_capture::CaptureModel;
 
 pub use config::DecoderConfig;
 pub use decoder::Decoder;
+pub use e4::E4Model;
 pub use error::HfError;
 pub use fused::Fused;
 pub use mla::MlaModel;
 pub use t5::T5Encoder;
 
 /// The `model_type`s [`open`] runs.
-pub const SUPPORTED: [&str; 7] = [
-    "llama", "mistral", "qwen2", "qwen3", "bloom", "gpt_neox", "gpt2",
+pub const SUPPORTED: [&str; 15] = [
+    "llama",
+    "mistral",
+    "qwen2",
+    "qwen3",
+    "gemma3_text",
+    "phi3",
+    "stablelm",
+    "bloom",
+    "gpt_neox",
+    "gpt2",
+    "mpt",
+    "deepseek_v2",
+    "deepseek_v3",
+    "t5",
+    e4::MODEL_TYPE,
 ];
 
 /// Whether `dir` looks like a checkpoint (it has a `config.json`).
@@ -81,6 +97,11 @@ pub fn open(dir: &Path) -> Result<Checkpoint, HfError> {
                 let (w, t) = (e.weight_files(), e.has_tokenizer());
                 (Box::new(e), w, t)
             }
+            e4::MODEL_TYPE => {
+                let m = E4Model::load(dir)?;
+                let (w, t) = (m.weight_files(), m.has_tokenizer());
+                (Box::new(m), w, t)
+            }
             _ => return Err(HfError::Unsupported { path, model_type }),
         };
     let mut files = vec![path];
@@ -93,4 +114,29 @@ pub fn open(dir: &Path) -> Result<Checkpoint, HfError> {
         files.push(dir.join("tokenizer.json"));
     }
     Ok(Checkpoint { model, files })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every listed type reaches its loader (which then fails on the empty checkpoint for its
+    /// own reason), and an unlisted one is refused by name.
+    #[test]
+    fn supported_lists_what_open_dispatches() {
+        let base =
+            std::env::temp_dir().join(format!("pespectra-hf-supported-{}", std::process::id()));
+        for t in SUPPORTED.iter().chain(&["no_such_model"]) {
+            let dir = base.join(t);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(
+                dir.join("config.json"),
+                format!("{{\"model_type\": \"{t}\"}}"),
+            )
+            .unwrap();
+            let unsupported = matches!(open(&dir), Err(HfError::Unsupported { .. }));
+            assert_eq!(unsupported, *t == "no_such_model", "{t}");
+        }
+        std::fs::remove_dir_all(&base).unwrap();
+    }
 }
