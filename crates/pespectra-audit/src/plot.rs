@@ -60,13 +60,36 @@ pub fn heatmap(
     heads: &[HeadAudit],
     value: impl Fn(&HeadAudit) -> Option<f64>,
 ) -> Result<(), AuditError> {
+    let nl = heads.iter().map(|h| h.layer + 1).max().unwrap_or(1);
+    let nh = heads.iter().map(|h| h.head + 1).max().unwrap_or(1);
+    grid_heatmap(path, title, bar_label, nl, nh, |l, h| {
+        heads
+            .iter()
+            .find(|a| a.layer == l && a.head == h)
+            .and_then(&value)
+    })
+}
+
+/// A `layers × heads` heatmap of `value(layer, head)` (None: grey cell) with a colour bar, for
+/// any per-head quantity (the audit's, or an experiment's ablation drops).
+pub fn grid_heatmap(
+    path: &Path,
+    title: &str,
+    bar_label: &str,
+    layers: usize,
+    heads: usize,
+    value: impl Fn(usize, usize) -> Option<f64>,
+) -> Result<(), AuditError> {
     ensure_font()?;
     let e = plot_err(path);
-    let nl = heads.iter().map(|h| h.layer + 1).max().unwrap_or(1) as u32;
-    let nh = heads.iter().map(|h| h.head + 1).max().unwrap_or(1) as u32;
-    let vals: Vec<f64> = heads
+    let (nl, nh) = (layers.max(1) as u32, heads.max(1) as u32);
+    let cells: Vec<(u32, u32, Option<f64>)> = (0..nl)
+        .flat_map(|l| (0..nh).map(move |h| (l, h)))
+        .map(|(l, h)| (l, h, value(l as usize, h as usize)))
+        .collect();
+    let vals: Vec<f64> = cells
         .iter()
-        .filter_map(&value)
+        .filter_map(|c| c.2)
         .filter(|v| v.is_finite())
         .collect();
     let (lo, hi) = vals
@@ -101,12 +124,11 @@ pub fn heatmap(
         .axis_desc_style((FONT, 15))
         .draw()
         .map_err(&e)?;
-    let cell = |h: &HeadAudit| {
-        let colour = match value(h).filter(|v| v.is_finite()) {
+    let cell = |&(y, x, v): &(u32, u32, Option<f64>)| {
+        let colour = match v.filter(|v| v.is_finite()) {
             Some(v) => ViridisRGB.get_color_normalized(v, lo, hi),
             None => RGBColor(200, 200, 200),
         };
-        let (x, y) = (h.head as u32, h.layer as u32);
         Rectangle::new(
             [
                 (SegmentValue::Exact(x), SegmentValue::Exact(y)),
@@ -115,7 +137,7 @@ pub fn heatmap(
             colour.filled(),
         )
     };
-    chart.draw_series(heads.iter().map(cell)).map_err(&e)?;
+    chart.draw_series(cells.iter().map(cell)).map_err(&e)?;
     let mut cb = ChartBuilder::on(&bar)
         .margin_top(44)
         .margin_bottom(52)

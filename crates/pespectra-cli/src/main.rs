@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 mod audit_cmd;
 mod capture_cmd;
+mod experiments_cmd;
 mod models_cmd;
+mod train_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -61,6 +63,10 @@ enum Command {
     Audit(audit_cmd::AuditCmd),
     /// Writes a model's heads on a text as a capture directory (docs/CAPTURE_FORMAT.md) for `audit --captures`.
     Capture(capture_cmd::CaptureArgs),
+    /// Trains a synthetic-task encoder of the paper's experiment E4 (docs/E4_MODEL_FORMAT.md), ablates its heads, and writes it for `audit`.
+    Train(train_cmd::TrainArgs),
+    /// Runs the whole E4 grid (tasks × positional encodings × seeds): training, head ablations, heatmaps, audits and summary tables beside the paper's figures.
+    Experiments(experiments_cmd::ExperimentsArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -836,6 +842,8 @@ fn main() -> ExitCode {
         Command::Models { command } => models_cmd::run(command).map_err(bad),
         Command::Audit(a) => audit_cmd::dispatch(a).map_err(|(code, msg)| Failure(code, msg)),
         Command::Capture(a) => capture_cmd::run(a).map_err(bad),
+        Command::Train(a) => train_cmd::run(a).map_err(bad),
+        Command::Experiments(a) => experiments_cmd::run(a).map_err(bad),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
