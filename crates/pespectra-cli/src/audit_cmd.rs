@@ -59,9 +59,10 @@ pub struct AuditArgs {
     /// Plain-text file to run the model on (default: a built-in English text of ~1300 tokens).
     #[arg(long)]
     pub text: Option<PathBuf>,
-    /// Tokens audited (the first n tokens of the text, special tokens included).
-    #[arg(long, default_value_t = 256)]
-    pub n: usize,
+    /// Tokens audited (the first n tokens of the text, special tokens included; default 256,
+    /// or every id of `--token-ids`).
+    #[arg(long)]
+    pub n: Option<usize>,
     /// Layers to audit: `A..B` (B excluded), `A..=B`, a list `0,3,5`, or one layer (default: all).
     #[arg(long)]
     pub layers: Option<String>,
@@ -354,12 +355,16 @@ fn audit(
     if let pespectra_sources::Source::Registry(r) = &source {
         pespectra_models::lookup(r).map_err(|e| bad(e.to_string()))?;
     }
-    if args.n < 2 {
-        return Err(bad(format!("--n must be at least 2, got {}", args.n)));
-    }
     let (input, label) = read_input(args.text.as_deref(), args.token_ids.as_deref())?;
+    let n = args.n.unwrap_or(match &input {
+        pespectra_audit::Input::TokenIds(ids) => ids.len(),
+        pespectra_audit::Input::Text(_) => 256,
+    });
+    if n < 2 {
+        return Err(bad(format!("--n must be at least 2, got {n}")));
+    }
     let opts = AuditOptions {
-        n: args.n,
+        n,
         layers: parse_layers(args.layers.as_deref())?,
         ablation: !args.no_ablation,
         growth: args.growth,
