@@ -173,6 +173,11 @@ impl E4 {
         self.params.values().cloned().collect()
     }
 
+    /// Every parameter with its tensor name, in name order.
+    pub fn named_vars(&self) -> impl Iterator<Item = (&str, &Var)> {
+        self.params.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
     /// Number of trainable scalars.
     pub fn parameter_count(&self) -> usize {
         self.params.values().map(|v| v.elem_count()).sum()
