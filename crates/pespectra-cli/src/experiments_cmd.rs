@@ -90,10 +90,15 @@ pub fn run(a: &ExperimentsArgs) -> Result<(), String> {
         },
     };
     crate::train_cmd::keep_freed_memory();
-    if jobs > 1 && std::env::var_os("CANDLE_NUM_THREADS").is_none() {
-        // each run on its own thread: candle's elementwise pool would otherwise spin-wait for
-        // the core the other run holds (measured: no faster than one thread per run)
-        std::env::set_var("CANDLE_NUM_THREADS", "1");
+    if jobs > 1 {
+        // each run on its own thread: candle's elementwise pool and its rayon GEMMs would
+        // otherwise wait for the core the other run holds (measured with two runs on 2 cores:
+        // 132 % CPU with the default pools, 194 % with these)
+        for var in ["CANDLE_NUM_THREADS", "RAYON_NUM_THREADS"] {
+            if std::env::var_os(var).is_none() {
+                std::env::set_var(var, "1");
+            }
+        }
     }
     let log = |l: &str| eprintln!("{l}");
     let s = pespectra_experiments::run(&plan, &a.out, &log).map_err(|e| e.to_string())?;
