@@ -40,8 +40,12 @@ pub struct VariantRow {
 pub struct AuditRow {
     /// Positional family as the audit names it.
     pub family: String,
-    /// Theorem checks on the real logits: HOLDS, FAILS, INCONCLUSIVE counts over all heads.
+    /// The catalogue's theorems (D and T entries) on the real logits: HOLDS, FAILS,
+    /// INCONCLUSIVE counts over all heads. A FAILS here would be a bug.
     pub verdicts: (usize, usize, usize),
+    /// The refuted claims (R entries, e.g. R1 "the largest eigenvalue never grows"): how many of
+    /// the R checks found the claim false on this model's heads, and how many ran.
+    pub refuted: (usize, usize),
     /// Heads audited.
     pub heads: usize,
     /// The deposit head's rank by Toeplitz share of the positional part (1 = largest).
@@ -152,8 +156,13 @@ fn audit_cell(
     pespectra_sources::write_outputs(&audit.report, &audit.document, &target)
         .map_err(|source| ExperimentError::AuditOutput { run, source })?;
     let heads = &audit.report.heads;
-    let mut verdicts = (0, 0, 0);
+    let (mut verdicts, mut refuted) = ((0, 0, 0), (0, 0));
     for c in heads.iter().flat_map(|h| &h.checks) {
+        if c.id.starts_with('R') {
+            refuted.1 += 1;
+            refuted.0 += usize::from(c.verdict == Verdict::Fails);
+            continue;
+        }
         match c.verdict {
             Verdict::Holds => verdicts.0 += 1,
             Verdict::Fails => verdicts.1 += 1,
@@ -172,6 +181,7 @@ fn audit_cell(
     Ok(AuditRow {
         family: heads.first().map_or("", |h| h.family).to_string(),
         verdicts,
+        refuted,
         heads: heads.len(),
         deposit_toeplitz_rank: ranks_desc(&t).get(deposit).copied().unwrap_or(0),
         deposit_contraction_rank: ranks_desc(&contraction).get(deposit).copied().unwrap_or(0),
@@ -333,18 +343,20 @@ pub fn markdown(s: &Summary) -> String {
         }
     }
     if s.rows.iter().any(|r| r.audit.is_some()) {
-        md += "\nAudit of each first-seed model on its first test sentence (`<task>/<pe>/audit/`): theorem checks on the real logits (HOLDS / FAILS / INCONCLUSIVE over all heads), and where the deposit head ranks among the heads by Toeplitz share of its positional part (1 = largest) and by E2 contraction ‖L‖/‖L_content‖ (1 = strongest); ρ is Spearman's correlation over heads of ablation drop and Toeplitz share.\n\n| task | PE | family | checks H/F/I | deposit head: Toeplitz rank | contraction rank | ρ(drop, Toeplitz) | mean Toeplitz share |\n|---|---|---|---|---|---|---|---|\n";
+        md += "\nAudit of each first-seed model on its first test sentence (`<task>/<pe>/audit/`): the catalogue's theorems on the real logits (D/T entries: HOLDS / FAILS / INCONCLUSIVE over all heads), the refuted claims found false on its heads (R entries such as R1, “the largest eigenvalue never grows”: false / run), and where the deposit head ranks among the heads by Toeplitz share of its positional part (1 = largest) and by E2 contraction ‖L‖/‖L_content‖ (1 = strongest); ρ is Spearman's correlation over heads of ablation drop and Toeplitz share.\n\n| task | PE | family | theorems H/F/I | R claims false | deposit head: Toeplitz rank | contraction rank | ρ(drop, Toeplitz) | mean Toeplitz share |\n|---|---|---|---|---|---|---|---|---|\n";
         for r in &s.rows {
             if let Some(a) = &r.audit {
                 let _ = writeln!(
                     md,
-                    "| {} | `{}` | {} | {}/{}/{} | {} of {} | {} of {} | {} | {:.3} |",
+                    "| {} | `{}` | {} | {}/{}/{} | {}/{} | {} of {} | {} of {} | {} | {:.3} |",
                     r.task.as_str(),
                     r.pe,
                     a.family,
                     a.verdicts.0,
                     a.verdicts.1,
                     a.verdicts.2,
+                    a.refuted.0,
+                    a.refuted.1,
                     a.deposit_toeplitz_rank,
                     a.heads,
                     a.deposit_contraction_rank,
