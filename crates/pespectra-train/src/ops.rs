@@ -10,7 +10,7 @@ use crate::config::Rotation;
 
 /// Sine and cosine tables `[n, dim/2]` of the rotary map at positions `0..n`,
 /// θ_f = base^(−2f/dim). `Rotation::Paper` pairs them as the authors' `mla.py` does:
-/// e = [sin iθ | cos iθ], s_f = e[2f], c_f = e[2f+1].
+/// `e = [sin iθ | cos iθ]`, `s_f = e[2f]`, `c_f = e[2f+1]`.
 pub fn rotary_tables(
     n: usize,
     dim: usize,
