@@ -48,14 +48,23 @@ pub fn train_to_dir(
         .collect();
     write_atomic(&dir.join(TEST_SENTENCE), words.as_bytes())?;
     let mut ablation = None;
-    let mut splits = vec![("test", run.data.test.clone())];
+    // the test split is ablated in place; only the flagged train+test set needs a copy
+    let all: Vec<_> = if ablate_all {
+        run.data
+            .train
+            .iter()
+            .chain(&run.data.test)
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut splits = vec![("test", run.data.test.as_slice())];
     if ablate_all {
-        let mut all = run.data.train.clone();
-        all.extend(run.data.test.iter().cloned());
-        splits.push(("train+test", all));
+        splits.push(("train+test", all.as_slice()));
     }
     for (split, samples) in splits {
-        let ab = ablate_heads(&run.model, &samples, split, &mut |_, _| {})?;
+        let ab = ablate_heads(&run.model, samples, split, &mut |_, _| {})?;
         write_atomic(&dir.join(format!("ablation-{split}.json")), &json(&ab))?;
         ablation.get_or_insert(ab);
     }
