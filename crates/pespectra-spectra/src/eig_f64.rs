@@ -5,7 +5,9 @@ use crate::matrix::CMat;
 use crate::weyl::ResidualBounds;
 use crate::SpectraError;
 use faer::{Mat, Par, Side};
-use pespectra_arith::gemm::{gram_split, matmul_split, norm2_upper};
+use pespectra_arith::gemm::{
+    gram_split, gram_split_with, matmul_split, matmul_split_with, norm2_upper, ColumnSplit,
+};
 use pespectra_arith::round::hypot_up;
 use rug::Float;
 
@@ -101,11 +103,12 @@ fn complex_moduli(a: &CMat, x: &CMat, d: &[f64], par: Par) -> (Mat<f64>, Mat<f64
 /// Rigorous bounds `‖AX − XD‖₂ ≤ r`, `‖XᴴX − I‖₂ ≤ a` for exact f64 data.
 pub fn residual_bounds(a: &CMat, x: &CMat, d: &[f64], par: Par) -> ResidualBounds {
     let (r_mod, f_mod) = if !a.is_complex() && !x.is_complex() {
-        // real data: the symmetric XᵀX costs half
+        // real data: one split of X serves both products, and the symmetric XᵀX costs half
+        let xs = ColumnSplit::new(x.re.as_ref(), par);
         (
-            matmul_split(a.re.as_ref(), x.re.as_ref(), par)
+            matmul_split_with(a.re.as_ref(), &xs, par)
                 .modulus_minus_products(|i, j| (x.re[(i, j)], d[j])),
-            gram_split(x.re.as_ref(), par)
+            gram_split_with(&xs, par)
                 .modulus_minus_products(|i, j| (if i == j { 1.0 } else { 0.0 }, 1.0)),
         )
     } else {
