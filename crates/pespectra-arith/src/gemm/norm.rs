@@ -1,11 +1,10 @@
 //! An upper bound of the spectral norm from an entrywise bound, in one pass over the columns.
 
-use super::par::{column_chunk, par_for};
+use super::par::{column_chunk, map_column_blocks, par_for};
 use super::split::{col, unit_rows};
 use super::{gamma_factor, AffineUpper, ETA64};
 use crate::round::{add_up, mul_up, sqrt_up};
 use faer::MatRef;
-use rayon::prelude::*;
 
 /// Row sums, column sums and sum of squares of a block of scaled columns.
 struct Sums {
@@ -52,24 +51,13 @@ pub fn norm2_upper(m: MatRef<'_, f64>) -> f64 {
             big
         }
     };
-    let blocks = c.div_ceil(chunk);
-    let big = if blocks <= 1 {
-        block_max(0, c)
-    } else {
-        (0..blocks)
-            .into_par_iter()
-            .map(|t| block_max(t * chunk, ((t + 1) * chunk).min(c)))
-            .reduce(
-                || 0.0,
-                |a, b| {
-                    if a.is_nan() || b.is_nan() {
-                        f64::NAN
-                    } else {
-                        a.max(b)
-                    }
-                },
-            )
-    };
+    let big = map_column_blocks(c, chunk, block_max, |a, b| {
+        if a.is_nan() || b.is_nan() {
+            f64::NAN
+        } else {
+            a.max(b)
+        }
+    });
     if big == 0.0 || !big.is_finite() {
         return big;
     }
@@ -103,17 +91,7 @@ pub fn norm2_upper(m: MatRef<'_, f64>) -> f64 {
         }
         sums
     };
-    let sums = if blocks <= 1 {
-        block_sums(0, c)
-    } else {
-        (0..blocks)
-            .into_par_iter()
-            .map(|t| block_sums(t * chunk, ((t + 1) * chunk).min(c)))
-            .collect::<Vec<_>>()
-            .into_iter()
-            .reduce(Sums::merge)
-            .expect("at least one block")
-    };
+    let sums = map_column_blocks(c, chunk, block_sums, Sums::merge);
     let row_max = AffineUpper::new(add_up(1.0, gamma_factor(c)), 0.0)
         .eval(sums.rows.into_iter().fold(0.0, f64::max));
     let col_max = AffineUpper::new(add_up(1.0, gamma_factor(r)), 0.0)

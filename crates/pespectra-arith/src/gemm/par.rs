@@ -24,6 +24,28 @@ pub(crate) fn column_chunk(ncols: usize, par: Par) -> usize {
     ncols.div_ceil(tasks).max(1)
 }
 
+/// `f(j0, j1)` over the column blocks `[j0, j1)` of `chunk` columns (see [`column_chunk`]),
+/// combined by `merge` in block order; a single block runs on the calling thread.
+pub(crate) fn map_column_blocks<T: Send>(
+    ncols: usize,
+    chunk: usize,
+    f: impl Fn(usize, usize) -> T + Sync,
+    merge: impl Fn(T, T) -> T,
+) -> T {
+    use rayon::prelude::*;
+    let blocks = ncols.div_ceil(chunk);
+    if blocks <= 1 {
+        return f(0, ncols);
+    }
+    (0..blocks)
+        .into_par_iter()
+        .map(|t| f(t * chunk, ((t + 1) * chunk).min(ncols)))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .reduce(merge)
+        .expect("at least two blocks")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,5 +70,22 @@ mod tests {
         let c = column_chunk(101, Par::rayon(2));
         assert_eq!(c, 13);
         assert!(c * 8 >= 101);
+    }
+
+    #[test]
+    fn blocks_are_merged_in_order() {
+        let cols = |j0: usize, j1: usize| (j0..j1).collect::<Vec<_>>();
+        let cat = |mut a: Vec<usize>, b: Vec<usize>| {
+            a.extend(b);
+            a
+        };
+        assert_eq!(
+            map_column_blocks(101, 13, cols, cat),
+            (0..101).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            map_column_blocks(5, 13, cols, cat),
+            (0..5).collect::<Vec<_>>()
+        );
     }
 }

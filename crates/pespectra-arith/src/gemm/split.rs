@@ -4,7 +4,7 @@
 //! **Rounding assumptions:** binary64 round to nearest with gradual underflow; every step is
 //! exact except the norm accumulation, whose error is bounded in [`NormFinish`].
 
-use super::par::column_chunk;
+use super::par::{column_chunk, map_column_blocks};
 use super::{gamma_factor, AffineUpper, ETA64};
 use crate::round::{add_up, mul_up};
 use faer::reborrow::ReborrowMut;
@@ -173,15 +173,7 @@ fn row_exponents(m: MatRef<'_, f64>, beta: i32, chunk: usize) -> Option<Vec<i32>
         a.iter_mut().zip(&b).for_each(|(x, &y)| *x = x.max(y));
         (a, pa + pb)
     };
-    let c = m.ncols();
-    let (mu, poison) = if chunk >= c {
-        maxima(0, c)
-    } else {
-        (0..c.div_ceil(chunk))
-            .into_par_iter()
-            .map(|t| maxima(t * chunk, ((t + 1) * chunk).min(c)))
-            .reduce(|| (vec![0.0; r], 0.0), merge)
-    };
+    let (mu, poison) = map_column_blocks(m.ncols(), chunk, maxima, merge);
     if poison != 0.0 {
         return None;
     }
