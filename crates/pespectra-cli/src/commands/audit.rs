@@ -381,7 +381,7 @@ fn audit(
         &|stage, d, n| progress.update(stage, d, n),
     )
     .map_err(|e| match e {
-        SourceError::Registry(e) => bad(crate::models_cmd::describe(&e)),
+        SourceError::Registry(e) => bad(crate::models::describe(&e)),
         SourceError::Run(AuditRunError::BeyondContext { model, n, context }) => bad(format!(
             "--n {n} is larger than the context of {model} ({context} tokens)"
         )),

@@ -31,16 +31,16 @@ pub struct CaptureArgs {
 
 /// Runs `pespectra capture`; `Err` is a one-line message for exit code 2.
 pub fn run(a: &CaptureArgs) -> Result<(), String> {
-    let layers = crate::audit_cmd::parse_layers(a.layers.as_deref()).map_err(|(_, m)| m)?;
-    let (input, _) = crate::audit_cmd::read_input(a.text.as_deref(), a.token_ids.as_deref())
-        .map_err(|(_, m)| m)?;
+    let layers = crate::audit::parse_layers(a.layers.as_deref()).map_err(|(_, m)| m)?;
+    let (input, _) =
+        crate::audit::read_input(a.text.as_deref(), a.token_ids.as_deref()).map_err(|(_, m)| m)?;
     let source = pespectra_sources::Source::parse(&a.model).map_err(|e| e.to_string())?;
     let set =
         pespectra_sources::capture(&source, &input, a.n, layers.as_deref(), &a.out, &mut |l| {
             eprintln!("{l}")
         })
         .map_err(|e| match e {
-            SourceError::Registry(e) => crate::models_cmd::describe(&e),
+            SourceError::Registry(e) => crate::models::describe(&e),
             SourceError::Run(AuditRunError::BeyondContext { model, n, context }) => {
                 format!("--n {n} is larger than the context of {model} ({context} tokens)")
             }

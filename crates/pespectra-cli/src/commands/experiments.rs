@@ -47,7 +47,7 @@ pub fn run(a: &ExperimentsArgs) -> Result<(), String> {
         .preset
         .parse()
         .map_err(|e: pespectra_train::TrainError| e.to_string())?;
-    let seeds = crate::train_cmd::parse_seeds(&a.seeds)?;
+    let seeds = crate::train::parse_seeds(&a.seeds)?;
     let tasks: Vec<Task> = a
         .tasks
         .split(',')
@@ -89,7 +89,7 @@ pub fn run(a: &ExperimentsArgs) -> Result<(), String> {
             ..Overrides::default()
         },
     };
-    crate::train_cmd::keep_freed_memory();
+    crate::train::keep_freed_memory();
     if jobs > 1 {
         // each run on its own thread: candle's elementwise pool and its rayon GEMMs would
         // otherwise wait for the core the other run holds (measured with two runs on 2 cores:
