@@ -275,3 +275,64 @@ fn audits_record_digests_reproduce_and_refuse_corrupted_weights() {
     assert!(r.stderr.contains("corrupted"), "{}", r.stderr);
     std::fs::remove_dir_all(&cache).unwrap();
 }
+
+/// `--reproduce` on something that is not a usable report exits 2 with one line naming the
+/// file and what is wrong, for campaigns and audits alike (they share the reader).
+#[test]
+fn reproduce_refuses_unusable_reports() {
+    let d = tmpdir("bad-reproduce");
+    let garbage = d.join("garbage.json");
+    std::fs::write(&garbage, "not json").unwrap();
+    let bare = d.join("bare.json");
+    std::fs::write(&bare, r#"{"provenance": {}}"#).unwrap();
+    let unparsable = d.join("unparsable.json");
+    std::fs::write(
+        &unparsable,
+        r#"{"provenance": {"command_line": ["pespectra", "campaign", "--no-such-flag"]}}"#,
+    )
+    .unwrap();
+    let audit_unparsable = d.join("audit-unparsable.json");
+    std::fs::write(
+        &audit_unparsable,
+        r#"{"provenance": {"command_line": ["pespectra", "audit", "--no-such-flag"]}}"#,
+    )
+    .unwrap();
+    let missing = d.join("missing.json");
+    let cases: [(&str, &Path, &str); 8] = [
+        ("campaign", &garbage, "not a campaign report"),
+        (
+            "campaign",
+            &bare,
+            "no provenance command line of a campaign",
+        ),
+        (
+            "campaign",
+            &unparsable,
+            "the recorded command line does not parse",
+        ),
+        ("campaign", &missing, "cannot read"),
+        ("audit", &garbage, "not an audit.json"),
+        ("audit", &bare, "no provenance command line of an audit"),
+        (
+            "audit",
+            &audit_unparsable,
+            "the recorded command line does not parse",
+        ),
+        ("audit", &missing, "cannot read"),
+    ];
+    for (sub, file, expect) in cases {
+        let r = run(&[sub, "--reproduce", file.to_str().unwrap()]);
+        assert_eq!(r.code, 2, "{sub} {}: {}", file.display(), r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+        assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
+        assert!(r.stderr.contains(expect), "{sub}: {}", r.stderr);
+        assert!(
+            r.stderr
+                .contains(file.file_name().unwrap().to_str().unwrap()),
+            "{}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}

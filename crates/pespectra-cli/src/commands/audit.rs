@@ -397,35 +397,14 @@ fn audit(
 /// `--reproduce audit.json`: re-runs the recorded command line (without its outputs) and
 /// compares; exit 0 when reproduced, 1 with the differences (and their likely reasons).
 fn reproduce(path: &std::path::Path) -> Result<(), Fail> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
-    let old: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| bad(format!("{}: not an audit.json: {e}", path.display())))?;
-    let argv: Vec<String> = old["provenance"]["command_line"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
-    let sub = argv.iter().position(|a| a == "audit").ok_or_else(|| {
-        bad(format!(
-            "{}: no provenance command line of an audit (written by an older pespectra?)",
-            path.display()
-        ))
-    })?;
-    let mut recorded = <Recorded as clap::Parser>::try_parse_from(
-        std::iter::once("audit".to_string()).chain(argv[sub + 1..].iter().cloned()),
+    let super::Recording { old, argv, parsed } = super::read_recording::<Recorded>(
+        path,
+        "audit",
+        "an audit.json",
+        "an audit (written by an older pespectra?)",
     )
-    .map_err(|e| {
-        bad(format!(
-            "{}: the recorded command line does not parse: {}",
-            path.display(),
-            e.to_string().lines().next().unwrap_or_default()
-        ))
-    })?
-    .args;
+    .map_err(bad)?;
+    let mut recorded = parsed.args;
     recorded.out = None;
     recorded.json = false;
     eprintln!("re-running: {}", argv.join(" "));

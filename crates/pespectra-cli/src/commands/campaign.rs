@@ -243,35 +243,14 @@ pub(crate) fn merge_campaign(
 /// `campaign --reproduce report.json`: re-runs the recorded command line (without `--out`) and
 /// compares the reports; exit 0 when reproduced, 1 with the differences.
 pub(crate) fn reproduce_campaign(path: &std::path::Path) -> Result<(), Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
-    let old: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| bad(format!("{}: not a campaign report: {e}", path.display())))?;
-    let argv: Vec<String> = old["provenance"]["command_line"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
-    let sub = argv.iter().position(|a| a == "campaign").ok_or_else(|| {
-        bad(format!(
-            "{}: no provenance command line of a campaign",
-            path.display()
-        ))
-    })?;
-    let mut recorded = RecordedCampaign::try_parse_from(
-        std::iter::once("campaign".to_string()).chain(argv[sub + 1..].iter().cloned()),
+    let super::Recording { old, argv, parsed } = super::read_recording::<RecordedCampaign>(
+        path,
+        "campaign",
+        "a campaign report",
+        "a campaign",
     )
-    .map_err(|e| {
-        bad(format!(
-            "{}: the recorded command line does not parse: {}",
-            path.display(),
-            e.to_string().lines().next().unwrap_or_default()
-        ))
-    })?
-    .args;
+    .map_err(bad)?;
+    let mut recorded = parsed.args;
     recorded.out = None;
     recorded.json = false;
     eprintln!("re-running: {}", argv.join(" "));

@@ -21,3 +21,50 @@ pub(crate) fn bad(msg: impl Into<String>) -> Failure {
 pub(crate) fn provenance() -> pespectra_provenance::Provenance {
     pespectra_provenance::Provenance::start(&std::env::args().collect::<Vec<_>>())
 }
+
+/// What a report recorded of the run that wrote it, for `--reproduce`: the report itself, the
+/// whole recorded command line, and the arguments of its subcommand parsed again.
+pub(crate) struct Recording<P> {
+    pub(crate) old: serde_json::Value,
+    pub(crate) argv: Vec<String>,
+    pub(crate) parsed: P,
+}
+
+/// Reads the report at `path` (described as `kind`, e.g. "a campaign report") and parses the
+/// arguments after `sub` in its provenance command line as `P`; `missing` ends the message when
+/// the report has no such command line.
+pub(crate) fn read_recording<P: clap::Parser>(
+    path: &std::path::Path,
+    sub: &str,
+    kind: &str,
+    missing: &str,
+) -> Result<Recording<P>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let old: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: not {kind}: {e}", path.display()))?;
+    let argv: Vec<String> = old["provenance"]["command_line"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let at = argv.iter().position(|a| a == sub).ok_or_else(|| {
+        format!(
+            "{}: no provenance command line of {missing}",
+            path.display()
+        )
+    })?;
+    let parsed =
+        P::try_parse_from(std::iter::once(sub.to_string()).chain(argv[at + 1..].iter().cloned()))
+            .map_err(|e| {
+            format!(
+                "{}: the recorded command line does not parse: {}",
+                path.display(),
+                e.to_string().lines().next().unwrap_or_default()
+            )
+        })?;
+    Ok(Recording { old, argv, parsed })
+}
