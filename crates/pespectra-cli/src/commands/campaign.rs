@@ -122,23 +122,12 @@ pub(crate) fn run_campaign(a: &CampaignArgs) -> Result<(), Failure> {
     }
     let argv: Vec<String> = std::env::args().collect();
     let (r, doc) = campaign(a, &argv)?;
-    if a.json {
-        println!("{doc}");
-    } else {
-        print!("{}", r.table());
-    }
-    if r.ok() {
-        Ok(())
-    } else {
-        Err(Failure(
-            1,
-            format!(
-                "{}: not every verdict is the expected {} (HOLDS on every case for T*/D*, at least one certified FAILS for R*)",
-                r.property,
-                r.expected().as_str()
-            ),
-        ))
-    }
+    show(
+        &r,
+        &doc,
+        a.json,
+        " (HOLDS on every case for T*/D*, at least one certified FAILS for R*)",
+    )
 }
 
 /// A campaign error as the command line says it: a configuration field is named by its flag.
@@ -221,7 +210,18 @@ pub(crate) fn merge_campaign(
         std::fs::write(o, doc.to_string())
             .map_err(|e| bad(format!("cannot write {}: {e}", o.display())))?;
     }
-    if json_out {
+    show(&r, &doc, json_out, "")
+}
+
+/// Prints a report (its JSON document or its table) and turns a verdict other than the expected
+/// one into exit 1; `hint` ends that message.
+fn show(
+    r: &pespectra_campaign::CampaignReport,
+    doc: &serde_json::Value,
+    json: bool,
+    hint: &str,
+) -> Result<(), Failure> {
+    if json {
         println!("{doc}");
     } else {
         print!("{}", r.table());
@@ -232,7 +232,7 @@ pub(crate) fn merge_campaign(
         Err(Failure(
             1,
             format!(
-                "{}: not every verdict is the expected {}",
+                "{}: not every verdict is the expected {}{hint}",
                 r.property,
                 r.expected().as_str()
             ),
