@@ -3,7 +3,7 @@
 use crate::error::io_err;
 use crate::state::{state_path, write_atomic, write_counterexample, State, STATE_FORMAT};
 use crate::{case_params, CampaignError, CampaignReport, Counterexample, MarginCase, Shard};
-use pespectra_theorems::{catalogue, run, Verdict};
+use pespectra_theorems::{entry, run, Verdict};
 use rayon::prelude::*;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -119,15 +119,12 @@ pub fn run_campaign(
     cfg: &CampaignConfig,
     progress: impl Fn(&Progress),
 ) -> Result<CampaignReport, CampaignError> {
-    let entry = catalogue()
-        .into_iter()
-        .find(|e| e.id.eq_ignore_ascii_case(&cfg.property))
-        .ok_or_else(|| {
-            CampaignError::Config(format!(
-                "unknown property '{}' (see `pespectra theorems`)",
-                cfg.property
-            ))
-        })?;
+    let entry = entry(&cfg.property).map_err(|_| {
+        CampaignError::Config(format!(
+            "unknown property '{}' (see `pespectra theorems`)",
+            cfg.property
+        ))
+    })?;
     let property = entry.id;
     if !(4..=1024).contains(&cfg.max_n) {
         return Err(CampaignError::Field {

@@ -62,8 +62,8 @@ pub use pespectra_spectra::{
     SpectrumEnclosure,
 };
 pub use pespectra_theorems::{
-    catalogue, run as check, run_on as check_matrices, CheckError, CheckResult, Entry, Params,
-    Verdict,
+    catalogue, run as check, run_on as check_matrices, user_matrix_ids, CheckError, CheckResult,
+    Entry, Operands, Params, Verdict,
 };
 
 /// Verifies a `pespectra-certificate/1` document with the independent exact-rational checker

@@ -15,11 +15,9 @@ pub(crate) struct CheckArgs {
     /// Sequence length of the spectral instances (2..=1024).
     #[arg(long, default_value_t = 64)]
     pub(crate) n: usize,
-    /// Check user matrices instead of built-in instances (T2, T3, T4, T5, T7, T9, T10): A (.npy).
-    #[arg(long)]
+    #[arg(long, help = a_help())]
     pub(crate) a: Option<PathBuf>,
-    /// Second user matrix B (.npy) for T2, T3, T4, T10 and T7 (the additive bias).
-    #[arg(long, requires = "a")]
+    #[arg(long, requires = "a", help = b_help())]
     pub(crate) b: Option<PathBuf>,
     /// Write certificates (instances with n ≤ 16) into this directory.
     #[arg(long)]
@@ -27,6 +25,45 @@ pub(crate) struct CheckArgs {
     /// Machine-readable JSON on stdout.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+/// `--a`'s help: the entries that take user matrices, from the catalogue.
+fn a_help() -> String {
+    format!(
+        "Check user matrices instead of built-in instances ({}): A (.npy)",
+        pespectra_theorems::user_matrix_ids().join(", ")
+    )
+}
+
+/// `--b`'s help: the entries that take a second matrix, from the catalogue.
+fn b_help() -> String {
+    let ids: Vec<&str> = pespectra_theorems::catalogue()
+        .into_iter()
+        .filter(|e| e.user_operands() == Some(pespectra_theorems::Operands::AAndB))
+        .map(|e| e.id)
+        .collect();
+    format!(
+        "Second user matrix B (.npy) for {} (for T7, the additive bias)",
+        and_list(&ids)
+    )
+}
+
+/// "x, y or z".
+fn or_list(ids: &[&str]) -> String {
+    joined(ids, "or")
+}
+
+/// "x, y and z".
+fn and_list(ids: &[&str]) -> String {
+    joined(ids, "and")
+}
+
+fn joined(ids: &[&str], last: &str) -> String {
+    match ids.split_last() {
+        Some((tail, head)) if !head.is_empty() => format!("{} {last} {tail}", head.join(", ")),
+        Some((tail, _)) => tail.to_string(),
+        None => String::new(),
+    }
 }
 
 pub(crate) fn run_check(a: &CheckArgs) -> Result<(), Failure> {
@@ -44,9 +81,10 @@ pub(crate) fn run_check(a: &CheckArgs) -> Result<(), Failure> {
     };
     let ids: Vec<&str> = entries.iter().map(|e| e.id).collect();
     if a.a.is_some() && ids.len() != 1 {
-        return Err(bad(
-            "with --a, name exactly one theorem id (T2, T3, T4, T5, T7, T9 or T10)",
-        ));
+        return Err(bad(format!(
+            "with --a, name exactly one theorem id ({})",
+            or_list(&pespectra_theorems::user_matrix_ids())
+        )));
     }
     let user = match &a.a {
         Some(pa) => Some((read_npy(pa)?, a.b.as_deref().map(read_npy).transpose()?)),
