@@ -31,10 +31,11 @@ use pespectra_arith::interval::Interval;
 use pespectra_spectra::matrix::{CMat, HermitianInput};
 use pespectra_spectra::{eigenvalues, EigOptions};
 use pespectra_theorems::ball::Ball;
-use pespectra_theorems::{certificate as cert, run, run_on, Params, Verdict};
+use pespectra_theorems::certificate::{self as cert, Bound, Certificate, Claim, End, Op, Rel};
+use pespectra_theorems::{run, run_on, Params, Verdict};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestError, TestRunner};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
@@ -361,24 +362,21 @@ fn constant(n: usize, x: f64) -> Ball {
     Ball::exact(CMat::real(Mat::from_fn(n, n, |_, _| x)))
 }
 
-/// An exact complex f64 matrix as certificate JSON.
-fn cert_matrix(m: &CMat) -> Value {
-    let mut v = cert::real_matrix(&m.re);
-    if let Some(im) = &m.im {
-        v["im"] = cert::real_matrix(im)["re"].clone();
+/// An exact complex f64 matrix as the certificate writes it.
+fn cert_matrix(m: &CMat) -> cert::Matrix {
+    let v = cert::real_matrix(&m.re);
+    match &m.im {
+        Some(im) => v.with_imaginary(cert::real_matrix(im).real_parts().to_vec()),
+        None => v,
     }
-    v
 }
 
-/// A `FAILS` certificate of the reading `id` broken by (A, B) at an extreme eigenvalue (or
+/// Finishes `c`, a `FAILS` certificate of a reading broken at an extreme eigenvalue (or
 /// singular value): `big ≥ small` is claimed for the top (`top`) or bottom eigenvalues of two
-/// derived matrices, and enclosures show the opposite. `derived` lists `(name, op, args,
-/// scalar)`; `balls` gives enclosures of `small` and `big`.
+/// of its matrices, and enclosures show the opposite; `balls` gives enclosures of `small` and
+/// `big`.
 fn extreme_certificate(
-    id: &str,
-    statement: &str,
-    matrices: Value,
-    derived: Vec<Value>,
+    mut c: Certificate,
     (small, small_ball): (&str, &Ball),
     (big, big_ball): (&str, &Ball),
     top: bool,
@@ -388,32 +386,22 @@ fn extreme_certificate(
     let k = if top { 1 } else { n };
     let (s, b) = (es[k - 1], eb[k - 1]);
     // top: "λ1(small) ≤ λ1(big)" is the reading; bottom: "λn(big) ≤ λn(small)"
-    let (claims, conclusion) = if top {
-        (
-            vec![
-                cert::eigenvalue_claim(small, k, s),
-                cert::eigenvalue_claim(big, k, b),
-            ],
-            json!({"lhs": {"claim": 0, "end": "lo"}, "rel": "le", "rhs": {"claim": 1, "end": "hi"}, "margin": cert::margin(s.lo(), b.hi())}),
-        )
+    let (lhs, rhs, margin) = if top {
+        let lhs = c.claim(Claim::eigenvalue(small, k, s));
+        let rhs = c.claim(Claim::eigenvalue(big, k, b));
+        (lhs, rhs, cert::margin(s.lo(), b.hi()))
     } else {
-        (
-            vec![
-                cert::eigenvalue_claim(big, k, b),
-                cert::eigenvalue_claim(small, k, s),
-            ],
-            json!({"lhs": {"claim": 0, "end": "lo"}, "rel": "le", "rhs": {"claim": 1, "end": "hi"}, "margin": cert::margin(b.lo(), s.hi())}),
-        )
+        let lhs = c.claim(Claim::eigenvalue(big, k, b));
+        let rhs = c.claim(Claim::eigenvalue(small, k, s));
+        (lhs, rhs, cert::margin(b.lo(), s.hi()))
     };
-    cert::document(
-        id,
-        statement,
-        "FAILS",
-        matrices,
-        Value::Array(derived),
-        claims,
-        conclusion,
+    c.finish(
+        Bound::Claim(lhs, End::Lo),
+        Rel::Le,
+        Bound::Claim(rhs, End::Hi),
+        margin,
     )
+    .unwrap()
 }
 
 /// The certificate of a T2–T5 failure on (A, B), at whichever extreme end is violated
@@ -422,24 +410,23 @@ fn extreme_certificate(
 fn failure_certificate(id: &str, a: &CMat, b: Option<&CMat>) -> Value {
     let n = a.nrows();
     let ab = Ball::exact(a.clone());
-    let mut mats = json!({"A": cert_matrix(a)});
-    let d = |name: &str, op: &str, args: &[&str]| json!({"name": name, "op": op, "args": args});
+    let document = |statement: &str| {
+        let mut c = Certificate::new(id, statement, Verdict::Fails);
+        c.matrix("A", cert_matrix(a));
+        if let Some(b) = b {
+            c.matrix("B", cert_matrix(b));
+        }
+        c
+    };
     match (id, b) {
         ("T5", _) => {
             let re = ab.real_part();
             let top = eig_ball(&re)[0].lo() > eig_ball(&ab)[0].hi();
-            extreme_certificate(
-                id,
-                "FALSE (T5 broken): lambda(Re H) majorized by lambda(H)",
-                mats,
-                vec![d("R", "real_part", &["A"])],
-                ("R", &re),
-                ("A", &ab),
-                top,
-            )
+            let mut c = document("FALSE (T5 broken): lambda(Re H) majorized by lambda(H)");
+            c.derive("R", Op::RealPart, &["A"]);
+            extreme_certificate(c, ("R", &re), ("A", &ab), top)
         }
         (_, Some(b)) => {
-            mats["B"] = cert_matrix(b);
             let bb = Ball::exact(b.clone());
             let c = ab.hadamard(&bb);
             let diag: Vec<f64> = (0..n).map(|i| b.re[(i, i)]).collect();
@@ -449,7 +436,7 @@ fn failure_certificate(id: &str, a: &CMat, b: Option<&CMat>) -> Value {
                     (l.min(x), h.max(x))
                 });
             let scaled = |beta: f64| ab.hadamard(&constant(n, beta));
-            let scale = |beta: f64| json!({"name": "S", "op": "scale", "args": ["A"], "scalar": cert::f64_scalar(beta)});
+            let scale = |beta: f64| Op::Scale(cert::f64_scalar(beta));
             match id {
                 "T4" => {
                     let jw = |m: &Ball| {
@@ -464,21 +451,13 @@ fn failure_certificate(id: &str, a: &CMat, b: Option<&CMat>) -> Value {
                             }),
                         }
                     };
-                    let derived = vec![
-                        d("C", "hadamard", &["A", "B"]),
-                        scale(bmax),
-                        d("JC", "jordan_wielandt", &["C"]),
-                        d("JS", "jordan_wielandt", &["S"]),
-                    ];
-                    extreme_certificate(
-                        id,
-                        "FALSE (T4 broken): sigma_1(A o B) <= max b_ii * sigma_1(A)",
-                        mats,
-                        derived,
-                        ("JC", &jw(&c)),
-                        ("JS", &jw(&scaled(bmax))),
-                        true,
-                    )
+                    let mut doc =
+                        document("FALSE (T4 broken): sigma_1(A o B) <= max b_ii * sigma_1(A)");
+                    doc.derive("C", Op::Hadamard, &["A", "B"]);
+                    doc.derive("S", scale(bmax), &["A"]);
+                    doc.derive("JC", Op::JordanWielandt, &["C"]);
+                    doc.derive("JS", Op::JordanWielandt, &["S"]);
+                    extreme_certificate(doc, ("JC", &jw(&c)), ("JS", &jw(&scaled(bmax))), true)
                 }
                 _ => {
                     let (ea, ec) = (eig_ball(&ab), eig_ball(&c));
@@ -488,16 +467,12 @@ fn failure_certificate(id: &str, a: &CMat, b: Option<&CMat>) -> Value {
                     let bottom_beta = if ea[n - 1].hi() >= 0.0 { bmin } else { bmax };
                     let top = ec[0].lo() > (ea[0] * Interval::point(top_beta)).hi();
                     let beta = if top { top_beta } else { bottom_beta };
-                    let derived = vec![d("C", "hadamard", &["A", "B"]), scale(beta)];
-                    extreme_certificate(
-                        id,
+                    let mut doc = document(
                         "FALSE (T2/T3 broken): spec(A o B) inside the scaled spectral range of A",
-                        mats,
-                        derived,
-                        ("C", &c),
-                        ("S", &scaled(beta)),
-                        top,
-                    )
+                    );
+                    doc.derive("C", Op::Hadamard, &["A", "B"]);
+                    doc.derive("S", scale(beta), &["A"]);
+                    extreme_certificate(doc, ("C", &c), ("S", &scaled(beta)), top)
                 }
             }
         }
@@ -1114,34 +1089,32 @@ fn r3_non_psd_toeplitz_kernels_expand_the_spectrum() {
         n <= 3,
         "shrinking should reach a tiny kernel, got n = {n}: {b:?}"
     );
-    let (claims, conclusion) = if top > 0.0 {
-        (
-            vec![
-                cert::eigenvalue_claim("C", 1, ec[0]),
-                cert::eigenvalue_claim("A", 1, ea[0]),
-            ],
-            serde_json::json!({"lhs": {"claim": 1, "end": "lo"}, "rel": "le", "rhs": {"claim": 2, "end": "hi"}, "margin": cert::margin(ec[0].lo(), ea[0].hi())}),
-        )
-    } else {
-        (
-            vec![
-                cert::eigenvalue_claim("A", n, ea[n - 1]),
-                cert::eigenvalue_claim("C", n, ec[n - 1]),
-            ],
-            serde_json::json!({"lhs": {"claim": 1, "end": "lo"}, "rel": "le", "rhs": {"claim": 2, "end": "hi"}, "margin": cert::margin(ea[n - 1].lo(), ec[n - 1].hi())}),
-        )
-    };
-    let mut all = vec![serde_json::json!({"kind": "unit_diagonal", "matrix": "B"})];
-    all.extend(claims);
-    let doc = cert::document(
+    let mut c = Certificate::new(
         "R3",
         "FALSE reading: every unit-diagonal Toeplitz kernel contracts (proptest's minimal counterexample)",
-        "FAILS",
-        serde_json::json!({"A": cert::real_matrix(a), "B": cert::real_matrix(b)}),
-        serde_json::json!([{"name": "C", "op": "hadamard", "args": ["A", "B"]}]),
-        all,
-        conclusion,
+        Verdict::Fails,
     );
+    c.matrix("A", cert::real_matrix(a))
+        .matrix("B", cert::real_matrix(b));
+    c.derive("C", Op::Hadamard, &["A", "B"]);
+    c.claim(Claim::unit_diagonal("B"));
+    let (above, below, margin) = if top > 0.0 {
+        let above = c.claim(Claim::eigenvalue("C", 1, ec[0]));
+        let below = c.claim(Claim::eigenvalue("A", 1, ea[0]));
+        (above, below, cert::margin(ec[0].lo(), ea[0].hi()))
+    } else {
+        let above = c.claim(Claim::eigenvalue("A", n, ea[n - 1]));
+        let below = c.claim(Claim::eigenvalue("C", n, ec[n - 1]));
+        (above, below, cert::margin(ea[n - 1].lo(), ec[n - 1].hi()))
+    };
+    let doc = c
+        .finish(
+            Bound::Claim(above, End::Lo),
+            Rel::Le,
+            Bound::Claim(below, End::Hi),
+            margin,
+        )
+        .unwrap();
     let text = serde_json::to_string_pretty(&doc).unwrap();
     let path = std::env::temp_dir().join(format!(
         "pespectra-proptest-R3-{}.cert.json",

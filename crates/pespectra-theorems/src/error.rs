@@ -37,6 +37,9 @@ pub enum CheckError {
     /// The positional-encoding reference refused its input.
     #[error(transparent)]
     Pe(#[from] pespectra_pe::PeError),
+    /// A certificate the check built does not resolve (a bug in the check).
+    #[error(transparent)]
+    Certificate(#[from] crate::certificate::CertificateError),
     /// An invariant of the check's own construction broke (a bug; the message says which).
     #[error("internal: {0}")]
     Internal(&'static str),

@@ -2,12 +2,11 @@
 //! parts that make the independent checker derive them (shared by R4 and R5).
 
 use crate::ball::{QComplex, ANGLES};
-use crate::certificate as cert;
+use crate::certificate::{self as cert, Certificate, Claim, Op};
 use crate::exact::{q, qc};
 use num_rational::BigRational;
 use num_traits::Zero;
 use rand::Rng;
-use serde_json::{json, Value};
 
 /// Exact RoPE logits `L_ij = Σ_f Re(conj(a_i^f) b_j^f z_f^(j−i))` and the content Gram `QKᵀ`
 /// for small integer content (interleaved pairs).
@@ -55,53 +54,21 @@ pub(crate) fn exact_rope(n: usize, d: usize, qv: &[Vec<i64>], kv: &[Vec<i64>]) -
     }
 }
 
-/// Certificate parts that make the checker derive, exactly, the RoPE logits
-/// `L = Σ_f Re(G^f∘E^f)` (interleaved pairs, angle `ANGLES[f]`) of integer Q, K (n × d): `G^f = (Q p̄_f)(K p̄_f)ᴴ` with `p̄_f = e_{2f} − i·e_{2f+1}`
-/// (so `(Q p̄_f)_i = conj(a_i^f)` and `G^f_ij = conj(a_i^f)·b_j^f`), and `E^f = w_f w_fᴴ` with
-/// `w_{f,j} = conj(z_f)^j` (so `E^f_ij = z_f^(j−i)`, rank one, PSD, unit diagonal: claimed).
-/// Matrices Q, K, P{f}, W{f}; derived … G{f}, E{f}, L (the RoPE logits).
-pub(crate) struct RopeCert {
-    pub(crate) matrices: serde_json::Map<String, Value>,
-    pub(crate) derived: Vec<Value>,
-    pub(crate) claims: Vec<Value>,
-}
-
-impl RopeCert {
-    /// A FAILS document refuting `statement` through `conclusion`.
-    pub(crate) fn failure(self, id: &str, statement: &str, conclusion: Value) -> Value {
-        cert::document(
-            id,
-            statement,
-            "FAILS",
-            Value::Object(self.matrices),
-            Value::Array(self.derived),
-            self.claims,
-            conclusion,
-        )
-    }
-}
-
-pub(crate) fn rope_cert(n: usize, d: usize, qv: &[Vec<i64>], kv: &[Vec<i64>]) -> RopeCert {
+/// Adds to `c` what makes the checker derive, exactly, the RoPE logits `L = Σ_f Re(G^f∘E^f)`
+/// (interleaved pairs, angle `ANGLES[f]`) of integer Q, K (n × d): `G^f = (Q p̄_f)(K p̄_f)ᴴ`
+/// with `p̄_f = e_{2f} − i·e_{2f+1}` (so `(Q p̄_f)_i = conj(a_i^f)` and
+/// `G^f_ij = conj(a_i^f)·b_j^f`), and `E^f = w_f w_fᴴ` with `w_{f,j} = conj(z_f)^j` (so
+/// `E^f_ij = z_f^(j−i)`, rank one, PSD, unit diagonal: claimed). Matrices Q, K, P{f}, W{f};
+/// derived … G{f}, E{f}, L (the RoPE logits).
+pub(crate) fn rope_cert(c: &mut Certificate, n: usize, d: usize, qv: &[Vec<i64>], kv: &[Vec<i64>]) {
     let nf = d / 2;
     debug_assert!(nf >= 2, "L is the sum of at least two frequencies");
     let int = |v: i64| QComplex::new(q(v), BigRational::zero());
-    let mut matrices = serde_json::Map::new();
-    matrices.insert(
-        "Q".into(),
-        cert::rational_matrix(n, d, |i, j| int(qv[i][j])),
-    );
-    matrices.insert(
-        "K".into(),
-        cert::rational_matrix(n, d, |i, j| int(kv[i][j])),
-    );
-    let (mut derived, mut claims) = (Vec::new(), Vec::new());
-    let mut op = |name: String, op: &str, args: [&str; 2]| {
-        let args: Vec<&str> = args.into_iter().filter(|a| !a.is_empty()).collect();
-        derived.push(json!({"name": name, "op": op, "args": args}));
-    };
+    c.matrix("Q", cert::rational_matrix(n, d, |i, j| int(qv[i][j])));
+    c.matrix("K", cert::rational_matrix(n, d, |i, j| int(kv[i][j])));
     for (fr, angle) in ANGLES.iter().enumerate().take(nf) {
         let pw = angle.powers(n);
-        matrices.insert(
+        c.matrix(
             format!("P{fr}"),
             cert::rational_matrix(d, 1, |i, _| {
                 if i == 2 * fr {
@@ -113,33 +80,28 @@ pub(crate) fn rope_cert(n: usize, d: usize, qv: &[Vec<i64>], kv: &[Vec<i64>]) ->
                 }
             }),
         );
-        matrices.insert(
+        c.matrix(
             format!("W{fr}"),
             cert::rational_matrix(n, 1, |j, _| pw[j].conj()),
         );
         let n_ = |s: &str| format!("{s}{fr}");
-        op(n_("QP"), "matmul", ["Q", &n_("P")]);
-        op(n_("KP"), "matmul", ["K", &n_("P")]);
-        op(n_("KPh"), "adjoint", [&n_("KP"), ""]);
-        op(n_("G"), "matmul", [&n_("QP"), &n_("KPh")]);
-        op(n_("Wh"), "adjoint", [&n_("W"), ""]);
-        op(n_("E"), "matmul", [&n_("W"), &n_("Wh")]);
-        op(n_("GE"), "hadamard", [&n_("G"), &n_("E")]);
-        op(n_("L"), "real_part", [&n_("GE"), ""]);
-        claims.push(json!({"kind": "unit_diagonal", "matrix": n_("E")}));
-        claims.push(json!({"kind": "psd", "matrix": n_("E")}));
+        c.derive(n_("QP"), Op::Matmul, &["Q", &n_("P")]);
+        c.derive(n_("KP"), Op::Matmul, &["K", &n_("P")]);
+        c.derive(n_("KPh"), Op::Adjoint, &[&n_("KP")]);
+        c.derive(n_("G"), Op::Matmul, &[&n_("QP"), &n_("KPh")]);
+        c.derive(n_("Wh"), Op::Adjoint, &[&n_("W")]);
+        c.derive(n_("E"), Op::Matmul, &[&n_("W"), &n_("Wh")]);
+        c.derive(n_("GE"), Op::Hadamard, &[&n_("G"), &n_("E")]);
+        c.derive(n_("L"), Op::RealPart, &[&n_("GE")]);
+        c.claim(Claim::unit_diagonal(&n_("E")));
+        c.claim(Claim::psd(&n_("E")));
     }
-    sum_chain(&mut derived, "L", nf, "L");
-    RopeCert {
-        matrices,
-        derived,
-        claims,
-    }
+    sum_chain(c, "L", nf, "L");
 }
 
 /// Derived ops summing `{base}0 + … + {base}(nf−1)` (nf ≥ 2) into the matrix named `total`
 /// (partial sums `{total}1, {total}2, …`).
-pub(crate) fn sum_chain(derived: &mut Vec<Value>, base: &str, nf: usize, total: &str) {
+pub(crate) fn sum_chain(c: &mut Certificate, base: &str, nf: usize, total: &str) {
     let mut acc = format!("{base}0");
     for fr in 1..nf {
         let name = if fr + 1 == nf {
@@ -147,7 +109,7 @@ pub(crate) fn sum_chain(derived: &mut Vec<Value>, base: &str, nf: usize, total: 
         } else {
             format!("{total}{fr}")
         };
-        derived.push(json!({"name": name, "op": "add", "args": [acc, format!("{base}{fr}")]}));
+        c.derive(name.clone(), Op::Add, &[&acc, &format!("{base}{fr}")]);
         acc = name;
     }
 }

@@ -2,14 +2,13 @@
 //! logits above NoPE's.
 
 use crate::ball::{rational_ball, Ball, PythagoreanAngle, QComplex, ANGLES};
-use crate::certificate as cert;
+use crate::certificate::{self as cert, Bound, Certificate, Claim, End, Op, Rel};
 use crate::enclose::eig;
 use crate::instances::rng;
 use crate::registry::Entry;
 use crate::{CheckError, Outcome, Params, Verdict};
 use pespectra_arith::interval::Interval;
 use rand::Rng;
-use serde_json::json;
 
 pub(crate) const ENTRY: Entry = Entry {
     id: "R1",
@@ -54,15 +53,32 @@ fn seeded(p: &Params) -> Result<Outcome, CheckError> {
         );
         let viol = (er[0] - en[0]).lo();
         if viol > 0.0 {
-            let certificate = p.certificates.then(|| cert::document(
-                "R1",
-                "FALSE reading: RoPE lowers the top eigenvalue of the symmetric logits, lambda_max(Re(G o E)) <= lambda_max(Re G)",
-                "FAILS",
-                json!({"G": cert::complex_matrix(n, |i, j| a[i].conj().mul(&a[j])), "E": cert::complex_matrix(n, |i, j| PythagoreanAngle::kernel_entry(&pw, i, j))}),
-                json!([{"name": "H", "op": "hadamard", "args": ["G", "E"]}, {"name": "ROPE", "op": "real_part", "args": ["H"]}, {"name": "NOPE", "op": "real_part", "args": ["G"]}]),
-                vec![cert::eigenvalue_claim("ROPE", 1, er[0]), cert::eigenvalue_claim("NOPE", 1, en[0])],
-                json!({"lhs": {"claim": 0, "end": "lo"}, "rel": "le", "rhs": {"claim": 1, "end": "hi"}, "margin": cert::margin(er[0].lo(), en[0].hi())}),
-            ));
+            let certificate = p
+                .certificates
+                .then(|| {
+                    let mut c = Certificate::new(
+                        "R1",
+                        "FALSE reading: RoPE lowers the top eigenvalue of the symmetric logits, lambda_max(Re(G o E)) <= lambda_max(Re G)",
+                        Verdict::Fails,
+                    );
+                    c.matrix("G", cert::complex_matrix(n, |i, j| a[i].conj().mul(&a[j])));
+                    c.matrix(
+                        "E",
+                        cert::complex_matrix(n, |i, j| PythagoreanAngle::kernel_entry(&pw, i, j)),
+                    );
+                    c.derive("H", Op::Hadamard, &["G", "E"]);
+                    c.derive("ROPE", Op::RealPart, &["H"]);
+                    c.derive("NOPE", Op::RealPart, &["G"]);
+                    let rope = c.claim(Claim::eigenvalue("ROPE", 1, er[0]));
+                    let nope = c.claim(Claim::eigenvalue("NOPE", 1, en[0]));
+                    c.finish(
+                        Bound::Claim(rope, End::Lo),
+                        Rel::Le,
+                        Bound::Claim(nope, End::Hi),
+                        cert::margin(er[0].lo(), en[0].hi()),
+                    )
+                })
+                .transpose()?;
             return Ok(Outcome::new(Verdict::Fails, viol, format!("n = {n}, θ = {:.4} (cos θ = {}/{}), attempt {attempt}: λmax(RoPE logits) ≥ {:.4} > {:.4} ≥ λmax(NoPE logits)", angle.theta(), angle.p, angle.r, er[0].lo(), en[0].hi())).with_certificate(certificate));
         }
     }

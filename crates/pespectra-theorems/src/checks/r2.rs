@@ -2,7 +2,9 @@
 //! kernel can raise the spectral radius.
 
 use crate::ball::QComplex;
-use crate::certificate as cert;
+use crate::certificate::{
+    self as cert, Bound, Certificate, CertificateError, Claim, ClaimId, End, Op, Rel,
+};
 use crate::exact::{f, q, sqrt_dir, sqrt_half_root, to_float};
 use crate::instances::rng;
 use crate::registry::Entry;
@@ -11,7 +13,7 @@ use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{Signed, Zero};
 use rand::Rng;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub(crate) const ENTRY: Entry = Entry {
     id: "R2",
@@ -135,7 +137,8 @@ fn seeded(p: &Params) -> Result<Outcome, CheckError> {
             let out = Outcome::new(Verdict::Fails, f(&margin), format!("attempt {attempt}: A = [[{}, {}], [{}, {}]], θ = π/2, n = 2 ⇒ Re E = I: ρ(A∘I) = {} > ρ(A) ≤ ‖V⁻¹AV‖₂ ≤ {t_hi:.6} (ρ(A) ∈ [{rho_lo:.6}, {rho_hi:.6}], MPFR)", a[0][0], a[0][1], a[1][0], a[1][1], rho_diag));
             return Ok(out.with_certificate(
                 p.certificates
-                    .then(|| r2_certificate(&a, &s, &v, &rho_diag, t_hi, &margin)),
+                    .then(|| r2_certificate(&a, &s, &v, &rho_diag, t_hi, &margin))
+                    .transpose()?,
             ));
         }
     }
@@ -147,8 +150,8 @@ fn seeded(p: &Params) -> Result<Outcome, CheckError> {
     })
 }
 
-/// A real 2×2 rational matrix as certificate JSON.
-fn q2_matrix(m: &Q2) -> Value {
+/// A real 2×2 rational matrix as the certificate writes it.
+fn q2_matrix(m: &Q2) -> cert::Matrix {
     cert::rational_matrix(2, 2, |i, j| {
         QComplex::new(m[i][j].clone(), BigRational::zero())
     })
@@ -164,33 +167,48 @@ fn r2_certificate(
     rho_diag: &BigRational,
     t_hi: f64,
     margin: &BigRational,
-) -> Value {
+) -> Result<Value, CertificateError> {
     let eye: Q2 = [[q(1), q(0)], [q(0), q(1)]];
-    let mut claims = vec![
-        json!({"kind": "unit_diagonal", "matrix": "ReE"}),
-        json!({"kind": "psd", "matrix": "ReE"}),
-    ];
-    for (i, j) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-        claims.push(json!({"kind": "entry", "matrix": "SV", "row": i, "col": j, "re": if i == j { "1" } else { "0" }, "im": "0"}));
-    }
-    let rd = cert::scalar(rho_diag);
-    claims.push(json!({"kind": "eigenvalue", "matrix": "JAE", "index": 1, "lo": rd, "hi": rd}));
-    claims.push(json!({"kind": "eigenvalue", "matrix": "JT", "index": 1, "lo": "0", "hi": cert::f64_scalar(t_hi)}));
-    let doc = cert::document(
+    let mut c = Certificate::new(
         "R2",
         "FALSE reading: multiplicative coupling never increases the spectral radius, rho(A o Re E) <= rho(A), for non-symmetric A (n = 2, theta = pi/2, so Re E = I)",
-        "FAILS",
-        json!({"A": q2_matrix(a), "ReE": q2_matrix(&eye), "S": q2_matrix(s), "V": q2_matrix(v)}),
-        json!([
-            {"name": "AE", "op": "hadamard", "args": ["A", "ReE"]},
-            {"name": "JAE", "op": "jordan_wielandt", "args": ["AE"]},
-            {"name": "SV", "op": "matmul", "args": ["S", "V"]},
-            {"name": "SA", "op": "matmul", "args": ["S", "A"]},
-            {"name": "T", "op": "matmul", "args": ["SA", "V"]},
-            {"name": "JT", "op": "jordan_wielandt", "args": ["T"]}
-        ]),
-        claims,
-        json!({"lhs": {"claim": 6, "end": "lo"}, "rel": "le", "rhs": {"claim": 7, "end": "hi"}, "margin": cert::scalar(margin)}),
+        Verdict::Fails,
     );
-    cert::with_notes(doc, "Produced by pespectra-theorems (exact rationals). Re E = I because cos(pi/2) = 0 exactly. Claims 2-5: S = V^-1, so T = S A V is similar to A and rho(A) <= ||T||_2 = sigma_1(T) <= claim 7's upper end. A o Re E is diagonal, so its spectral radius is max |a_ii| = sigma_1(A o Re E), the top eigenvalue of its Jordan-Wielandt matrix (claim 6). Hence rho(A o Re E) - rho(A) >= margin > 0.")
+    c.matrix("A", q2_matrix(a)).matrix("ReE", q2_matrix(&eye));
+    c.matrix("S", q2_matrix(s)).matrix("V", q2_matrix(v));
+    c.derive("AE", Op::Hadamard, &["A", "ReE"]);
+    c.derive("JAE", Op::JordanWielandt, &["AE"]);
+    c.derive("SV", Op::Matmul, &["S", "V"]);
+    c.derive("SA", Op::Matmul, &["S", "A"]);
+    c.derive("T", Op::Matmul, &["SA", "V"]);
+    c.derive("JT", Op::JordanWielandt, &["T"]);
+    c.claim(Claim::unit_diagonal("ReE"));
+    c.claim(Claim::psd("ReE"));
+    let inverse: Vec<ClaimId> = [(0, 0), (0, 1), (1, 0), (1, 1)]
+        .into_iter()
+        .map(|(row, col)| {
+            c.claim(Claim::Entry {
+                matrix: "SV".into(),
+                row,
+                col,
+                re: if row == col { "1" } else { "0" }.into(),
+                im: "0".into(),
+            })
+        })
+        .collect();
+    let rd = cert::scalar(rho_diag);
+    let diagonal = c.claim(Claim::eigenvalue_exact("JAE", 1, &rd, &rd));
+    let similar = c.claim(Claim::eigenvalue_exact(
+        "JT",
+        1,
+        "0",
+        &cert::f64_scalar(t_hi),
+    ));
+    c.notes(format!("Produced by pespectra-theorems (exact rationals). Re E = I because cos(pi/2) = 0 exactly. Claims {}-{}: S = V^-1, so T = S A V is similar to A and rho(A) <= ||T||_2 = sigma_1(T) <= claim {}'s upper end. A o Re E is diagonal, so its spectral radius is max |a_ii| = sigma_1(A o Re E), the top eigenvalue of its Jordan-Wielandt matrix (claim {}). Hence rho(A o Re E) - rho(A) >= margin > 0.", inverse[0].index(), inverse[3].index(), similar.index(), diagonal.index()));
+    c.finish(
+        Bound::Claim(diagonal, End::Lo),
+        Rel::Le,
+        Bound::Claim(similar, End::Hi),
+        cert::scalar(margin),
+    )
 }

@@ -1,7 +1,7 @@
 //! R3, refuted: a unit-diagonal Toeplitz kernel that is not PSD expands the spectrum.
 
 use crate::ball::Ball;
-use crate::certificate as cert;
+use crate::certificate::{self as cert, Bound, Certificate, CertificateError, Claim, End, Op, Rel};
 use crate::enclose::eig;
 use crate::instances::rng;
 use crate::registry::Entry;
@@ -10,7 +10,6 @@ use faer::Mat;
 use pespectra_arith::interval::Interval;
 use pespectra_spectra::matrix::CMat;
 use rand::Rng;
-use serde_json::json;
 
 pub(crate) const ENTRY: Entry = Entry {
     id: "R3",
@@ -44,7 +43,7 @@ fn seeded(p: &Params) -> Result<Outcome, CheckError> {
         let not_psd = eb[n - 1].hi() < 0.0;
         let viol = (ec[0] - ea[0]).lo().max((ea[n - 1] - ec[n - 1]).lo());
         if not_psd && viol > 0.0 {
-            return Ok(Outcome::new(Verdict::Fails, viol, format!("attempt {attempt}: A = 11ᵀ ({n}×{n}), B Toeplitz with first row {t:?} (unit diagonal, λmin(B) ≤ {:.4} < 0): spec(A∘B) ⊂ [{:.4}, {:.4}] leaves [λmin(A), λmax(A)] = [0, {n}]", eb[n - 1].hi(), ec[n - 1].lo(), ec[0].hi())).with_certificate(p.certificates.then(|| r3_certificate(&a, &b, &ea, &eb, &ec))));
+            return Ok(Outcome::new(Verdict::Fails, viol, format!("attempt {attempt}: A = 11ᵀ ({n}×{n}), B Toeplitz with first row {t:?} (unit diagonal, λmin(B) ≤ {:.4} < 0): spec(A∘B) ⊂ [{:.4}, {:.4}] leaves [λmin(A), λmax(A)] = [0, {n}]", eb[n - 1].hi(), ec[n - 1].lo(), ec[0].hi())).with_certificate(p.certificates.then(|| r3_certificate(&a, &b, &ea, &eb, &ec)).transpose()?));
         }
     }
     Ok(Outcome {
@@ -63,37 +62,32 @@ fn r3_certificate(
     ea: &[Interval],
     eb: &[Interval],
     ec: &[Interval],
-) -> serde_json::Value {
+) -> Result<serde_json::Value, CertificateError> {
     let n = a.n();
-    let top = (ec[0] - ea[0]).lo() > 0.0;
-    let (claims, conclusion) = if top {
-        (
-            vec![
-                json!({"kind": "unit_diagonal", "matrix": "B"}),
-                cert::eigenvalue_claim("B", n, eb[n - 1]),
-                cert::eigenvalue_claim("C", 1, ec[0]),
-                cert::eigenvalue_claim("A", 1, ea[0]),
-            ],
-            json!({"lhs": {"claim": 2, "end": "lo"}, "rel": "le", "rhs": {"claim": 3, "end": "hi"}, "margin": cert::margin(ec[0].lo(), ea[0].hi())}),
-        )
-    } else {
-        (
-            vec![
-                json!({"kind": "unit_diagonal", "matrix": "B"}),
-                cert::eigenvalue_claim("B", n, eb[n - 1]),
-                cert::eigenvalue_claim("A", n, ea[n - 1]),
-                cert::eigenvalue_claim("C", n, ec[n - 1]),
-            ],
-            json!({"lhs": {"claim": 2, "end": "lo"}, "rel": "le", "rhs": {"claim": 3, "end": "hi"}, "margin": cert::margin(ea[n - 1].lo(), ec[n - 1].hi())}),
-        )
-    };
-    cert::document(
+    let mut c = Certificate::new(
         "R3",
         "FALSE reading: every unit-diagonal Toeplitz kernel contracts, spec(A o B) within [lambda_min(A), lambda_max(A)] (B is not PSD here)",
-        "FAILS",
-        json!({"A": cert::real_matrix(&a.center.re), "B": cert::real_matrix(&b.center.re)}),
-        json!([{"name": "C", "op": "hadamard", "args": ["A", "B"]}]),
-        claims,
-        conclusion,
+        Verdict::Fails,
+    );
+    c.matrix("A", cert::real_matrix(&a.center.re));
+    c.matrix("B", cert::real_matrix(&b.center.re));
+    c.derive("C", Op::Hadamard, &["A", "B"]);
+    c.claim(Claim::unit_diagonal("B"));
+    c.claim(Claim::eigenvalue("B", n, eb[n - 1]));
+    // whichever end of spec(A∘B) provably leaves [λmin(A), λmax(A)]
+    let (above, below, margin) = if (ec[0] - ea[0]).lo() > 0.0 {
+        let above = c.claim(Claim::eigenvalue("C", 1, ec[0]));
+        let below = c.claim(Claim::eigenvalue("A", 1, ea[0]));
+        (above, below, cert::margin(ec[0].lo(), ea[0].hi()))
+    } else {
+        let above = c.claim(Claim::eigenvalue("A", n, ea[n - 1]));
+        let below = c.claim(Claim::eigenvalue("C", n, ec[n - 1]));
+        (above, below, cert::margin(ea[n - 1].lo(), ec[n - 1].hi()))
+    };
+    c.finish(
+        Bound::Claim(above, End::Lo),
+        Rel::Le,
+        Bound::Claim(below, End::Hi),
+        margin,
     )
 }

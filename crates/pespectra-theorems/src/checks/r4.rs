@@ -1,7 +1,7 @@
 //! R4, refuted in exact rationals: the RoPE logits are not Re(G∘G_e) for one summed Toeplitz
 //! kernel.
 
-use crate::certificate as cert;
+use crate::certificate::{self as cert, Bound, Certificate, CertificateError, Claim, End, Op, Rel};
 use crate::exact::{f, q};
 use crate::exact_rope::{differences, exact_rope, random_content, rope_cert, sum_chain, ExactRope};
 use crate::instances::rng;
@@ -10,7 +10,7 @@ use crate::{CheckError, Outcome, Params, Verdict};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{Signed, Zero};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub(crate) const ENTRY: Entry = Entry {
     id: "R4",
@@ -49,9 +49,11 @@ fn seeded(p: &Params) -> Result<Outcome, CheckError> {
         }
         if both_wrong {
             let out = Outcome::new(Verdict::Fails, f(&worst.0), format!("attempt {attempt}: n = {n}, d = {d}, θ = atan(4/3), atan(5/12): |Re(G∘ΣE^f) − RoPE logits| (G = Σ_f G^f) = {} at {:?} (exact rationals; also with the 1/F normalisation)", worst.0, worst.1));
-            return Ok(
-                out.with_certificate(p.certificates.then(|| r4_certificate(n, d, &qv, &kv, &e)))
-            );
+            return Ok(out.with_certificate(
+                p.certificates
+                    .then(|| r4_certificate(n, d, &qv, &kv, &e))
+                    .transpose()?,
+            ));
         }
     }
     Ok(Outcome {
@@ -65,21 +67,30 @@ fn seeded(p: &Params) -> Result<Outcome, CheckError> {
 /// R4 certificate: the checker derives the RoPE logits L and the one-kernel reading
 /// `R = Re((Σ_f G^f)∘(Σ_f E^f))` (and `R/F`) itself; `L − R` and `L − R/F` have certified positive top
 /// singular values (Jordan–Wielandt eigenvalue claims), so neither reading is an identity.
-fn r4_certificate(n: usize, d: usize, qv: &[Vec<i64>], kv: &[Vec<i64>], e: &ExactRope) -> Value {
-    let mut rc = rope_cert(n, d, qv, kv);
+fn r4_certificate(
+    n: usize,
+    d: usize,
+    qv: &[Vec<i64>],
+    kv: &[Vec<i64>],
+    e: &ExactRope,
+) -> Result<Value, CertificateError> {
+    let mut c = Certificate::new(
+        "R4",
+        "FALSE reading: RoPE logits equal Re(G_{q,k} o G_e) with the complex content Gram G_{q,k} = sum_f G^f and one summed Toeplitz kernel G_e = sum_f E^f (or its 1/F normalisation)",
+        Verdict::Fails,
+    );
+    rope_cert(&mut c, n, d, qv, kv);
     let nf = d / 2;
-    sum_chain(&mut rc.derived, "E", nf, "Esum");
-    sum_chain(&mut rc.derived, "G", nf, "Gsum");
+    sum_chain(&mut c, "E", nf, "Esum");
+    sum_chain(&mut c, "G", nf, "Gsum");
     let inv_f = BigRational::new(1.into(), BigInt::from(nf));
-    rc.derived.extend([
-        json!({"name": "CE", "op": "hadamard", "args": ["Gsum", "Esum"]}),
-        json!({"name": "R", "op": "real_part", "args": ["CE"]}),
-        json!({"name": "D", "op": "sub", "args": ["L", "R"]}),
-        json!({"name": "JD", "op": "jordan_wielandt", "args": ["D"]}),
-        json!({"name": "Rn", "op": "scale", "args": ["R"], "scalar": cert::scalar(&inv_f)}),
-        json!({"name": "Dn", "op": "sub", "args": ["L", "Rn"]}),
-        json!({"name": "JDn", "op": "jordan_wielandt", "args": ["Dn"]}),
-    ]);
+    c.derive("CE", Op::Hadamard, &["Gsum", "Esum"]);
+    c.derive("R", Op::RealPart, &["CE"]);
+    c.derive("D", Op::Sub, &["L", "R"]);
+    c.derive("JD", Op::JordanWielandt, &["D"]);
+    c.derive("Rn", Op::Scale(cert::scalar(&inv_f)), &["R"]);
+    c.derive("Dn", Op::Sub, &["L", "Rn"]);
+    c.derive("JDn", Op::JordanWielandt, &["Dn"]);
     let reading = |scale: &BigRational| -> Vec<Vec<BigRational>> {
         (0..n)
             .map(|i| {
@@ -89,15 +100,14 @@ fn r4_certificate(n: usize, d: usize, qv: &[Vec<i64>], kv: &[Vec<i64>], e: &Exac
             })
             .collect()
     };
-    let (claim, lo) = cert::top_singular_value_claim("JD", &differences(&e.rope, &reading(&q(1))));
-    let (claim_n, _) =
-        cert::top_singular_value_claim("JDn", &differences(&e.rope, &reading(&inv_f)));
-    let k = rc.claims.len();
-    rc.claims.extend([claim, claim_n]);
-    let doc = rc.failure(
-        "R4",
-        "FALSE reading: RoPE logits equal Re(G_{q,k} o G_e) with the complex content Gram G_{q,k} = sum_f G^f and one summed Toeplitz kernel G_e = sum_f E^f (or its 1/F normalisation)",
-        json!({"lhs": {"claim": k, "end": "lo"}, "rel": "le", "rhs": {"value": "0"}, "margin": cert::scalar(&lo)}),
-    );
-    cert::with_notes(doc, &format!("Produced by pespectra-theorems (exact rationals). Q, K: integer content (n = {n}, d = {d}, interleaved pairs); P_f selects conj(a^f) = Q p_f; W_f holds conj(z_f)^j for the Pythagorean rotations z_0 = (3+4i)/5, z_1 = (12+5i)/13, so E_f = W_f W_f^H is the exact RoPE kernel z_f^(j-i) (unit diagonal and PSD are claimed). L = sum_f Re(G_f o E_f) is the RoPE logit matrix (D1); R = Re((sum_f G_f) o (sum_f E_f)) is the one-kernel reading (R/F is exact when all angles agree). sigma_1(L - R) >= the conclusion's margin > 0 (claim {k}) and sigma_1(L - R/F) > 0 (claim {}): both readings differ from the RoPE logits.", k + 1))
+    let (claim, lo) = Claim::top_singular_value("JD", &differences(&e.rope, &reading(&q(1))));
+    let (claim_n, _) = Claim::top_singular_value("JDn", &differences(&e.rope, &reading(&inv_f)));
+    let (k, k_n) = (c.claim(claim), c.claim(claim_n));
+    c.notes(format!("Produced by pespectra-theorems (exact rationals). Q, K: integer content (n = {n}, d = {d}, interleaved pairs); P_f selects conj(a^f) = Q p_f; W_f holds conj(z_f)^j for the Pythagorean rotations z_0 = (3+4i)/5, z_1 = (12+5i)/13, so E_f = W_f W_f^H is the exact RoPE kernel z_f^(j-i) (unit diagonal and PSD are claimed). L = sum_f Re(G_f o E_f) is the RoPE logit matrix (D1); R = Re((sum_f G_f) o (sum_f E_f)) is the one-kernel reading (R/F is exact when all angles agree). sigma_1(L - R) >= the conclusion's margin > 0 (claim {}) and sigma_1(L - R/F) > 0 (claim {}): both readings differ from the RoPE logits.", k.index(), k_n.index()));
+    c.finish(
+        Bound::Claim(k, End::Lo),
+        Rel::Le,
+        Bound::Value("0".into()),
+        cert::scalar(&lo),
+    )
 }

@@ -2,7 +2,7 @@
 //! not.
 
 use crate::ball::{QComplex, ANGLES};
-use crate::certificate as cert;
+use crate::certificate::{self as cert, Bound, Certificate, CertificateError, Claim, End, Op, Rel};
 use crate::exact::{f, q, qc};
 use crate::instances::rng;
 use crate::registry::Entry;
@@ -10,7 +10,7 @@ use crate::{CheckError, Outcome, Params, Verdict};
 use num_rational::BigRational;
 use num_traits::{Signed, Zero};
 use rand::Rng;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub(crate) const ENTRY: Entry = Entry {
     id: "R6",
@@ -65,15 +65,19 @@ fn seeded(p: &Params) -> Result<Outcome, CheckError> {
                 let diff = (form(&w, i, j) - form(&w, i + 1, j + 1)).abs();
                 if !diff.is_zero() {
                     let out = Outcome::new(Verdict::Fails, f(&diff), format!("attempt {attempt}: P Pᵀ is exactly Toeplitz (n = {n}, 2 frequencies) but (P W Pᵀ)_({i},{j}) − (P W Pᵀ)_({},{}) = ±{diff} ≠ 0 for an integer W", i + 1, j + 1));
-                    return Ok(out.with_certificate(p.certificates.then(|| {
-                        let shifted = |w: &[Vec<BigRational>]| -> Vec<BigRational> {
-                            (0..n - 1)
-                                .flat_map(|i| (0..n - 1).map(move |j| (i, j)))
-                                .map(|(i, j)| form(w, i, j) - form(w, i + 1, j + 1))
-                                .collect()
-                        };
-                        r6_certificate(&pos, &w, &shifted(&w))
-                    })));
+                    return Ok(out.with_certificate(
+                        p.certificates
+                            .then(|| {
+                                let shifted = |w: &[Vec<BigRational>]| -> Vec<BigRational> {
+                                    (0..n - 1)
+                                        .flat_map(|i| (0..n - 1).map(move |j| (i, j)))
+                                        .map(|(i, j)| form(w, i, j) - form(w, i + 1, j + 1))
+                                        .collect()
+                                };
+                                r6_certificate(&pos, &w, &shifted(&w))
+                            })
+                            .transpose()?,
+                    ));
                 }
             }
         }
@@ -93,48 +97,45 @@ fn r6_certificate(
     pos: &[Vec<BigRational>],
     w: &[Vec<BigRational>],
     diffs: &[BigRational],
-) -> Value {
+) -> Result<Value, CertificateError> {
     let (n, d) = (pos.len(), w.len());
     let real = |x: &BigRational| QComplex::new(x.clone(), BigRational::zero());
     let sel =
         |off: usize| cert::rational_matrix(n - 1, n, move |i, j| qc(i64::from(j == i + off), 0));
-    let matrices = json!({
-        "P": cert::rational_matrix(n, d, |i, j| real(&pos[i][j])),
-        "W": cert::rational_matrix(d, d, |i, j| real(&w[i][j])),
-        "S0": sel(0),
-        "S1": sel(1),
-    });
-    let mut derived = vec![
-        json!({"name": "Pt", "op": "adjoint", "args": ["P"]}),
-        json!({"name": "S0t", "op": "adjoint", "args": ["S0"]}),
-        json!({"name": "S1t", "op": "adjoint", "args": ["S1"]}),
-        json!({"name": "PW", "op": "matmul", "args": ["P", "W"]}),
-        json!({"name": "M", "op": "matmul", "args": ["PW", "Pt"]}),
-        json!({"name": "MI", "op": "matmul", "args": ["P", "Pt"]}),
-    ];
-    for m in ["M", "MI"] {
-        for (s, st) in [("S0", "S0t"), ("S1", "S1t")] {
-            derived.push(json!({"name": format!("{s}{m}"), "op": "matmul", "args": [s, m]}));
-            derived.push(json!({"name": format!("{s}{m}{s}"), "op": "matmul", "args": [format!("{s}{m}"), st]}));
-        }
-        derived.push(json!({"name": format!("D{m}"), "op": "sub", "args": [format!("S0{m}S0"), format!("S1{m}S1")]}));
-        derived.push(
-            json!({"name": format!("JD{m}"), "op": "jordan_wielandt", "args": [format!("D{m}")]}),
-        );
-    }
-    let (claim, lo) = cert::top_singular_value_claim("JDM", diffs);
-    let claims = vec![
-        json!({"kind": "eigenvalue", "matrix": "JDMI", "index": 1, "lo": "0", "hi": "0"}),
-        claim,
-    ];
-    let doc = cert::document(
+    let mut c = Certificate::new(
         "R6",
         "FALSE reading: absolute PE contributes a Toeplitz term, P W P^T Toeplitz for sinusoidal positions P",
-        "FAILS",
-        matrices,
-        json!(derived),
-        claims,
-        json!({"lhs": {"claim": 1, "end": "lo"}, "rel": "le", "rhs": {"value": "0"}, "margin": cert::scalar(&lo)}),
+        Verdict::Fails,
     );
-    cert::with_notes(doc, &format!("Produced by pespectra-theorems (exact rationals). Row i of P is (cos i theta_f, sin i theta_f)_f for the Pythagorean angles cos theta = 3/5 and 12/13 (n = {n}). A matrix M is Toeplitz iff M[i, j] = M[i+1, j+1] for all i, j < n - 1, i.e. iff D(M) = S0 M S0^T - S1 M S1^T = 0. Claim 0: sigma_1(D(P P^T)) = 0, so P P^T is Toeplitz (D2). Claim 1: sigma_1(D(P W P^T)) >= margin > 0, so P W P^T is not Toeplitz."))
+    c.matrix("P", cert::rational_matrix(n, d, |i, j| real(&pos[i][j])));
+    c.matrix("W", cert::rational_matrix(d, d, |i, j| real(&w[i][j])));
+    c.matrix("S0", sel(0)).matrix("S1", sel(1));
+    c.derive("Pt", Op::Adjoint, &["P"]);
+    c.derive("S0t", Op::Adjoint, &["S0"]);
+    c.derive("S1t", Op::Adjoint, &["S1"]);
+    c.derive("PW", Op::Matmul, &["P", "W"]);
+    c.derive("M", Op::Matmul, &["PW", "Pt"]);
+    c.derive("MI", Op::Matmul, &["P", "Pt"]);
+    for m in ["M", "MI"] {
+        for (s, st) in [("S0", "S0t"), ("S1", "S1t")] {
+            c.derive(format!("{s}{m}"), Op::Matmul, &[s, m]);
+            c.derive(format!("{s}{m}{s}"), Op::Matmul, &[&format!("{s}{m}"), st]);
+        }
+        c.derive(
+            format!("D{m}"),
+            Op::Sub,
+            &[&format!("S0{m}S0"), &format!("S1{m}S1")],
+        );
+        c.derive(format!("JD{m}"), Op::JordanWielandt, &[&format!("D{m}")]);
+    }
+    let toeplitz = c.claim(Claim::eigenvalue_exact("JDMI", 1, "0", "0"));
+    let (claim, lo) = Claim::top_singular_value("JDM", diffs);
+    let not_toeplitz = c.claim(claim);
+    c.notes(format!("Produced by pespectra-theorems (exact rationals). Row i of P is (cos i theta_f, sin i theta_f)_f for the Pythagorean angles cos theta = 3/5 and 12/13 (n = {n}). A matrix M is Toeplitz iff M[i, j] = M[i+1, j+1] for all i, j < n - 1, i.e. iff D(M) = S0 M S0^T - S1 M S1^T = 0. Claim {}: sigma_1(D(P P^T)) = 0, so P P^T is Toeplitz (D2). Claim {}: sigma_1(D(P W P^T)) >= margin > 0, so P W P^T is not Toeplitz.", toeplitz.index(), not_toeplitz.index()));
+    c.finish(
+        Bound::Claim(not_toeplitz, End::Lo),
+        Rel::Le,
+        Bound::Value("0".into()),
+        cert::scalar(&lo),
+    )
 }

@@ -2,7 +2,7 @@
 //! matrices.
 
 use crate::ball::{Ball, PythagoreanAngle, QComplex, ANGLES};
-use crate::certificate::{self as cert, MAX_CERT_N};
+use crate::certificate::{self as cert, Bound, Certificate, Claim, End, Op, Rel, MAX_CERT_N};
 use crate::enclose::eig;
 use crate::hypotheses::a_and_psd_b;
 use crate::instances::{random_symmetric, rng};
@@ -10,7 +10,6 @@ use crate::registry::{Entry, Homogeneity, Operands, UserForm};
 use crate::user::UserInput;
 use crate::{CheckError, Outcome, Params, Verdict};
 use pespectra_arith::interval::Interval;
-use serde_json::json;
 
 pub(crate) const ENTRY: Entry = Entry {
     id: "T2",
@@ -38,7 +37,7 @@ fn seeded(p: &Params) -> Result<Outcome, CheckError> {
                 num_rational::BigRational::from_integer(0.into()),
             )
         });
-        json!({"A": cert::real_matrix(&a.center.re), "B": b})
+        (cert::real_matrix(&a.center.re), b)
     });
     instance(
         &a,
@@ -49,11 +48,11 @@ fn seeded(p: &Params) -> Result<Outcome, CheckError> {
 }
 
 /// T2 on balls A (Hermitian) and B (PSD, guaranteed by the caller); `exact` holds the exact
-/// matrices A and B as certificate JSON when a certificate is wanted.
+/// matrices A and B, as the certificate writes them, when a certificate is wanted.
 pub(crate) fn instance(
     a: &Ball,
     b: &Ball,
-    exact: Option<serde_json::Value>,
+    exact: Option<(cert::Matrix, cert::Matrix)>,
     what: &str,
 ) -> Result<Outcome, CheckError> {
     let n = a.n();
@@ -78,17 +77,28 @@ pub(crate) fn instance(
         .lo()
         .max((Interval::point((lmin * bmin).lo().min((lmin * bmax).lo())) - ec[n - 1]).lo());
     // certificate of the upper end for unit-diagonal B: λmax(A∘B) ≤ λmax(A)
-    let certificate = exact.filter(|_| bmin == Interval::point(1.0) && bmax == bmin).map(|matrices| {
-        cert::document(
-            "T2",
-            "A Hermitian, B PSD with unit diagonal: lambda_max(A o B) <= lambda_max(A)",
-            "HOLDS",
-            matrices,
-            json!([{"name": "C", "op": "hadamard", "args": ["A", "B"]}]),
-            vec![json!({"kind": "psd", "matrix": "B"}), json!({"kind": "unit_diagonal", "matrix": "B"}), cert::eigenvalue_claim("C", 1, ec[0]), cert::eigenvalue_claim("A", 1, ea[0])],
-            json!({"lhs": {"claim": 2, "end": "hi"}, "rel": "le", "rhs": {"claim": 3, "end": "lo"}, "margin": cert::margin(ea[0].lo(), ec[0].hi())}),
-        )
-    });
+    let certificate = exact
+        .filter(|_| bmin == Interval::point(1.0) && bmax == bmin)
+        .map(|(ma, mb)| {
+            let mut c = Certificate::new(
+                "T2",
+                "A Hermitian, B PSD with unit diagonal: lambda_max(A o B) <= lambda_max(A)",
+                Verdict::Holds,
+            );
+            c.matrix("A", ma).matrix("B", mb);
+            c.derive("C", Op::Hadamard, &["A", "B"]);
+            c.claim(Claim::psd("B"));
+            c.claim(Claim::unit_diagonal("B"));
+            let top_c = c.claim(Claim::eigenvalue("C", 1, ec[0]));
+            let top_a = c.claim(Claim::eigenvalue("A", 1, ea[0]));
+            c.finish(
+                Bound::Claim(top_c, End::Hi),
+                Rel::Le,
+                Bound::Claim(top_a, End::Lo),
+                cert::margin(ea[0].lo(), ec[0].hi()),
+            )
+        })
+        .transpose()?;
     Ok(Outcome::from_margin(
         m_up.min(m_lo),
         viol,

@@ -2,7 +2,7 @@
 //! by enclosures or, where the bounds can be attained, by exact rational inertia.
 
 use crate::ball::Ball;
-use crate::certificate::{self as cert, MAX_CERT_N};
+use crate::certificate::{self as cert, Bound, Certificate, Claim, End, Rel, MAX_CERT_N};
 use crate::enclose::eig;
 use crate::registry::Entry;
 use crate::{CheckError, Outcome, Params, Verdict};
@@ -11,7 +11,6 @@ use pespectra_arith::interval::Interval;
 use pespectra_spectra::matrix::CMat;
 use rug::float::{Constant, Round};
 use rug::Float;
-use serde_json::json;
 
 pub(crate) const ENTRY: Entry = Entry {
     id: "T8",
@@ -48,18 +47,25 @@ fn seeded(p: &Params) -> Result<Outcome, CheckError> {
     if margin < 0.0 && viol <= 0.0 && n <= 32 {
         return exact(&d, p.certificates && n <= MAX_CERT_N);
     }
-    let certificate = (p.certificates && n <= MAX_CERT_N).then(|| {
-        let third = num_rational::BigRational::new(((n * n - 1) as i64).into(), 3.into());
-        cert::document(
-            "T8",
-            "D_n = [|i-j|] has exactly one positive and n-1 negative eigenvalues, and (n^2-1)/3 <= lambda_max(D_n)",
-            "HOLDS",
-            json!({"D": cert::real_matrix(&d.center.re)}),
-            json!([]),
-            vec![json!({"kind": "inertia", "matrix": "D", "shift": "0", "neg": n - 1, "zero": 0, "pos": 1}), cert::eigenvalue_claim("D", 1, e[0])],
-            json!({"lhs": {"value": cert::scalar(&third)}, "rel": "le", "rhs": {"claim": 1, "end": "lo"}, "margin": cert::scalar(&(num_rational::BigRational::from_float(e[0].lo()).expect("finite") - third))}),
-        )
-    });
+    let certificate = (p.certificates && n <= MAX_CERT_N)
+        .then(|| {
+            let third = num_rational::BigRational::new(((n * n - 1) as i64).into(), 3.into());
+            let mut c = Certificate::new(
+                "T8",
+                "D_n = [|i-j|] has exactly one positive and n-1 negative eigenvalues, and (n^2-1)/3 <= lambda_max(D_n)",
+                Verdict::Holds,
+            );
+            c.matrix("D", cert::real_matrix(&d.center.re));
+            c.claim(inertia_one_positive(n));
+            let top = c.claim(Claim::eigenvalue("D", 1, e[0]));
+            c.finish(
+                Bound::Value(cert::scalar(&third)),
+                Rel::Le,
+                Bound::Claim(top, End::Lo),
+                cert::margin_over(e[0].lo(), &third),
+            )
+        })
+        .transpose()?;
     Ok(Outcome::from_margin(margin, viol, format!("n = {n}: 1 positive and {} negative eigenvalues certified; λmax/n² ∈ [{:.6}, {:.6}], λmin/n² ∈ [{:.6}, {:.6}]; limits: 2/ω₀² ∈ [{}, {}] (ω₀·tanh(ω₀/2) = 2), −2/π² ∈ [{}, {}]", n - 1, e[0].lo() / (nf * nf), e[0].hi() / (nf * nf), e[n - 1].lo() / (nf * nf), e[n - 1].hi() / (nf * nf), plus.0, plus.1, minus.0, minus.1)).with_certificate(certificate))
 }
 
@@ -82,21 +88,41 @@ fn exact(d: &Ball, certificate: bool) -> Result<Outcome, CheckError> {
     if !holds {
         return Ok(Outcome::new(Verdict::Fails, 0.0, detail));
     }
-    let cert = certificate.then(|| {
-        cert::document(
-            "T8",
-            "D_n = [|i-j|] has exactly one positive and n-1 negative eigenvalues, and (n^2-1)/3 <= lambda_max(D_n) <= n(n-1)/2",
-            "HOLDS",
-            json!({"D": cert::real_matrix(&d.center.re)}),
-            json!([]),
-            vec![
-                json!({"kind": "inertia", "matrix": "D", "shift": "0", "neg": n - 1, "zero": 0, "pos": 1}),
-                json!({"kind": "eigenvalue", "matrix": "D", "index": 1, "lo": cert::scalar(&third), "hi": cert::scalar(&half)}),
-            ],
-            json!({"lhs": {"value": cert::scalar(&third)}, "rel": "le", "rhs": {"claim": 1, "end": "lo"}, "margin": "0"}),
-        )
-    });
+    let cert = certificate
+        .then(|| {
+            let mut c = Certificate::new(
+                "T8",
+                "D_n = [|i-j|] has exactly one positive and n-1 negative eigenvalues, and (n^2-1)/3 <= lambda_max(D_n) <= n(n-1)/2",
+                Verdict::Holds,
+            );
+            c.matrix("D", cert::real_matrix(&d.center.re));
+            c.claim(inertia_one_positive(n));
+            let top = c.claim(Claim::eigenvalue_exact(
+                "D",
+                1,
+                &cert::scalar(&third),
+                &cert::scalar(&half),
+            ));
+            c.finish(
+                Bound::Value(cert::scalar(&third)),
+                Rel::Le,
+                Bound::Claim(top, End::Lo),
+                "0".into(),
+            )
+        })
+        .transpose()?;
     Ok(Outcome::new(Verdict::Holds, 0.0, detail).with_certificate(cert))
+}
+
+/// The claim that D_n has 1 positive, no zero and n − 1 negative eigenvalues.
+fn inertia_one_positive(n: usize) -> Claim {
+    Claim::Inertia {
+        matrix: "D".into(),
+        shift: "0".into(),
+        neg: n - 1,
+        zero: 0,
+        pos: 1,
+    }
 }
 
 /// Certified enclosures (decimal strings) of `lim λmax(D_n)/n² = 2/ω₀²` with ω₀ > 0 the root of
