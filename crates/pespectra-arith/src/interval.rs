@@ -71,6 +71,14 @@ impl Interval {
         }
     }
 
+    /// A midpoint `c` (the rounded average of the ends; `lo` when that overflows) and a radius
+    /// `r`, rounded up, with `[c − r, c + r] ⊇ self`: the ball form of the interval.
+    pub fn mid_rad(self) -> (f64, f64) {
+        let c = 0.5 * self.lo + 0.5 * self.hi;
+        let c = if c.is_finite() { c } else { self.lo };
+        (c, (self - Self::point(c)).mag())
+    }
+
     /// Enclosure of `{a / b : a ∈ self, b ∈ d}` for a divisor interval strictly above 0.
     /// Returns `None` when `d` may contain zero or negative values.
     pub fn div_pos(self, d: Self) -> Option<Self> {
@@ -166,6 +174,26 @@ impl Mul for Interval {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The ball form covers the interval even for wide, huge and one-point intervals, and is
+    /// tight for a point.
+    #[test]
+    fn mid_rad_covers_the_interval() {
+        for (lo, hi) in [
+            (1.0, 1.0),
+            (-3.0, 5.0),
+            (0.1, 0.3),
+            (-f64::MAX, f64::MAX),
+            (1e308, f64::MAX),
+        ] {
+            let (c, r) = Interval::new(lo, hi).unwrap().mid_rad();
+            assert!(
+                Interval::ball(c, r).lo() <= lo && Interval::ball(c, r).hi() >= hi,
+                "[{lo}, {hi}]"
+            );
+        }
+        assert_eq!(Interval::point(2.5).mid_rad(), (2.5, 0.0));
+    }
     use num_rational::BigRational;
     use num_traits::FromPrimitive;
     use proptest::prelude::*;

@@ -1,6 +1,5 @@
 //! One certified verdict on one head, and how per-frequency verdicts combine into one per head.
 
-use pespectra_arith::interval::Interval;
 pub use pespectra_theorems::Verdict;
 
 /// A catalogue claim decided on one head's real matrices.
@@ -17,16 +16,11 @@ pub struct Check {
 }
 
 impl Check {
+    /// The verdict of the theorem checks' decision rule ([`pespectra_theorems::decide::verdict`]):
     /// HOLDS when the certified slack is ≥ 0, FAILS when a violation is certified (> 0),
     /// otherwise INCONCLUSIVE (never HOLDS from a float comparison).
     pub fn from_margin(id: &'static str, margin: f64, violation: f64, detail: String) -> Self {
-        let (verdict, margin) = if margin >= 0.0 {
-            (Verdict::Holds, Some(margin))
-        } else if violation > 0.0 {
-            (Verdict::Fails, Some(violation))
-        } else {
-            (Verdict::Inconclusive, None)
-        };
+        let (verdict, margin) = pespectra_theorems::decide::verdict(margin, violation);
         Self {
             id,
             verdict,
@@ -46,11 +40,8 @@ impl Check {
     }
 }
 
-/// Certified slack and violation of `lhs ≤ rhs` for enclosures: `(lo(rhs − lhs), lo(lhs − rhs))`.
-/// At most one of the two is > 0; both ≤ 0 means the enclosures overlap.
-pub fn le(lhs: Interval, rhs: Interval) -> (f64, f64) {
-    ((rhs - lhs).lo(), (lhs - rhs).lo())
-}
+/// Certified slack and violation of `lhs ≤ rhs` for enclosures (the theorem checks' rule).
+pub use pespectra_theorems::decide::le;
 
 /// Running combination of per-part (per-frequency) outcomes of one claim into one head verdict:
 /// HOLDS iff every part holds (margin = the smallest), FAILS if any part fails (margin = the
@@ -102,6 +93,7 @@ impl Fold {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pespectra_arith::interval::Interval;
 
     #[test]
     fn fold_is_holds_only_when_every_part_holds() {

@@ -5,7 +5,7 @@
 //! intervals and handed to the verified engine as balls.
 
 use crate::check::{le, Check, Fold};
-use crate::rope::{mid_rad, sym_ball_eigs};
+use crate::rope::sym_ball_eigs;
 use crate::AuditError;
 use pespectra_arith::interval::Interval;
 use pespectra_capture::{HeadCapture, Pairing};
@@ -111,17 +111,14 @@ pub fn r1_check(logits: &[Interval], content: &[Interval]) -> Check {
 /// λ_k(G) + λmin(B) ≤ λ_k(G + B) ≤ λ_k(G) + λmax(B) for every k, and
 /// spread(G + B) ≥ spread(B) − spread(G).
 pub fn t7_check(g: &[Interval], b: &[Interval], gb: &[Interval], what: &str) -> Check {
+    use pespectra_theorems::decide::{spread_added, weyl};
     let n = g.len();
-    let (bmax, bmin) = (b[0], b[n - 1]);
     let mut fold = Fold::default();
-    for k in 0..n {
-        let (m1, v1) = le(g[k] + bmin, gb[k]);
-        let (m2, v2) = le(gb[k], g[k] + bmax);
-        fold.push(k, m1.min(m2), v1.max(v2));
-    }
+    let (m, v) = weyl(g, b, gb);
+    fold.push(0, m, v);
+    let (m, v) = spread_added(g, b, gb);
+    fold.push(1, m, v);
     let spread = |e: &[Interval]| e[0] - e[n - 1];
-    let (m, v) = le(spread(b) - spread(g), spread(gb));
-    fold.push(n, m, v);
     fold.finish(
         "T7",
         format!("G = sym(L_content), B = sym({what}), G + B = sym(L): Weyl for all {n} eigenvalues and spread(G+B) ≥ spread(B) − spread(G); spread(B) ≥ {:.4e}, spread(G) ≤ {:.4e}", spread(b).lo(), spread(g).hi()),
@@ -203,7 +200,7 @@ pub fn t9_check(bias: &[f32], n: usize) -> Result<Check, AuditError> {
         .map(|k| (at(bias, n, 0, k) + at(bias, n, k, 0)) * Interval::point(0.5))
         .collect();
     let e = sym_ball_eigs(n, |i, j| t[j - i])?;
-    let tf: Vec<f64> = t.iter().map(|v| mid_rad(*v).0).collect();
+    let tf: Vec<f64> = t.iter().map(|v| v.mid_rad().0).collect();
     let (wmax, wmin) = (symbol_extreme(&tf, true), symbol_extreme(&tf, false));
     let (smax, smin) = (symbol_at(&t, wmax), symbol_at(&t, wmin));
     let (m1, _) = le(e[0], smax);
@@ -252,5 +249,5 @@ pub fn r6_check(logits: &[f32], content: &[f32], n: usize) -> Check {
 
 /// Midpoints of eigenvalue enclosures (for measured figures and plots).
 pub fn midpoints(e: &[Interval]) -> Vec<f64> {
-    e.iter().map(|v| mid_rad(*v).0).collect()
+    e.iter().map(|v| v.mid_rad().0).collect()
 }

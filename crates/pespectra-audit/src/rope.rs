@@ -20,10 +20,10 @@
 use crate::check::{le, Check, Fold};
 use crate::kernel::phases;
 use crate::AuditError;
-use faer::Mat;
 use pespectra_arith::interval::Interval;
 use pespectra_capture::Pairing;
-use pespectra_spectra::matrix::{CMat, HermitianInput};
+use pespectra_spectra::ball::Ball;
+use pespectra_spectra::matrix::HermitianInput;
 use pespectra_spectra::{eigenvalues, EigOptions};
 
 type Gram4 = [[Interval; 4]; 4];
@@ -44,13 +44,6 @@ pub(crate) fn nonneg(x: Interval) -> Interval {
 
 fn half(x: Interval) -> Interval {
     x * Interval::point(0.5)
-}
-
-/// Midpoint and radius (rounded up) of an enclosure.
-pub(crate) fn mid_rad(x: Interval) -> (f64, f64) {
-    let c = 0.5 * x.lo() + 0.5 * x.hi();
-    let c = if c.is_finite() { c } else { x.lo() };
-    (c, (x - Interval::point(c)).mag())
 }
 
 fn gram4(y: &[Vec<Interval>; 4]) -> Gram4 {
@@ -74,31 +67,16 @@ pub(crate) fn sym_ball_eigs(
     n: usize,
     entry: impl Fn(usize, usize) -> Interval,
 ) -> Result<Vec<Interval>, AuditError> {
-    let mut c = Mat::zeros(n, n);
-    let mut r = Mat::zeros(n, n);
-    for j in 0..n {
-        for i in 0..=j {
-            let (m, rad) = mid_rad(entry(i, j));
-            c[(i, j)] = m;
-            c[(j, i)] = m;
-            r[(i, j)] = rad;
-            r[(j, i)] = rad;
-        }
-    }
-    let any = (0..n).any(|j| (0..n).any(|i| r[(i, j)] > 0.0));
-    let mut h = HermitianInput::new(CMat::real(c)).map_err(AuditError::spectra)?;
-    h.radius = any.then_some(r);
-    verified_eigs(&h)
+    let zero = Interval::point(0.0);
+    let ball = Ball::from_entries(n, n, |i, j| (entry(i.min(j), i.max(j)), zero, 0.0));
+    verified_eigs(&ball.hermitian_input().map_err(AuditError::spectra)?)
 }
 
 /// Verified eigenvalues (decreasing) as f64 intervals.
 pub(crate) fn verified_eigs(h: &HermitianInput) -> Result<Vec<Interval>, AuditError> {
     Ok(eigenvalues(h, &EigOptions::default())
         .map_err(AuditError::spectra)?
-        .values
-        .iter()
-        .map(|v| Interval::new(v.lo_f64(), v.hi_f64()).expect("ordered enclosure"))
-        .collect())
+        .intervals())
 }
 
 /// Non-zero eigenvalues of `Y K Yᵀ` from Γ = YᵀY: interval Cholesky Γ = RᵀR, then the verified

@@ -28,9 +28,9 @@
 
 use faer::Mat;
 use pespectra_arith::interval::Interval;
+use pespectra_spectra::ball::Ball;
 use pespectra_spectra::matrix::{CMat, HermitianInput};
 use pespectra_spectra::{eigenvalues, EigOptions};
-use pespectra_theorems::ball::Ball;
 use pespectra_theorems::certificate::{self as cert, Bound, Certificate, Claim, End, Op, Rel};
 use pespectra_theorems::{run, run_on, Params, Verdict};
 use proptest::prelude::*;

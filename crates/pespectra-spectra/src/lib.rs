@@ -20,6 +20,7 @@
 //! ```
 
 #![warn(missing_docs)]
+pub mod ball;
 pub mod cholesky;
 pub mod diagonal;
 pub mod eig_f64;
@@ -225,6 +226,19 @@ impl SpectrumEnclosure {
             max_width: 0.0,
             met_width: true,
         }
+    }
+
+    /// The enclosures as f64 intervals, decreasing: each end rounded outward, so every
+    /// interval still contains its value (a NaN end widens it to the whole line).
+    pub fn intervals(&self) -> Vec<pespectra_arith::interval::Interval> {
+        use pespectra_arith::interval::Interval;
+        self.values
+            .iter()
+            .map(|v| {
+                Interval::new(v.lo_f64(), v.hi_f64())
+                    .unwrap_or_else(|| Interval::ball(0.0, f64::INFINITY))
+            })
+            .collect()
     }
 }
 

@@ -1,38 +1,23 @@
 //! Verified spectra of ball matrices as f64 intervals: the enclosures every spectral check
 //! compares (eigenvalues, singular values by Jordan–Wielandt or by the Gram matrix).
 
-use crate::ball::Ball;
 use crate::CheckError;
 use faer::Mat;
 use pespectra_arith::gemm::{matmul_ball, par_for};
 use pespectra_arith::interval::Interval;
-use pespectra_arith::mp::MpInterval;
 use pespectra_arith::round::add_up;
+use pespectra_spectra::ball::Ball;
 use pespectra_spectra::matrix::{CMat, HermitianInput};
 use pespectra_spectra::{eigenvalues, singular_values_ball, EigOptions};
 
-fn iv(m: &MpInterval) -> Interval {
-    Interval::new(m.lo_f64(), m.hi_f64()).expect("enclosures are ordered")
-}
-
 /// Verified eigenvalue enclosures, decreasing.
 pub(crate) fn eig(h: &HermitianInput) -> Result<Vec<Interval>, CheckError> {
-    Ok(eigenvalues(h, &EigOptions::default())?
-        .values
-        .iter()
-        .map(iv)
-        .collect())
+    Ok(eigenvalues(h, &EigOptions::default())?.intervals())
 }
 
 /// Verified singular-value enclosures, decreasing.
 pub(crate) fn svals(b: &Ball) -> Result<Vec<Interval>, CheckError> {
-    Ok(
-        singular_values_ball(&b.center, Some(&b.radius), &EigOptions::default())?
-            .values
-            .iter()
-            .map(iv)
-            .collect(),
-    )
+    Ok(singular_values_ball(&b.center, Some(&b.radius), &EigOptions::default())?.intervals())
 }
 
 /// Verified singular-value enclosures of a *real* ball, decreasing, as square roots of the

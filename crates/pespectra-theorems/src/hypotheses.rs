@@ -1,10 +1,10 @@
 //! Hypotheses of the user-matrix checks, verified rigorously (never assumed): Hermitian,
 //! positive semidefinite (Cholesky certificate or exact rational inertia), exact unit diagonal.
 
-use crate::ball::Ball;
 use crate::enclose::eig;
 use crate::user::UserInput;
 use crate::{CheckError, Outcome};
+use pespectra_spectra::ball::Ball;
 use pespectra_spectra::matrix::{CMat, HermitianInput};
 
 /// Whether B's diagonal is exactly 1 (centers 1, radii 0).

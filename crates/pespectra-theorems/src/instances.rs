@@ -1,10 +1,10 @@
 //! Reproducible random instances: the seeded generator of every check and the matrices the
 //! seeded checks are built from.
 
-use crate::ball::Ball;
 use crate::Params;
 use faer::Mat;
 use pespectra_arith::gemm::{matmul_ball, par_for};
+use pespectra_spectra::ball::Ball;
 use pespectra_spectra::matrix::CMat;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -31,11 +31,7 @@ pub(crate) fn random_symmetric(r: &mut ChaCha8Rng, n: usize) -> Ball {
 
 /// `X Yᵀ` enclosed (two GEMMs).
 pub(crate) fn gram(x: &Mat<f64>, y: &Mat<f64>) -> Ball {
-    let b = matmul_ball(x.as_ref(), y.transpose(), par_for(x.nrows()));
-    Ball {
-        center: CMat::real(b.mid),
-        radius: b.rad,
-    }
+    matmul_ball(x.as_ref(), y.transpose(), par_for(x.nrows())).into()
 }
 
 /// ALiBi bias −m·|i−j| (exact for a dyadic slope).

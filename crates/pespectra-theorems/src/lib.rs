@@ -15,7 +15,7 @@
 pub mod ball;
 pub mod certificate;
 mod checks;
-mod decide;
+pub mod decide;
 mod enclose;
 mod error;
 mod exact;

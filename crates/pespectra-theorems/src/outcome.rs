@@ -11,15 +11,14 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
-    /// HOLDS when the certified margin is ≥ 0, FAILS when the claim is certified violated
-    /// (`violation > 0`), otherwise INCONCLUSIVE.
+    /// The verdict of [`crate::decide::verdict`] with its margin.
     pub fn from_margin(margin: f64, violation: f64, detail: String) -> Self {
-        if margin >= 0.0 {
-            Self::new(Verdict::Holds, margin, detail)
-        } else if violation > 0.0 {
-            Self::new(Verdict::Fails, violation, detail)
-        } else {
-            Self::inconclusive(detail)
+        let (verdict, margin) = crate::decide::verdict(margin, violation);
+        Self {
+            verdict,
+            margin,
+            detail,
+            certificate: None,
         }
     }
 

@@ -23,9 +23,9 @@ pub(crate) mod t9;
 
 #[cfg(test)]
 mod tests {
-    use crate::ball::Ball;
     use crate::Verdict;
     use faer::Mat;
+    use pespectra_spectra::ball::Ball;
     use pespectra_spectra::matrix::CMat;
 
     fn real_ball(rows: &[&[f64]]) -> Ball {

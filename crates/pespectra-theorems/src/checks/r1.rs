@@ -1,13 +1,14 @@
 //! R1, refuted: content whose phases undo the rotation makes RoPE raise λmax of the symmetric
 //! logits above NoPE's.
 
-use crate::ball::{rational_ball, Ball, PythagoreanAngle, QComplex, ANGLES};
+use crate::ball::{rational_ball, PythagoreanAngle, QComplex, ANGLES};
 use crate::certificate::{self as cert, Bound, Certificate, Claim, End, Op, Rel};
 use crate::enclose::eig;
 use crate::instances::rng;
 use crate::registry::Entry;
 use crate::{CheckError, Outcome, Params, Verdict};
 use pespectra_arith::interval::Interval;
+use pespectra_spectra::ball::Ball;
 use rand::Rng;
 
 pub(crate) const ENTRY: Entry = Entry {

@@ -1,6 +1,5 @@
 //! R3, refuted: a unit-diagonal Toeplitz kernel that is not PSD expands the spectrum.
 
-use crate::ball::Ball;
 use crate::certificate::{self as cert, Bound, Certificate, CertificateError, Claim, End, Op, Rel};
 use crate::enclose::eig;
 use crate::instances::rng;
@@ -8,6 +7,7 @@ use crate::registry::Entry;
 use crate::{CheckError, Outcome, Params, Verdict};
 use faer::Mat;
 use pespectra_arith::interval::Interval;
+use pespectra_spectra::ball::Ball;
 use pespectra_spectra::matrix::CMat;
 use rand::Rng;
 

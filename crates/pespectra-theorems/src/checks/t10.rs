@@ -1,13 +1,14 @@
 //! T10: a unit-diagonal PSD kernel keeps a positive definite A definite, inside A's extreme
 //! eigenvalues and with no larger condition number; the additive analogue loses definiteness.
 
-use crate::ball::{Ball, ANGLES};
+use crate::ball::ANGLES;
 use crate::enclose::eig;
 use crate::hypotheses::{a_and_psd_b, unit_diagonal_exact};
 use crate::instances::{alibi, gram, random_mat, rng};
 use crate::registry::{Entry, Homogeneity, Operands, UserForm};
 use crate::user::{scale_down, UserInput};
 use crate::{CheckError, Outcome, Params, Verdict};
+use pespectra_spectra::ball::Ball;
 
 pub(crate) const ENTRY: Entry = Entry {
     id: "T10",

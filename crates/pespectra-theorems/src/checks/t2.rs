@@ -1,7 +1,7 @@
 //! T2: the Schur bound on spec(A∘B) for A Hermitian and B PSD, on a seeded instance or user
 //! matrices.
 
-use crate::ball::{Ball, PythagoreanAngle, QComplex, ANGLES};
+use crate::ball::{PythagoreanAngle, QComplex, ANGLES};
 use crate::certificate::{self as cert, Bound, Certificate, Claim, End, Op, Rel, MAX_CERT_N};
 use crate::enclose::eig;
 use crate::hypotheses::a_and_psd_b;
@@ -10,6 +10,7 @@ use crate::registry::{Entry, Homogeneity, Operands, UserForm};
 use crate::user::UserInput;
 use crate::{CheckError, Outcome, Params, Verdict};
 use pespectra_arith::interval::Interval;
+use pespectra_spectra::ball::Ball;
 
 pub(crate) const ENTRY: Entry = Entry {
     id: "T2",

@@ -1,7 +1,7 @@
 //! T3: a unit-diagonal PSD kernel contracts the spectrum of a Hermitian A in the sense of
 //! majorization.
 
-use crate::ball::{Ball, ANGLES};
+use crate::ball::ANGLES;
 use crate::decide::{majorization_margin, majorization_violation};
 use crate::enclose::eig;
 use crate::hypotheses::{a_and_psd_b, unit_diagonal_exact};
@@ -10,6 +10,7 @@ use crate::registry::{Entry, Homogeneity, Operands, UserForm};
 use crate::user::UserInput;
 use crate::{CheckError, Outcome, Params, Verdict};
 use pespectra_arith::interval::Interval;
+use pespectra_spectra::ball::Ball;
 
 pub(crate) const ENTRY: Entry = Entry {
     id: "T3",

@@ -1,7 +1,7 @@
 //! T4: weak majorization of singular values by a PSD kernel's largest diagonal entry, for
 //! any square A.
 
-use crate::ball::{Ball, ANGLES};
+use crate::ball::ANGLES;
 use crate::decide::{majorization_margin, majorization_violation};
 use crate::enclose::{svals, svals_gram};
 use crate::hypotheses::a_and_psd_b;
@@ -10,6 +10,7 @@ use crate::registry::{Entry, Homogeneity, Operands, UserForm};
 use crate::user::UserInput;
 use crate::{CheckError, Outcome, Params, Verdict};
 use pespectra_arith::interval::Interval;
+use pespectra_spectra::ball::Ball;
 
 pub(crate) const ENTRY: Entry = Entry {
     id: "T4",

@@ -1,7 +1,7 @@
 //! T6: per RoPE frequency, the real part of G^f∘E^f is majorized by G^f (singular values for
 //! W_Q ≠ W_K, eigenvalues for W_Q = W_K).
 
-use crate::ball::{Ball, ANGLES};
+use crate::ball::ANGLES;
 use crate::decide::{majorization_margin, majorization_violation};
 use crate::enclose::{eig, svals};
 use crate::instances::{random_mat, rng};
@@ -9,6 +9,7 @@ use crate::registry::Entry;
 use crate::{CheckError, Outcome, Params, Verdict};
 use faer::Mat;
 use pespectra_arith::interval::Interval;
+use pespectra_spectra::ball::Ball;
 
 pub(crate) const ENTRY: Entry = Entry {
     id: "T6",

@@ -1,7 +1,7 @@
 //! T7: Weyl's inequalities for an additive positional bias, for eigenvalues (Hermitian) and
 //! singular values (any square matrices).
 
-use crate::ball::Ball;
+use crate::decide::{spread_added, weyl};
 use crate::enclose::{eig, svals};
 use crate::hypotheses::hermitian;
 use crate::instances::{alibi, gram, random_mat, rng};
@@ -9,6 +9,7 @@ use crate::registry::{Entry, Homogeneity, Operands, UserForm};
 use crate::user::UserInput;
 use crate::{CheckError, Outcome, Params, Verdict};
 use pespectra_arith::interval::Interval;
+use pespectra_spectra::ball::Ball;
 use pespectra_spectra::matrix::CMat;
 
 pub(crate) const ENTRY: Entry = Entry {
@@ -29,39 +30,27 @@ fn seeded(p: &Params) -> Result<Outcome, CheckError> {
     let x = random_mat(&mut r, n, d);
     let g = gram(&x, &x);
     let b = alibi(n, 0.125);
-    let (mut margin, viol, eg, egb) = weyl_eig(&g, &b)?;
-    let eb = eig(&b.hermitian_input()?)?;
+    let (eg, eb, egb) = spectra(&g, &b)?;
+    let (m_weyl, v_weyl) = weyl(&eg, &eb, &egb);
+    let (m_spread, v_spread) = spread_added(&eg, &eb, &egb);
+    let (margin, viol) = (m_weyl.min(m_spread), v_weyl.max(v_spread));
     let spread = |e: &[Interval]| e[0] - e[n - 1];
-    let sp = spread(&egb) - (spread(&eb) - spread(&eg));
-    margin = margin.min(sp.lo());
     // non-Hermitian: σ_k(A + B) ≤ σ_k(A) + σ_1(B) with A = QKᵀ
     let y = random_mat(&mut r, n, d);
     let (m_sv, v_sv) = weyl_sv(&gram(&x, &y), &b)?;
     Ok(Outcome::from_margin(margin.min(m_sv), viol.max(v_sv), format!("n = {n}, G = XXᵀ (rank {d}), B = ALiBi −|i−j|/8: spread(G) ≤ {:.4}, spread(G+B) ≥ {:.4}: the whole positional spectrum is added", spread(&eg).hi(), spread(&egb).lo())))
 }
 
-/// Weyl for a Hermitian G and a Hermitian bias B: `λ_k(G) + λmin(B) ≤ λ_k(G + B) ≤ λ_k(G) +
-/// λmax(B)` for every k, and the spread identity; returns (margin, violation, enclosures of G, of
-/// G + B).
-fn weyl_eig(g: &Ball, b: &Ball) -> Result<(f64, f64, Vec<Interval>, Vec<Interval>), CheckError> {
-    let n = g.n();
-    let (eg, eb, egb) = (
+/// Decreasing eigenvalue enclosures of G, B and G + B.
+type Spectra = (Vec<Interval>, Vec<Interval>, Vec<Interval>);
+
+/// The [`Spectra`] of Hermitian G and B.
+fn spectra(g: &Ball, b: &Ball) -> Result<Spectra, CheckError> {
+    Ok((
         eig(&g.hermitian_input()?)?,
         eig(&b.hermitian_input()?)?,
         eig(&g.add(b).hermitian_input()?)?,
-    );
-    let (bmin, bmax) = (eb[n - 1], eb[0]);
-    let mut margin = f64::INFINITY;
-    let mut viol = 0.0f64;
-    for k in 0..n {
-        margin = margin
-            .min((egb[k] - (eg[k] + bmin)).lo())
-            .min(((eg[k] + bmax) - egb[k]).lo());
-        viol = viol
-            .max(((eg[k] + bmin) - egb[k]).lo())
-            .max((egb[k] - (eg[k] + bmax)).lo());
-    }
-    Ok((margin, viol, eg, egb))
+    ))
 }
 
 /// Weyl for singular values of any A and bias B: `σ_k(A + B) ≤ σ_k(A) + σ_1(B)`; returns
@@ -98,7 +87,8 @@ fn on_matrices(u: &UserInput) -> Result<Outcome, CheckError> {
         return Ok(Outcome::new(Verdict::Holds, 0.0, format!("n = {n}, {user}: B = {c}·I exactly, so λ_k(A + B) = λ_k(A) + {c} = λ_k(A) + λmin(B) = λ_k(A) + λmax(B) for every k (both bounds attained, margin 0)")));
     }
     let (m, v, how) = if both_hermitian {
-        let (m, v, ..) = weyl_eig(&ga, &gb)?;
+        let (eg, eb, egb) = spectra(&ga, &gb)?;
+        let (m, v) = weyl(&eg, &eb, &egb);
         (
             m,
             v,

@@ -1,13 +1,13 @@
 //! T8: the distance matrix D_n = [|i−j|] has inertia (1, n−1) and (n²−1)/3 ≤ λmax ≤ n(n−1)/2,
 //! by enclosures or, where the bounds can be attained, by exact rational inertia.
 
-use crate::ball::Ball;
 use crate::certificate::{self as cert, Bound, Certificate, Claim, End, Rel, MAX_CERT_N};
 use crate::enclose::eig;
 use crate::registry::Entry;
 use crate::{CheckError, Outcome, Params, Verdict};
 use faer::Mat;
 use pespectra_arith::interval::Interval;
+use pespectra_spectra::ball::Ball;
 use pespectra_spectra::matrix::CMat;
 use rug::float::{Constant, Round};
 use rug::Float;

@@ -1,7 +1,6 @@
 //! T9: the spectrum of a symmetric Toeplitz matrix lies within the range of its symbol, which
 //! is enclosed on a grid in MPFR with a Lipschitz bound between grid points.
 
-use crate::ball::Ball;
 use crate::enclose::eig;
 use crate::instances::rng;
 use crate::registry::{Entry, Homogeneity, Operands, UserForm};
@@ -9,6 +8,7 @@ use crate::user::UserInput;
 use crate::{CheckError, Outcome, Params, Verdict};
 use faer::Mat;
 use pespectra_arith::interval::Interval;
+use pespectra_spectra::ball::Ball;
 use pespectra_spectra::matrix::CMat;
 use rand::Rng;
 use rug::float::{Constant, Round};
