@@ -1,7 +1,8 @@
 //! The f32 layers model forward passes are made of, written once: a linear layer on faer's
 //! GEMM, RMSNorm and LayerNorm (statistics in f64), SwiGLU and tanh-GELU, the token-major ↔
 //! head-major layout change the attention core wants, and next-token cross-entropy (f64
-//! log-sum-exp).
+//! log-sum-exp); `fast` holds the vectorising f32 variants (a branch-free `exp`, SwiGLU in
+//! place, a summed cross-entropy) the GGUF llama runs on.
 //!
 //! ```
 //! use pespectra_layers::{rms_norm, Linear};
@@ -12,6 +13,9 @@
 //! ```
 
 #![warn(missing_docs)]
+mod fast;
+
+pub use fast::{cross_entropy_sum, exp_f32, swiglu_in_place};
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
@@ -45,10 +49,25 @@ impl Linear {
     /// `rows × out` from `rows × inp`.
     pub fn forward(&self, x: &[f32], rows: usize) -> Vec<f32> {
         let mut y = vec![0f32; rows * self.out];
+        self.apply(x, rows, &mut y, Accum::Replace);
+        y
+    }
+
+    /// `y += x Wᵀ + b` on `rows × out` (a residual update without a temporary).
+    pub fn add_forward(&self, x: &[f32], rows: usize, y: &mut [f32]) {
+        self.apply(x, rows, y, Accum::Add);
+    }
+
+    /// Row `i` of W (`inp` values): the embedding of token `i` when W is an embedding table.
+    pub fn row(&self, i: usize) -> Option<&[f32]> {
+        self.w.get(i * self.inp..(i + 1) * self.inp)
+    }
+
+    fn apply(&self, x: &[f32], rows: usize, y: &mut [f32], accum: Accum) {
         let a = MatRef::from_row_major_slice(x, rows, self.inp);
         let wt = MatRef::from_row_major_slice(&self.w, self.out, self.inp).transpose();
-        let c = MatMut::from_row_major_slice_mut(&mut y, rows, self.out);
-        matmul(c, Accum::Replace, a, wt, 1.0f32, Par::rayon(0));
+        let c = MatMut::from_row_major_slice_mut(y, rows, self.out);
+        matmul(c, accum, a, wt, 1.0f32, Par::rayon(0));
         if let Some(b) = &self.b {
             for row in y.chunks_mut(self.out) {
                 for (v, &bb) in row.iter_mut().zip(b) {
@@ -56,7 +75,6 @@ impl Linear {
                 }
             }
         }
-        y
     }
 }
 
@@ -118,25 +136,32 @@ pub fn swiglu(gate: &[f32], up: &[f32]) -> Vec<f32> {
         .collect()
 }
 
-/// Token-major `[n, heads·hd]` to head-major `[heads, n, hd]`.
+/// Token-major `[batch, n, heads·hd]` to head-major `[batch, heads, n, hd]` (the attention
+/// core's layout; `batch` is `x.len() / (n·heads·hd)`).
 pub fn to_heads(x: &[f32], n: usize, heads: usize, hd: usize) -> Vec<f32> {
     let mut y = vec![0f32; x.len()];
-    for t in 0..n {
-        for h in 0..heads {
-            let src = &x[t * heads * hd + h * hd..][..hd];
-            y[h * n * hd + t * hd..][..hd].copy_from_slice(src);
+    let seq = (n * heads * hd).max(1);
+    for (ys, xs) in y.chunks_mut(seq).zip(x.chunks(seq)) {
+        for t in 0..n {
+            for h in 0..heads {
+                let src = &xs[t * heads * hd + h * hd..][..hd];
+                ys[h * n * hd + t * hd..][..hd].copy_from_slice(src);
+            }
         }
     }
     y
 }
 
-/// Head-major `[heads, n, hd]` back to token-major `[n, heads·hd]`.
+/// Head-major `[batch, heads, n, hd]` back to token-major `[batch, n, heads·hd]`.
 pub fn from_heads(x: &[f32], n: usize, heads: usize, hd: usize) -> Vec<f32> {
     let mut y = vec![0f32; x.len()];
-    for h in 0..heads {
-        for t in 0..n {
-            let src = &x[h * n * hd + t * hd..][..hd];
-            y[t * heads * hd + h * hd..][..hd].copy_from_slice(src);
+    let seq = (n * heads * hd).max(1);
+    for (ys, xs) in y.chunks_mut(seq).zip(x.chunks(seq)) {
+        for h in 0..heads {
+            for t in 0..n {
+                let src = &xs[h * n * hd + t * hd..][..hd];
+                ys[t * heads * hd + h * hd..][..hd].copy_from_slice(src);
+            }
         }
     }
     y
@@ -181,6 +206,22 @@ mod tests {
         // head 1, token 0 is x[4..8]
         assert_eq!(&h[12..16], &x[4..8]);
         assert_eq!(from_heads(&h, 3, 2, 4), x);
+        // two sequences: each is laid out on its own, the second starting at n·heads·hd
+        let xx: Vec<f32> = (0..48).map(|v| v as f32).collect();
+        let hh = to_heads(&xx, 3, 2, 4);
+        assert_eq!(&hh[..24], &h[..]);
+        assert_eq!(&hh[24 + 12..24 + 16], &xx[24 + 4..24 + 8]);
+        assert_eq!(from_heads(&hh, 3, 2, 4), xx);
+    }
+
+    #[test]
+    fn residual_update_and_rows() {
+        let l = Linear::new(vec![1.0, 2.0, 3.0, 4.0], Some(vec![0.5, 0.0]), 2, 2).unwrap();
+        let mut y = vec![10.0, 20.0];
+        l.add_forward(&[1.0, 1.0], 1, &mut y);
+        assert_eq!(y, vec![13.5, 27.0]);
+        assert_eq!(l.row(1), Some(&[3.0f32, 4.0][..]));
+        assert_eq!(l.row(2), None);
     }
 
     #[test]

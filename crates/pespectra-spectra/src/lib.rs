@@ -25,184 +25,33 @@ pub mod cholesky;
 pub mod diagonal;
 pub mod eig_f64;
 pub mod eig_mp;
+mod error;
 pub mod exact;
 pub mod matrix;
 #[cfg(feature = "nalgebra")]
 pub mod nalgebra_interop;
+mod options;
 pub mod scale;
+mod svd;
 pub mod weyl;
 
+pub use error::SpectraError;
+pub use options::{mp_bytes, EigOptions, Precision, MAX_BUDGET, MAX_MP_BYTES, MAX_PRECISION_BITS};
+pub use svd::{jordan_wielandt, singular_values, singular_values_ball};
+
 use eig_f64::Approx;
-use faer::Mat;
-use matrix::{CMat, HermitianInput};
+
+use matrix::HermitianInput;
+
 use pespectra_arith::gemm::{norm2_upper, par_for};
+
 use pespectra_arith::mp::MpInterval;
+
 use rug::float::Round;
+
 use rug::Float;
-use std::time::{Duration, Instant};
 
-/// Errors of the spectral engine; each message names the problem.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SpectraError {
-    /// A dimension is zero.
-    Empty,
-    /// Rows ≠ columns.
-    NotSquare {
-        /// Rows of the input.
-        rows: usize,
-        /// Columns of the input.
-        cols: usize,
-    },
-    /// NaN or ±∞ at this position.
-    NonFinite {
-        /// Row of the entry.
-        row: usize,
-        /// Column of the entry.
-        col: usize,
-    },
-    /// `a_ij ≠ conj(a_ji)` at this position.
-    NotHermitian {
-        /// Row of the first entry found (lower triangle).
-        row: usize,
-        /// Column of that entry.
-        col: usize,
-    },
-    /// The floating-point decomposition failed to converge.
-    Decomposition(String),
-    /// The residual bounds were too large to prove anything at this precision.
-    VerificationFailed(String),
-    /// A parameter is out of range.
-    BadParameter(String),
-    /// The working memory a request needs exceeds [`MAX_MP_BYTES`].
-    TooLarge {
-        /// Estimated bytes.
-        bytes: u64,
-        /// The limit.
-        limit: u64,
-    },
-}
-
-impl std::fmt::Display for SpectraError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Empty => write!(f, "matrix is empty"),
-            Self::NotSquare { rows, cols } => write!(f, "matrix is not square ({rows}×{cols})"),
-            Self::NonFinite { row, col } => write!(f, "entry ({row}, {col}) is NaN or infinite"),
-            Self::NotHermitian { row, col } => write!(f, "matrix is not Hermitian: entry ({row}, {col}) differs from the conjugate of ({col}, {row}) (its Hermitian part (A + Aᴴ)/2 can be analysed instead)"),
-            Self::Decomposition(m) => write!(f, "floating-point eigendecomposition failed: {m}"),
-            Self::VerificationFailed(m) => write!(f, "verification failed: {m}"),
-            Self::BadParameter(m) => write!(f, "{m}"),
-            Self::TooLarge { bytes, limit } => write!(
-                f,
-                "this precision and size would need about {bytes} bytes of MPFR matrices, above the limit of {limit} bytes"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for SpectraError {}
-
-/// Working precision of a verification.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Precision {
-    /// Binary64 with verified GEMMs.
-    F64,
-    /// MPFR with this many bits (≥ 54).
-    Bits(u32),
-    /// f64, then 128, 256, … bits until the width is met or the budget is spent.
-    Auto,
-}
-
-/// Largest working precision accepted, in bits (explicit or as the ceiling of `Auto`): 2^16 bits
-/// is about 19,700 decimal digits, far beyond what an f64 input can need.
-pub const MAX_PRECISION_BITS: u32 = 1 << 16;
-
-/// Longest wall-clock budget accepted for `Auto` (one week).
-pub const MAX_BUDGET: Duration = Duration::from_secs(7 * 24 * 3600);
-
-/// Most memory the MPFR path may plan for its matrices (8 GiB); a precision whose estimate
-/// exceeds it is refused before anything is allocated (`Auto` stops escalating there instead).
-pub const MAX_MP_BYTES: u64 = 8 << 30;
-
-/// Conservative estimate of the MPFR path's memory at precision `prec` for an `n`×`n` input:
-/// about ten live n×n matrices of `Float`s (A, X, the refinement's products and residuals),
-/// doubled for complex data; each `Float` is a 32-byte header plus its limbs.
-pub fn mp_bytes(n: usize, prec: u32, complex: bool) -> u64 {
-    let per = 32 + 8 * (prec as u64).div_ceil(64);
-    let parts = if complex { 2 } else { 1 };
-    (n as u64)
-        .saturating_mul(n as u64)
-        .saturating_mul(per)
-        .saturating_mul(10 * parts)
-}
-
-/// Options of [`eigenvalues`] and [`singular_values`].
-#[derive(Clone, Debug)]
-pub struct EigOptions {
-    /// Working precision.
-    pub precision: Precision,
-    /// Requested maximal absolute width of every enclosure (`None`: no requirement).
-    pub width: Option<f64>,
-    /// Largest precision `Auto` may try.
-    pub max_bits: u32,
-    /// Wall-clock budget of `Auto` (checked between precision levels).
-    pub budget: Duration,
-}
-
-impl Default for EigOptions {
-    fn default() -> Self {
-        Self {
-            precision: Precision::F64,
-            width: None,
-            max_bits: 2048,
-            budget: Duration::from_secs(120),
-        }
-    }
-}
-
-impl EigOptions {
-    /// The precision an exact (point) answer is reported at: 53 for f64 and auto.
-    fn precision_bits(&self) -> u32 {
-        match self.precision {
-            Precision::Bits(p) => p,
-            _ => 53,
-        }
-    }
-
-    /// Checks every option against its documented range ([`MAX_PRECISION_BITS`],
-    /// [`MAX_BUDGET`], a finite non-negative width).
-    pub fn validate(&self) -> Result<(), SpectraError> {
-        let bad = |m: String| Err(SpectraError::BadParameter(m));
-        if let Precision::Bits(p) = self.precision {
-            if !(54..=MAX_PRECISION_BITS).contains(&p) {
-                return bad(format!(
-                    "precision must be 53 (f64) or between 54 and {MAX_PRECISION_BITS} bits, got {p}"
-                ));
-            }
-        }
-        if self.max_bits > MAX_PRECISION_BITS {
-            return bad(format!(
-                "the largest precision of auto must be at most {MAX_PRECISION_BITS} bits, got {}",
-                self.max_bits
-            ));
-        }
-        if self.budget > MAX_BUDGET || self.budget.is_zero() {
-            return bad(format!(
-                "the time budget must be positive and at most {} s, got {} s",
-                MAX_BUDGET.as_secs(),
-                self.budget.as_secs_f64()
-            ));
-        }
-        if let Some(w) = self.width {
-            if !w.is_finite() || w < 0.0 {
-                return bad(format!(
-                    "the width must be a finite non-negative number, got {w}"
-                ));
-            }
-        }
-        Ok(())
-    }
-}
+use std::time::Instant;
 
 /// Verified enclosures of a spectrum, in decreasing order.
 #[derive(Clone, Debug)]
@@ -242,12 +91,12 @@ impl SpectrumEnclosure {
     }
 }
 
-fn floats(d: &[f64], prec: u32) -> Vec<Float> {
+pub(crate) fn floats(d: &[f64], prec: u32) -> Vec<Float> {
     d.iter().map(|&v| Float::with_val(prec, v)).collect()
 }
 
 /// Enclosure at one precision from a given approximate decomposition.
-fn enclose_at(
+pub(crate) fn enclose_at(
     input: &HermitianInput,
     approx: &Approx,
     precision: Precision,
@@ -288,7 +137,7 @@ fn enclose_at(
 }
 
 /// Runs the precision policy of `opts` on one approximate decomposition.
-fn enclose_with_policy(
+pub(crate) fn enclose_with_policy(
     input: &HermitianInput,
     approx: &Approx,
     opts: &EigOptions,
@@ -369,7 +218,7 @@ pub fn eigenvalues(
 }
 
 /// The options for the scaled problem: the width target scales with the matrix.
-fn scaled_options(opts: &EigOptions, e: i32) -> EigOptions {
+pub(crate) fn scaled_options(opts: &EigOptions, e: i32) -> EigOptions {
     EigOptions {
         width: opts.width.map(|w| {
             let s = rug::Float::with_val(64, w) << e;
@@ -380,7 +229,11 @@ fn scaled_options(opts: &EigOptions, e: i32) -> EigOptions {
 }
 
 /// `2^−e` times an enclosure of the scaled problem, with width and target re-evaluated.
-fn unscale_enclosure(enc: SpectrumEnclosure, e: i32, opts: &EigOptions) -> SpectrumEnclosure {
+pub(crate) fn unscale_enclosure(
+    enc: SpectrumEnclosure,
+    e: i32,
+    opts: &EigOptions,
+) -> SpectrumEnclosure {
     let values: Vec<MpInterval> = enc.values.iter().map(|v| scale::unscale(v, e)).collect();
     let max_width = values.iter().map(scale::width_up).fold(0.0, f64::max);
     SpectrumEnclosure {
@@ -388,139 +241,5 @@ fn unscale_enclosure(enc: SpectrumEnclosure, e: i32, opts: &EigOptions) -> Spect
         values,
         max_width,
         precision_bits: enc.precision_bits,
-    }
-}
-
-/// Verified enclosures of all singular values of a general square matrix, in decreasing order.
-///
-/// They are the n largest eigenvalues of the Hermitian `H = [[0, A], [Aᴴ, 0]]`, whose spectrum is
-/// `{±σ_k}`; the approximate eigenvectors `[[U, U], [V, −V]]/√2` come from faer's SVD, and the
-/// lower ends are clipped at 0 (singular values are non-negative).
-pub fn singular_values(a: &CMat, opts: &EigOptions) -> Result<SpectrumEnclosure, SpectraError> {
-    singular_values_ball(a, None, opts)
-}
-
-/// Like [`singular_values`], for every matrix within the entrywise modulus `radius` of `a`.
-pub fn singular_values_ball(
-    a: &CMat,
-    radius: Option<&Mat<f64>>,
-    opts: &EigOptions,
-) -> Result<SpectrumEnclosure, SpectraError> {
-    opts.validate()?;
-    matrix::check_general(a)?;
-    if let Some(values) = diagonal::singular_values(a, radius, opts.precision_bits()) {
-        return Ok(SpectrumEnclosure::exact(values, opts));
-    }
-    match scale::exponent_for(scale::max_abs_cmat(a, radius)) {
-        None => singular_values_unscaled(a, radius, opts),
-        Some(e) => {
-            let (sa, lost) = scale::scale_cmat(a, e);
-            let rad = match (radius.map(|r| scale::scale_radius(r, e)), lost) {
-                (None, l) => l,
-                (Some(r), None) => Some(r),
-                (Some(r), Some(l)) => Some(Mat::from_fn(r.nrows(), r.ncols(), |i, j| {
-                    pespectra_arith::round::add_up(r[(i, j)], l[(i, j)])
-                })),
-            };
-            let enc = singular_values_unscaled(&sa, rad.as_ref(), &scaled_options(opts, e))?;
-            Ok(unscale_enclosure(enc, e, opts))
-        }
-    }
-}
-
-fn singular_values_unscaled(
-    a: &CMat,
-    radius: Option<&Mat<f64>>,
-    opts: &EigOptions,
-) -> Result<SpectrumEnclosure, SpectraError> {
-    let n = a.nrows();
-    let fail = |e: faer::linalg::svd::SvdError| SpectraError::Decomposition(format!("{e:?}"));
-    let (u, v, s): (CMat, CMat, Vec<f64>) = if a.is_complex() {
-        let svd = a.to_c64().svd().map_err(fail)?;
-        let s = (0..n).map(|k| svd.S()[k].re).collect();
-        (
-            CMat::from_c64(&svd.U().to_owned()),
-            CMat::from_c64(&svd.V().to_owned()),
-            s,
-        )
-    } else {
-        let svd = a.re.svd().map_err(fail)?;
-        let s = (0..n).map(|k| svd.S()[k]).collect();
-        (
-            CMat::real(svd.U().to_owned()),
-            CMat::real(svd.V().to_owned()),
-            s,
-        )
-    };
-    let mut h = jordan_wielandt(a);
-    h.radius = radius.map(|rad| {
-        Mat::from_fn(2 * n, 2 * n, |i, j| match (i < n, j < n) {
-            (true, false) => rad[(i, j - n)],
-            (false, true) => rad[(j, i - n)],
-            _ => 0.0,
-        })
-    });
-    let r = std::f64::consts::FRAC_1_SQRT_2;
-    let block = |m: &Mat<f64>, w: &Mat<f64>, sign: f64| {
-        Mat::from_fn(2 * n, 2 * n, |i, j| match (i < n, j < n) {
-            (true, true) => r * m[(i, j)],
-            (true, false) => r * m[(i, j - n)],
-            (false, true) => r * w[(i - n, j)],
-            (false, false) => sign * r * w[(i - n, j - n)],
-        })
-    };
-    let zero = Mat::<f64>::zeros(n, n);
-    let x = CMat::complex(
-        block(&u.re, &v.re, -1.0),
-        block(
-            u.im.as_ref().unwrap_or(&zero),
-            v.im.as_ref().unwrap_or(&zero),
-            -1.0,
-        ),
-    );
-    let d = s.iter().copied().chain(s.iter().map(|v| -v)).collect();
-    let mut enc = enclose_with_policy(&h, &Approx { x, d }, opts)?;
-    enc.values.truncate(n);
-    let zero_f = Float::new(enc.precision_bits);
-    enc.values = enc
-        .values
-        .into_iter()
-        .map(|v| {
-            let lo = if *v.lo() < 0 {
-                zero_f.clone()
-            } else {
-                v.lo().clone()
-            };
-            MpInterval::from_floats(lo, v.hi().clone()).expect("σ ≥ 0 keeps the interval non-empty")
-        })
-        .collect();
-    Ok(enc)
-}
-
-/// The exactly Hermitian `[[0, A], [Aᴴ, 0]]` (every entry is an entry of A or its conjugate).
-pub fn jordan_wielandt(a: &CMat) -> HermitianInput {
-    let n = a.nrows();
-    let part = |re: bool| {
-        Mat::from_fn(2 * n, 2 * n, |i, j| match (i < n, j < n) {
-            (true, false) => {
-                if re {
-                    a.re[(i, j - n)]
-                } else {
-                    a.im_at(i, j - n)
-                }
-            }
-            (false, true) => {
-                if re {
-                    a.re[(j, i - n)]
-                } else {
-                    -a.im_at(j, i - n)
-                }
-            }
-            _ => 0.0,
-        })
-    };
-    HermitianInput {
-        center: CMat::complex(part(true), part(false)),
-        radius: None,
     }
 }

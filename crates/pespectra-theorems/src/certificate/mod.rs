@@ -22,12 +22,15 @@
 //! assert_eq!(doc["conclusion"]["lhs"]["claim"], 0);
 //! ```
 
-use crate::ball::QComplex;
+mod claim;
+mod scalars;
+
+pub use claim::{Claim, Op};
+pub use scalars::{
+    complex_matrix, f64_scalar, margin, margin_over, rational_matrix, real_matrix, scalar, Matrix,
+};
+
 use crate::Verdict;
-use faer::Mat;
-use num_rational::BigRational;
-use num_traits::{Signed, Zero};
-use pespectra_arith::interval::Interval;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -56,67 +59,6 @@ pub enum CertificateError {
     NoVerdict,
 }
 
-/// An exact Gaussian-rational matrix as the format writes it (`im` absent when real).
-#[derive(Clone, Debug, Serialize)]
-pub struct Matrix {
-    rows: usize,
-    cols: usize,
-    re: Vec<String>,
-    im: Option<Vec<String>>,
-}
-
-impl Matrix {
-    /// The same matrix with imaginary parts `im` (row-major exact scalars).
-    pub fn with_imaginary(mut self, im: Vec<String>) -> Self {
-        self.im = Some(im);
-        self
-    }
-
-    /// Its real parts, row-major.
-    pub fn real_parts(&self) -> &[String] {
-        &self.re
-    }
-}
-
-/// How a derived matrix is computed from earlier ones (`proofs/CERTIFICATE_FORMAT.md`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Op {
-    /// Entrywise product of two.
-    Hadamard,
-    /// Matrix product of two.
-    Matmul,
-    /// Sum of two.
-    Add,
-    /// Difference of two.
-    Sub,
-    /// Entrywise real part of one.
-    RealPart,
-    /// Conjugate transpose of one.
-    Adjoint,
-    /// `[[0, M], [Mᴴ, 0]]` of one (eigenvalues ±σ).
-    JordanWielandt,
-    /// The lower triangle (with the diagonal) of one; zeros above.
-    MaskLower,
-    /// One matrix times the exact scalar.
-    Scale(String),
-}
-
-impl Op {
-    fn name(&self) -> &'static str {
-        match self {
-            Self::Hadamard => "hadamard",
-            Self::Matmul => "matmul",
-            Self::Add => "add",
-            Self::Sub => "sub",
-            Self::RealPart => "real_part",
-            Self::Adjoint => "adjoint",
-            Self::JordanWielandt => "jordan_wielandt",
-            Self::MaskLower => "mask_lower",
-            Self::Scale(_) => "scale",
-        }
-    }
-}
-
 #[derive(Serialize)]
 struct Derived {
     name: String,
@@ -124,122 +66,6 @@ struct Derived {
     args: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     scalar: Option<String>,
-}
-
-/// A statement about one matrix that the checker re-decides exactly.
-#[derive(Clone, Debug, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Claim {
-    /// The matrix is Hermitian.
-    Hermitian {
-        /// Matrix name.
-        matrix: String,
-    },
-    /// Every diagonal entry is exactly 1.
-    UnitDiagonal {
-        /// Matrix name.
-        matrix: String,
-    },
-    /// Positive semidefinite.
-    Psd {
-        /// Matrix name.
-        matrix: String,
-    },
-    /// The `index`-th largest eigenvalue (1-based) lies in `[lo, hi]`.
-    Eigenvalue {
-        /// Matrix name.
-        matrix: String,
-        /// 1-based, decreasing order.
-        index: usize,
-        /// Exact lower end.
-        lo: String,
-        /// Exact upper end.
-        hi: String,
-    },
-    /// The numbers of eigenvalues below, at and above `shift`.
-    Inertia {
-        /// Matrix name.
-        matrix: String,
-        /// Exact shift.
-        shift: String,
-        /// Count below the shift.
-        neg: usize,
-        /// Count equal to it.
-        zero: usize,
-        /// Count above it.
-        pos: usize,
-    },
-    /// The entry at (`row`, `col`) equals `re + i·im` exactly.
-    Entry {
-        /// Matrix name.
-        matrix: String,
-        /// 0-based row.
-        row: usize,
-        /// 0-based column.
-        col: usize,
-        /// Exact real part.
-        re: String,
-        /// Exact imaginary part.
-        im: String,
-    },
-}
-
-impl Claim {
-    /// The matrix the claim is about.
-    fn matrix(&self) -> &str {
-        match self {
-            Self::Hermitian { matrix }
-            | Self::UnitDiagonal { matrix }
-            | Self::Psd { matrix }
-            | Self::Eigenvalue { matrix, .. }
-            | Self::Inertia { matrix, .. }
-            | Self::Entry { matrix, .. } => matrix,
-        }
-    }
-
-    /// `matrix` has unit diagonal.
-    pub fn unit_diagonal(matrix: &str) -> Self {
-        Self::UnitDiagonal {
-            matrix: matrix.into(),
-        }
-    }
-
-    /// `matrix` is PSD.
-    pub fn psd(matrix: &str) -> Self {
-        Self::Psd {
-            matrix: matrix.into(),
-        }
-    }
-
-    /// The k-th largest (1-based) eigenvalue of `matrix` lies in the f64 enclosure `iv`.
-    pub fn eigenvalue(matrix: &str, k: usize, iv: Interval) -> Self {
-        Self::eigenvalue_exact(matrix, k, &f64_scalar(iv.lo()), &f64_scalar(iv.hi()))
-    }
-
-    /// The k-th largest (1-based) eigenvalue of `matrix` lies in `[lo, hi]` (exact scalars).
-    pub fn eigenvalue_exact(matrix: &str, k: usize, lo: &str, hi: &str) -> Self {
-        Self::Eigenvalue {
-            matrix: matrix.into(),
-            index: k,
-            lo: lo.into(),
-            hi: hi.into(),
-        }
-    }
-
-    /// The top eigenvalue of `jw`, the Jordan–Wielandt matrix of a real matrix D with the given
-    /// exact entries, lies in `[max |d_ij|, Σ |d_ij|]`: `|d_ij| = |e_iᵀ D e_j| ≤ σ₁(D)` and
-    /// `σ₁(D) ≤ ‖D‖_F ≤ Σ |d_ij|`, and the top eigenvalue of `[[0, D], [Dᵀ, 0]]` is σ₁(D).
-    /// A positive lower end certifies `D ≠ 0` (the checker re-decides both ends by exact
-    /// inertia). Returns the claim and its lower end.
-    pub fn top_singular_value(jw: &str, entries: &[BigRational]) -> (Self, BigRational) {
-        let abs: Vec<BigRational> = entries.iter().map(|x| x.abs()).collect();
-        let lo = abs.iter().max().cloned().unwrap_or_else(BigRational::zero);
-        let hi = abs.iter().fold(BigRational::zero(), |s, x| s + x);
-        (
-            Self::eigenvalue_exact(jw, 1, &scalar(&lo), &scalar(&hi)),
-            lo,
-        )
-    }
 }
 
 /// A claim of the document being built: the only way to refer to one in a conclusion.
@@ -441,66 +267,10 @@ impl Certificate {
     }
 }
 
-/// Exact decimal-free scalar: "p/q" or "p".
-pub fn scalar(x: &BigRational) -> String {
-    if x.denom() == &1.into() {
-        x.numer().to_string()
-    } else {
-        format!("{}/{}", x.numer(), x.denom())
-    }
-}
-
-/// The exact value of a finite f64 as a scalar string (a non-finite value, which no enclosure
-/// the producer certifies has, is written as an unparsable "nan" the checker refuses).
-pub fn f64_scalar(x: f64) -> String {
-    BigRational::from_float(x).map_or_else(|| "nan".into(), |q| scalar(&q))
-}
-
-/// A real f64 matrix, exactly.
-pub fn real_matrix(m: &Mat<f64>) -> Matrix {
-    let re: Vec<String> = (0..m.nrows())
-        .flat_map(|i| (0..m.ncols()).map(move |j| (i, j)))
-        .map(|(i, j)| f64_scalar(m[(i, j)]))
-        .collect();
-    Matrix {
-        rows: m.nrows(),
-        cols: m.ncols(),
-        re,
-        im: None,
-    }
-}
-
-/// A Gaussian-rational n×n matrix given entrywise.
-pub fn complex_matrix(n: usize, f: impl Fn(usize, usize) -> QComplex) -> Matrix {
-    rational_matrix(n, n, f)
-}
-
-/// A Gaussian-rational `rows × cols` matrix given entrywise (`im` absent when every entry is
-/// real, as the format allows).
-pub fn rational_matrix(rows: usize, cols: usize, f: impl Fn(usize, usize) -> QComplex) -> Matrix {
-    let entries: Vec<QComplex> = (0..rows * cols).map(|t| f(t / cols, t % cols)).collect();
-    let re: Vec<String> = entries.iter().map(|z| scalar(&z.re)).collect();
-    let im = (!entries.iter().all(|z| z.im.is_zero()))
-        .then(|| entries.iter().map(|z| scalar(&z.im)).collect());
-    Matrix { rows, cols, re, im }
-}
-
-/// Exact margin of a conclusion between two finite f64 endpoints (`a − b`).
-pub fn margin(a: f64, b: f64) -> String {
-    match (BigRational::from_float(a), BigRational::from_float(b)) {
-        (Some(a), Some(b)) => scalar(&(a - b)),
-        _ => "nan".into(),
-    }
-}
-
-/// Exact margin `a − b` of a finite f64 `a` over an exact `b`.
-pub fn margin_over(a: f64, b: &BigRational) -> String {
-    BigRational::from_float(a).map_or_else(|| "nan".into(), |a| scalar(&(a - b)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use faer::Mat;
 
     fn one() -> Matrix {
         real_matrix(&Mat::from_fn(1, 1, |_, _| 1.0))
