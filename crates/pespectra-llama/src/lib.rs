@@ -6,7 +6,7 @@
 //! captures). llama.cpp's converter permutes the rows of `attn_q`/`attn_k` so that GGML's
 //! *interleaved* RoPE (pairs `(2i, 2i+1)`) equals the checkpoint's rotate-half, so this crate
 //! applies interleaved RoPE to the GGUF weights as they are, and records
-//! [`Pairing::Interleaved`] in every capture.
+//! [`Pairing::Interleaved`](pespectra_capture::Pairing::Interleaved) in every capture.
 //!
 //! ```no_run
 //! // needs the 98 MB SmolLM2 GGUF: `pespectra models fetch smollm2-135m` (not run by doctests)

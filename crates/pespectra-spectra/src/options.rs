@@ -38,7 +38,7 @@ pub fn mp_bytes(n: usize, prec: u32, complex: bool) -> u64 {
         .saturating_mul(10 * parts)
 }
 
-/// Options of [`eigenvalues`] and [`singular_values`].
+/// Options of [`eigenvalues`](crate::eigenvalues) and [`singular_values`](crate::singular_values).
 #[derive(Clone, Debug)]
 pub struct EigOptions {
     /// Working precision.

@@ -37,21 +37,9 @@
 //! [`CaptureModel::tokenize`]: pespectra_capture::CaptureModel::tokenize
 
 mod config;
-mod ops;
 
-pub use config::{
-    AlibiSlopes, Arch, AttentionPe, E4Config, E4Mla, InputPe, MlaRotation, MODEL_TYPE,
-    SINUSOIDAL_BASE,
-};
-use ops::*;
-
-use std::ops::Range;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
-use pespectra_attention::t5_bucket;
-use pespectra_capture::{HeadAblation, HeadCapture, ModelDims, Pairing, Positional};
-use pespectra_layers::{gelu_erf, layer_norm, Linear};
+mod attention;
+mod weights;
 
 use crate::error::HfError;
 use crate::stack::{
@@ -59,65 +47,20 @@ use crate::stack::{
 };
 use crate::tokenizer::TextTokenizer;
 use crate::weights::Weights;
+use attention::{HeadScores, Kind};
+use ops::{dots, kl, log_softmax};
+use pespectra_capture::{HeadAblation, HeadCapture, ModelDims, Pairing, Positional};
+use pespectra_layers::{gelu_erf, layer_norm, Linear};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use weights::{linear, Layer};
 
-struct Plain {
-    q: Linear,
-    k: Linear,
-    v: Linear,
-}
+mod ops;
 
-struct MlaWeights {
-    spec: E4Mla,
-    dq: Linear,
-    uq: Linear,
-    qr: Linear,
-    dkv: Linear,
-    uk: Linear,
-    uv: Linear,
-    kr: Linear,
-}
-
-enum Attn {
-    Plain(Plain),
-    Mla(Box<MlaWeights>),
-}
-
-struct Layer {
-    norm1: (Vec<f32>, Vec<f32>),
-    attn: Attn,
-    o: Linear,
-    rel_bias: Option<Vec<f32>>,
-    norm2: (Vec<f32>, Vec<f32>),
-    up: Linear,
-    down: Linear,
-}
-
-/// One head of one layer: q and k in the capture layout (before any rotation), `scale · q'k'ᵀ`
-/// of the vectors the model dots (after it), and the additive bias.
-struct HeadScores {
-    q: Vec<f32>,
-    k: Vec<f32>,
-    dim: usize,
-    dot: Vec<f32>,
-    bias: Option<Vec<f32>>,
-}
-
-impl HeadScores {
-    /// The scores `S` the softmax sees (before any padding mask).
-    fn scores(&self) -> Vec<f32> {
-        match &self.bias {
-            Some(b) => self.dot.iter().zip(b).map(|(a, b)| a + b).collect(),
-            None => self.dot.clone(),
-        }
-    }
-}
-
-/// How positions enter a head, for the capture.
-enum Kind {
-    Rope(Vec<f64>),
-    Bias,
-    Absolute,
-}
+pub use config::{
+    AlibiSlopes, Arch, AttentionPe, E4Config, E4Mla, InputPe, MlaRotation, MODEL_TYPE,
+    SINUSOIDAL_BASE,
+};
 
 /// A request's tokens as the model runs them.
 struct Input {
@@ -192,133 +135,6 @@ impl E4Model {
         self.tokenizer.present()
     }
 
-    /// Every tensor name and shape the config calls for.
-    fn tensors(c: &E4Config) -> Vec<(String, Vec<usize>)> {
-        let (d, dh, hh) = (c.d_model, c.head_dim(), c.heads);
-        let mut t = vec![
-            ("embed.weight".to_string(), vec![c.vocab, d]),
-            ("head.weight".into(), vec![c.classes, d]),
-            ("head.bias".into(), vec![c.classes]),
-        ];
-        if c.input_pe == InputPe::Learned {
-            t.push(("pos_embed.weight".into(), vec![c.max_len, d]));
-        }
-        if c.arch == Arch::Standard {
-            t.push(("final_norm.weight".into(), vec![d]));
-            t.push(("final_norm.bias".into(), vec![d]));
-        }
-        for l in 0..c.layers {
-            let p = format!("layers.{l}");
-            for n in ["norm1", "norm2"] {
-                t.push((format!("{p}.{n}.weight"), vec![d]));
-                t.push((format!("{p}.{n}.bias"), vec![d]));
-            }
-            match &c.mla {
-                None => {
-                    for n in ["q", "k", "v", "o"] {
-                        t.push((format!("{p}.attn.{n}.weight"), vec![d, d]));
-                        t.push((format!("{p}.attn.{n}.bias"), vec![d]));
-                    }
-                }
-                Some(m) => {
-                    let (dc, dr) = (m.d_compress, m.rope_dim);
-                    let hq = if m.shared_q_rope { 1 } else { hh };
-                    for (n, shape) in [
-                        ("dq", [dc, d]),
-                        ("uq", [hh * dh, dc]),
-                        ("qr", [hq * dr, dc]),
-                        ("dkv", [dc, d]),
-                        ("uk", [hh * dh, dc]),
-                        ("uv", [hh * dh, dc]),
-                        ("kr", [dr, d]),
-                        ("o", [d, hh * dh]),
-                    ] {
-                        t.push((format!("{p}.attn.{n}.weight"), shape.to_vec()));
-                    }
-                }
-            }
-            match c.attention_pe {
-                AttentionPe::Relative => {
-                    t.push((format!("{p}.attn.rel_bias"), vec![2 * c.max_len - 1, hh]))
-                }
-                AttentionPe::T5 { buckets, .. } => {
-                    t.push((format!("{p}.attn.rel_bias"), vec![buckets, hh]))
-                }
-                _ => {}
-            }
-            t.push((format!("{p}.ffn.up.weight"), vec![c.d_ff, d]));
-            t.push((format!("{p}.ffn.up.bias"), vec![c.d_ff]));
-            t.push((format!("{p}.ffn.down.weight"), vec![d, c.d_ff]));
-            t.push((format!("{p}.ffn.down.bias"), vec![d]));
-        }
-        t
-    }
-
-    fn layer(&self, l: usize) -> Result<Arc<Layer>, HfError> {
-        self.cache.get(l, || self.load_layer(l))
-    }
-
-    fn load_layer(&self, l: usize) -> Result<Layer, HfError> {
-        let c = &self.config;
-        let (d, dh, hh) = (c.d_model, c.head_dim(), c.heads);
-        let p = format!("layers.{l}");
-        let w = &self.weights;
-        let lin = |n: &str, out: usize, inp: usize, bias: bool| {
-            linear(w, &format!("{p}.{n}"), out, inp, bias)
-        };
-        let norm = |n: &str| -> Result<(Vec<f32>, Vec<f32>), HfError> {
-            Ok((
-                w.get(&format!("{p}.{n}.weight"), &[d])?,
-                w.get(&format!("{p}.{n}.bias"), &[d])?,
-            ))
-        };
-        let (attn, o) = match &c.mla {
-            None => (
-                Attn::Plain(Plain {
-                    q: lin("attn.q", d, d, true)?,
-                    k: lin("attn.k", d, d, true)?,
-                    v: lin("attn.v", d, d, true)?,
-                }),
-                lin("attn.o", d, d, true)?,
-            ),
-            Some(m) => {
-                let (dc, dr) = (m.d_compress, m.rope_dim);
-                let hq = if m.shared_q_rope { 1 } else { hh };
-                (
-                    Attn::Mla(Box::new(MlaWeights {
-                        spec: *m,
-                        dq: lin("attn.dq", dc, d, false)?,
-                        uq: lin("attn.uq", hh * dh, dc, false)?,
-                        qr: lin("attn.qr", hq * dr, dc, false)?,
-                        dkv: lin("attn.dkv", dc, d, false)?,
-                        uk: lin("attn.uk", hh * dh, dc, false)?,
-                        uv: lin("attn.uv", hh * dh, dc, false)?,
-                        kr: lin("attn.kr", dr, d, false)?,
-                    })),
-                    lin("attn.o", d, hh * dh, false)?,
-                )
-            }
-        };
-        let rel_bias = match c.attention_pe {
-            AttentionPe::Relative => {
-                Some(w.get(&format!("{p}.attn.rel_bias"), &[2 * c.max_len - 1, hh])?)
-            }
-            AttentionPe::T5 { buckets, .. } => {
-                Some(w.get(&format!("{p}.attn.rel_bias"), &[buckets, hh])?)
-            }
-            _ => None,
-        };
-        Ok(Layer {
-            norm1: norm("norm1")?,
-            attn,
-            o,
-            rel_bias,
-            norm2: norm("norm2")?,
-            up: lin("ffn.up", c.d_ff, d, true)?,
-            down: lin("ffn.down", d, c.d_ff, true)?,
-        })
-    }
-
     /// The ids as the model runs them: checked, and padded to `max_len` for the paper arch.
     fn input(&self, ids: &[u32]) -> Result<Input, HfError> {
         let c = &self.config;
@@ -361,138 +177,6 @@ impl E4Model {
             }
         }
         Ok(x)
-    }
-
-    /// The n × n additive bias of head `h`, if its attention has one.
-    fn bias(&self, w: &Layer, h: usize, n: usize) -> Option<Vec<f32>> {
-        let c = &self.config;
-        let (hh, l) = (c.heads, c.max_len);
-        let at = |f: &dyn Fn(usize, usize) -> f32| -> Vec<f32> {
-            (0..n * n).map(|x| f(x / n, x % n)).collect()
-        };
-        match (c.attention_pe, &w.rel_bias) {
-            (AttentionPe::Relative, Some(t)) => Some(at(&|i, j| t[(j + l - 1 - i) * hh + h])),
-            (
-                AttentionPe::T5 {
-                    buckets,
-                    max_distance,
-                },
-                Some(t),
-            ) => Some(at(&|i, j| {
-                t[t5_bucket(j as i64 - i as i64, true, buckets, max_distance) * hh + h]
-            })),
-            (AttentionPe::Alibi(s), _) => {
-                let m = c.alibi_slope(s, h);
-                Some(at(&|i, j| (-m * i.abs_diff(j) as f64) as f32))
-            }
-            _ => None,
-        }
-    }
-
-    /// How positions enter head `h`.
-    fn kind(&self, h: usize) -> Kind {
-        let c = &self.config;
-        match (&c.mla, c.attention_pe) {
-            (Some(m), _) => match m.rotation {
-                MlaRotation::Rope => Kind::Rope(c.inv_freq(m.rope_dim)),
-                MlaRotation::Paper => Kind::Absolute,
-            },
-            (None, AttentionPe::Rope { rope_heads }) if h < rope_heads => {
-                Kind::Rope(c.inv_freq(c.head_dim()))
-            }
-            (None, AttentionPe::Relative | AttentionPe::T5 { .. } | AttentionPe::Alibi(_)) => {
-                Kind::Bias
-            }
-            _ => Kind::Absolute,
-        }
-    }
-
-    /// One layer's attention context (`[n, H·dh]`, token-major) and its heads' scores;
-    /// `identity`: MLA's `R_i` replaced by the identity.
-    fn attention(
-        &self,
-        w: &Layer,
-        x: &[f32],
-        x0: &[f32],
-        inp: &Input,
-        identity: bool,
-    ) -> (Vec<f32>, Vec<HeadScores>) {
-        let c = &self.config;
-        let (n, d, dh, hh) = (inp.n(), c.d_model, c.head_dim(), c.heads);
-        let sq = layer_norm(x, &w.norm1.0, &w.norm1.1, c.eps);
-        let skv: &[f32] = match c.arch {
-            Arch::Paper => x0,
-            Arch::Standard => &sq,
-        };
-        let scale = c.scale();
-        let mut heads = Vec::with_capacity(hh);
-        let mut values = Vec::with_capacity(hh);
-        match &w.attn {
-            Attn::Plain(a) => {
-                let (q, k, v) = (
-                    a.q.forward(&sq, n),
-                    a.k.forward(skv, n),
-                    a.v.forward(skv, n),
-                );
-                for h in 0..hh {
-                    let (qh, kh) = (cols(&q, n, d, h * dh, dh), cols(&k, n, d, h * dh, dh));
-                    let dot = match c.attention_pe {
-                        AttentionPe::Rope { rope_heads } if h < rope_heads => {
-                            let f = c.inv_freq(dh);
-                            dots(&rope(&qh, n, dh, &f), &rope(&kh, n, dh, &f), n, dh, scale)
-                        }
-                        _ => dots(&qh, &kh, n, dh, scale),
-                    };
-                    heads.push(HeadScores {
-                        q: qh,
-                        k: kh,
-                        dim: dh,
-                        dot,
-                        bias: self.bias(w, h, n),
-                    });
-                    values.push(cols(&v, n, d, h * dh, dh));
-                }
-            }
-            Attn::Mla(a) => {
-                let m = &a.spec;
-                let dr = m.rope_dim;
-                let rotation = (!identity).then_some(m.rotation);
-                let f = c.inv_freq(dr);
-                let cq = a.dq.forward(&sq, n);
-                let (qc, qr) = (a.uq.forward(&cq, n), a.qr.forward(&cq, n));
-                let ckv = a.dkv.forward(skv, n);
-                let (kc, v) = (a.uk.forward(&ckv, n), a.uv.forward(&ckv, n));
-                let kr = a.kr.forward(skv, n);
-                let rk = mla_map(&kr, n, dr, &f, rotation);
-                let hq = if m.shared_q_rope { 1 } else { hh };
-                for h in 0..hh {
-                    let qrh = cols(
-                        &qr,
-                        n,
-                        hq * dr,
-                        if m.shared_q_rope { 0 } else { h * dr },
-                        dr,
-                    );
-                    let (qch, kch) = (cols(&qc, n, d, h * dh, dh), cols(&kc, n, d, h * dh, dh));
-                    // the order of the two parts inside the dot product does not matter
-                    let qd = concat_rows(&mla_map(&qrh, n, dr, &f, rotation), dr, &qch, dh, n);
-                    let kd = concat_rows(&rk, dr, &kch, dh, n);
-                    heads.push(HeadScores {
-                        dot: dots(&qd, &kd, n, dr + dh, scale),
-                        q: concat_rows(&qrh, dr, &qch, dh, n),
-                        k: concat_rows(&kr, dr, &kch, dh, n),
-                        dim: dr + dh,
-                        bias: None,
-                    });
-                    values.push(cols(&v, n, d, h * dh, dh));
-                }
-            }
-        }
-        let mut ctx = vec![0f32; n * hh * dh];
-        for (h, (s, v)) in heads.iter().zip(&values).enumerate() {
-            attend(&s.scores(), v, &inp.keys, dh, &mut ctx, hh * dh, h * dh);
-        }
-        (ctx, heads)
     }
 
     /// The rest of a layer from its input `x` and attention context: the output projection,
@@ -736,17 +420,6 @@ impl E4Model {
             effects: self.ablation_effects(ids, heads, progress)?,
         })
     }
-}
-
-/// The linear layer `name` (`name.weight [out, inp]`, `name.bias [out]` when `bias`).
-fn linear(w: &Weights, name: &str, out: usize, inp: usize, bias: bool) -> Result<Linear, HfError> {
-    let b = if bias {
-        Some(w.get(&format!("{name}.bias"), &[out])?)
-    } else {
-        None
-    };
-    Linear::new(w.get(&format!("{name}.weight"), &[out, inp])?, b, out, inp)
-        .ok_or_else(|| HfError::Request(format!("{name}: inconsistent sizes")))
 }
 
 capture_model!(E4Model);

@@ -5,15 +5,7 @@
 //! from the memory-mapped checkpoint (kept converted only when the whole model fits in
 //! `CACHE_LIMIT_BYTES`).
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
-use pespectra_attention::{
-    attention_logits, flash_attention, rope_frequencies, AttentionConfig, AttentionInputs,
-    LogitsRequest, Mask, PositionalEncoding,
-};
-use pespectra_capture::{HeadAblation, HeadCapture, ModelDims, Pairing, Positional};
-use pespectra_layers::{cross_entropy, from_heads, gelu_tanh, rms_norm, swiglu, to_heads, Linear};
+mod weights;
 
 use crate::config::{DecoderConfig, LayerKind};
 use crate::error::HfError;
@@ -23,37 +15,14 @@ use crate::stack::{
 };
 use crate::tokenizer::TextTokenizer;
 use crate::weights::Weights;
-
-/// RMSNorm, or LayerNorm with a bias (StableLM).
-struct Norm {
-    w: Vec<f32>,
-    b: Option<Vec<f32>>,
-}
-
-impl Norm {
-    fn apply(&self, x: &[f32], eps: f64) -> Vec<f32> {
-        match &self.b {
-            Some(b) => pespectra_layers::layer_norm(x, &self.w, b, eps),
-            None => rms_norm(x, &self.w, eps),
-        }
-    }
-}
-
-struct LayerWeights {
-    in_norm: Norm,
-    /// Gemma: the norms after attention and around the MLP.
-    sandwich: Option<[Vec<f32>; 2]>,
-    q: Linear,
-    k: Linear,
-    v: Linear,
-    o: Linear,
-    q_norm: Option<Vec<f32>>,
-    k_norm: Option<Vec<f32>>,
-    post_norm: Norm,
-    gate: Linear,
-    up: Linear,
-    down: Linear,
-}
+use pespectra_attention::{
+    attention_logits, flash_attention, rope_frequencies, AttentionConfig, AttentionInputs,
+    LogitsRequest, Mask, PositionalEncoding,
+};
+use pespectra_capture::{HeadAblation, HeadCapture, ModelDims, Pairing, Positional};
+use pespectra_layers::{cross_entropy, from_heads, gelu_tanh, rms_norm, swiglu, to_heads, Linear};
+use std::path::{Path, PathBuf};
+use weights::{LayerWeights, Norm};
 
 /// A loaded HF decoder checkpoint.
 pub struct Decoder {
@@ -104,201 +73,6 @@ impl Decoder {
         self.tokenizer.encode(text)
     }
 
-    fn names(&self, l: usize) -> Vec<(String, Vec<usize>)> {
-        let c = &self.config;
-        let p = format!("model.layers.{l}");
-        let (qd, kd) = (c.heads * c.head_dim, c.kv_heads * c.head_dim);
-        let mut v = vec![
-            (format!("{p}.input_layernorm.weight"), vec![c.hidden]),
-            (format!("{p}.self_attn.q_proj.weight"), vec![qd, c.hidden]),
-            (format!("{p}.self_attn.k_proj.weight"), vec![kd, c.hidden]),
-            (format!("{p}.self_attn.v_proj.weight"), vec![kd, c.hidden]),
-            (format!("{p}.self_attn.o_proj.weight"), vec![c.hidden, qd]),
-            (
-                format!("{p}.post_attention_layernorm.weight"),
-                vec![c.hidden],
-            ),
-            (
-                format!("{p}.mlp.gate_proj.weight"),
-                vec![c.intermediate, c.hidden],
-            ),
-            (
-                format!("{p}.mlp.up_proj.weight"),
-                vec![c.intermediate, c.hidden],
-            ),
-            (
-                format!("{p}.mlp.down_proj.weight"),
-                vec![c.hidden, c.intermediate],
-            ),
-        ];
-        if c.layer_norm {
-            v.push((format!("{p}.input_layernorm.bias"), vec![c.hidden]));
-            v.push((format!("{p}.post_attention_layernorm.bias"), vec![c.hidden]));
-        }
-        if c.fused_projections {
-            // Phi-3: one qkv_proj ([q | k | v] rows) and one gate_up_proj ([gate | up] rows)
-            v.retain(|(n, _)| {
-                !n.contains("q_proj")
-                    && !n.contains("k_proj")
-                    && !n.contains("v_proj")
-                    && !n.contains("gate_proj")
-                    && !n.contains("up_proj")
-            });
-            v.push((
-                format!("{p}.self_attn.qkv_proj.weight"),
-                vec![qd + 2 * kd, c.hidden],
-            ));
-            v.push((
-                format!("{p}.mlp.gate_up_proj.weight"),
-                vec![2 * c.intermediate, c.hidden],
-            ));
-        }
-        if c.qkv_bias {
-            v.push((format!("{p}.self_attn.q_proj.bias"), vec![qd]));
-            v.push((format!("{p}.self_attn.k_proj.bias"), vec![kd]));
-            v.push((format!("{p}.self_attn.v_proj.bias"), vec![kd]));
-        }
-        if c.o_bias {
-            v.push((format!("{p}.self_attn.o_proj.bias"), vec![c.hidden]));
-        }
-        if c.mlp_bias {
-            for (m, w) in [
-                ("gate_proj", c.intermediate),
-                ("up_proj", c.intermediate),
-                ("down_proj", c.hidden),
-            ] {
-                v.push((format!("{p}.mlp.{m}.bias"), vec![w]));
-            }
-        }
-        if c.gemma {
-            v.push((
-                format!("{p}.pre_feedforward_layernorm.weight"),
-                vec![c.hidden],
-            ));
-            v.push((
-                format!("{p}.post_feedforward_layernorm.weight"),
-                vec![c.hidden],
-            ));
-        }
-        if c.qk_norm {
-            v.push((format!("{p}.self_attn.q_norm.weight"), vec![c.head_dim]));
-            v.push((format!("{p}.self_attn.k_norm.weight"), vec![c.head_dim]));
-        }
-        v
-    }
-
-    fn check_tensors(&self) -> Result<(), HfError> {
-        let c = &self.config;
-        self.weights
-            .check("model.embed_tokens.weight", &[c.vocab, c.hidden])?;
-        self.weights.check("model.norm.weight", &[c.hidden])?;
-        if c.layer_norm {
-            self.weights.check("model.norm.bias", &[c.hidden])?;
-        }
-        if !c.tied_embeddings {
-            self.weights.check("lm_head.weight", &[c.vocab, c.hidden])?;
-        }
-        for l in 0..c.layers {
-            for (name, shape) in self.names(l) {
-                self.weights.check(&name, &shape)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn layer(&self, l: usize) -> Result<Arc<LayerWeights>, HfError> {
-        self.cache.get(l, || self.load_layer(l))
-    }
-
-    fn load_layer(&self, l: usize) -> Result<LayerWeights, HfError> {
-        let c = &self.config;
-        let p = format!("model.layers.{l}");
-        let g = |n: &str, s: &[usize]| self.weights.get(&format!("{p}.{n}"), s);
-        let (qd, kd) = (c.heads * c.head_dim, c.kv_heads * c.head_dim);
-        let lin = |n: &str, out: usize, inp: usize, bias: bool| -> Result<Linear, HfError> {
-            let w = g(&format!("{n}.weight"), &[out, inp])?;
-            let b = if bias {
-                Some(g(&format!("{n}.bias"), &[out])?)
-            } else {
-                None
-            };
-            Linear::new(w, b, out, inp)
-                .ok_or_else(|| HfError::Request(format!("{p}.{n}: inconsistent sizes")))
-        };
-        // Phi-3 stores [q | k | v] and [gate | up] as one matrix each: split the rows
-        let rows = |w: &[f32], from: usize, to: usize| w[from * c.hidden..to * c.hidden].to_vec();
-        let plain = |w: Vec<f32>, out: usize| {
-            Linear::new(w, None, out, c.hidden)
-                .ok_or_else(|| HfError::Request(format!("{p}: inconsistent sizes")))
-        };
-        let (q_lin, k_lin, v_lin, gate_lin, up_lin) = if c.fused_projections {
-            let qkv = g("self_attn.qkv_proj.weight", &[qd + 2 * kd, c.hidden])?;
-            let gu = g("mlp.gate_up_proj.weight", &[2 * c.intermediate, c.hidden])?;
-            let i = c.intermediate;
-            (
-                plain(rows(&qkv, 0, qd), qd)?,
-                plain(rows(&qkv, qd, qd + kd), kd)?,
-                plain(rows(&qkv, qd + kd, qd + 2 * kd), kd)?,
-                plain(rows(&gu, 0, i), i)?,
-                plain(rows(&gu, i, 2 * i), i)?,
-            )
-        } else {
-            (
-                lin("self_attn.q_proj", qd, c.hidden, c.qkv_bias)?,
-                lin("self_attn.k_proj", kd, c.hidden, c.qkv_bias)?,
-                lin("self_attn.v_proj", kd, c.hidden, c.qkv_bias)?,
-                lin("mlp.gate_proj", c.intermediate, c.hidden, c.mlp_bias)?,
-                lin("mlp.up_proj", c.intermediate, c.hidden, c.mlp_bias)?,
-            )
-        };
-        // Gemma stores norm weights as w and multiplies by 1 + w
-        let norm = |n: &str, d: usize| -> Result<Vec<f32>, HfError> {
-            let w = g(n, &[d])?;
-            Ok(if c.gemma {
-                w.iter().map(|x| 1.0 + x).collect()
-            } else {
-                w
-            })
-        };
-        Ok(LayerWeights {
-            in_norm: Norm {
-                w: norm("input_layernorm.weight", c.hidden)?,
-                b: c.layer_norm
-                    .then(|| g("input_layernorm.bias", &[c.hidden]))
-                    .transpose()?,
-            },
-            sandwich: if c.gemma {
-                Some([
-                    norm("pre_feedforward_layernorm.weight", c.hidden)?,
-                    norm("post_feedforward_layernorm.weight", c.hidden)?,
-                ])
-            } else {
-                None
-            },
-            q: q_lin,
-            k: k_lin,
-            v: v_lin,
-            o: lin("self_attn.o_proj", c.hidden, qd, c.o_bias)?,
-            q_norm: c
-                .qk_norm
-                .then(|| norm("self_attn.q_norm.weight", c.head_dim))
-                .transpose()?,
-            k_norm: c
-                .qk_norm
-                .then(|| norm("self_attn.k_norm.weight", c.head_dim))
-                .transpose()?,
-            post_norm: Norm {
-                w: norm("post_attention_layernorm.weight", c.hidden)?,
-                b: c.layer_norm
-                    .then(|| g("post_attention_layernorm.bias", &[c.hidden]))
-                    .transpose()?,
-            },
-            gate: gate_lin,
-            up: up_lin,
-            down: lin("mlp.down_proj", c.hidden, c.intermediate, c.mlp_bias)?,
-        })
-    }
-
     fn check_ids(&self, ids: &[u32]) -> Result<(), HfError> {
         let c = &self.config;
         check_ids(ids, c.vocab, c.max_positions, "max_position_embeddings")
@@ -325,22 +99,6 @@ impl Decoder {
             (Some(r), LayerKind::Sliding(_)) => r,
             _ => &c.rope,
         }
-    }
-
-    /// The final norm (Gemma: weight 1 + w; StableLM: a LayerNorm with its bias).
-    fn final_norm(&self) -> Result<Norm, HfError> {
-        let c = &self.config;
-        let w = self.weights.get("model.norm.weight", &[c.hidden])?;
-        Ok(Norm {
-            w: if c.gemma {
-                w.iter().map(|x| 1.0 + x).collect()
-            } else {
-                w
-            },
-            b: c.layer_norm
-                .then(|| self.weights.get("model.norm.bias", &[c.hidden]))
-                .transpose()?,
-        })
     }
 
     /// q (after projection, bias and q-norm; head-major), k and v (head-major) of layer `l`.

@@ -13,15 +13,9 @@
 
 use std::path::{Path, PathBuf};
 
-use pespectra_attention::{
-    attention_logits, flash_attention, rope_frequencies, AttentionConfig, AttentionInputs,
-    LogitsRequest, Mask, Mla, PositionalEncoding, Rope, RopePairing, RopeScaling,
-};
-use pespectra_capture::{HeadAblation, HeadCapture, ModelDims, Pairing, Positional};
-use pespectra_layers::{cross_entropy, from_heads, rms_norm, swiglu, Linear};
-use serde_json::Value;
+mod config;
+mod weights;
 
-use crate::config::{read, rope_of, Fields};
 use crate::error::HfError;
 use crate::stack::{
     ablate, capture_model, check_heads, check_ids, check_loss_input, layers_to_run, loss_increase,
@@ -29,161 +23,18 @@ use crate::stack::{
 };
 use crate::tokenizer::TextTokenizer;
 use crate::weights::Weights;
+pub use config::MlaConfig;
+use pespectra_attention::{
+    attention_logits, flash_attention, rope_frequencies, AttentionConfig, AttentionInputs,
+    LogitsRequest, Mask, Mla, PositionalEncoding, RopePairing,
+};
+use pespectra_capture::{HeadAblation, HeadCapture, ModelDims, Pairing, Positional};
+use pespectra_layers::{cross_entropy, from_heads, rms_norm, swiglu, Linear};
+use weights::Layer;
 
 /// ε of `q_a_layernorm` and `kv_a_layernorm`: transformers builds them with the norm's default
 /// 1e-6, not `rms_norm_eps`.
 pub const LATENT_EPS: f64 = 1e-6;
-
-/// The MLA hyper-parameters.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MlaConfig {
-    /// `model_type`.
-    pub model_type: String,
-    /// Residual width.
-    pub hidden: usize,
-    /// Layers.
-    pub layers: usize,
-    /// Heads.
-    pub heads: usize,
-    /// `q_lora_rank` (None: a full `q_proj`).
-    pub q_lora: Option<usize>,
-    /// `kv_lora_rank`.
-    pub kv_lora: usize,
-    /// `qk_nope_head_dim`.
-    pub nope: usize,
-    /// `qk_rope_head_dim`.
-    pub rope_dim: usize,
-    /// `v_head_dim`.
-    pub v_dim: usize,
-    /// Dense MLP width.
-    pub inner: usize,
-    /// Layers before this index are dense; the rest are mixture-of-experts.
-    pub first_moe: usize,
-    /// RMS norm ε.
-    pub eps: f64,
-    /// Vocabulary.
-    pub vocab: usize,
-    /// Position limit.
-    pub max_positions: usize,
-    /// Output head tied to the embeddings.
-    pub tied: bool,
-    /// Biases on the attention projections.
-    pub bias: bool,
-    /// RoPE of the decoupled dimensions.
-    pub rope: Rope,
-    /// Softmax scale: `(nope + rope)^-1/2`, times `mscale²` under YaRN with `mscale_all_dim`.
-    pub scale: f64,
-}
-
-fn get_mscale(scale: f64, mscale: f64) -> f64 {
-    if scale <= 1.0 {
-        1.0
-    } else {
-        0.1 * mscale * scale.ln() + 1.0
-    }
-}
-
-impl MlaConfig {
-    fn load(dir: &Path) -> Result<Self, HfError> {
-        let (path, v, model_type) = read(dir)?;
-        let f = Fields { v: &v, path: &path };
-        let hidden = f.uint("hidden_size")?;
-        let heads = f.uint("num_attention_heads")?;
-        if f.uint_or("num_key_value_heads", heads)? != heads {
-            return Err(f.err(
-                "num_key_value_heads",
-                "MLA expands the latent per query head; must equal num_attention_heads",
-            ));
-        }
-        let layers = f.uint("num_hidden_layers")?;
-        let (nope, rope_dim) = (f.uint("qk_nope_head_dim")?, f.uint("qk_rope_head_dim")?);
-        if !rope_dim.is_multiple_of(2) {
-            return Err(f.err("qk_rope_head_dim", "must be even"));
-        }
-        let interleave = model_type == "deepseek_v2" || f.bool_or("rope_interleave", true)?;
-        let mut rope = rope_of(&f)?;
-        rope.pairing = if interleave {
-            RopePairing::Interleaved
-        } else {
-            RopePairing::HalfSplit
-        };
-        let params = if v["rope_parameters"].is_object() {
-            &v["rope_parameters"]
-        } else {
-            &v["rope_scaling"]
-        };
-        let mut scale = ((nope + rope_dim) as f64).powf(-0.5);
-        if let RopeScaling::Yarn {
-            factor,
-            attention_factor,
-            ..
-        } = &mut rope.scaling
-        {
-            let m = |k: &str| params[k].as_f64().filter(|x| x.is_finite());
-            // DeepSeek's YaRN: the rotary attention factor is mscale/mscale_all_dim, and the
-            // softmax scale carries mscale_all_dim² (transformers' yarn_apply_mscale)
-            if let (Some(ms), Some(all)) = (m("mscale"), m("mscale_all_dim")) {
-                if attention_factor.is_none() && ms > 0.0 && all > 0.0 {
-                    *attention_factor = Some(get_mscale(*factor, ms) / get_mscale(*factor, all));
-                }
-            }
-            if let Some(all) = m("mscale_all_dim").filter(|x| *x > 0.0) {
-                let s = get_mscale(*factor, all);
-                scale *= s * s;
-            }
-        }
-        let q_lora = match &v["q_lora_rank"] {
-            Value::Null => None,
-            _ => Some(f.uint("q_lora_rank")?),
-        };
-        Ok(Self {
-            hidden,
-            layers,
-            heads,
-            q_lora,
-            kv_lora: f.uint("kv_lora_rank")?,
-            nope,
-            rope_dim,
-            v_dim: f.uint("v_head_dim")?,
-            inner: f.uint("intermediate_size")?,
-            first_moe: if v["n_routed_experts"].is_null() && v["num_local_experts"].is_null() {
-                layers
-            } else {
-                match &v["first_k_dense_replace"] {
-                    Value::Null => 0,
-                    x => x
-                        .as_u64()
-                        .and_then(|k| usize::try_from(k).ok())
-                        .ok_or_else(|| {
-                            f.err("first_k_dense_replace", "not a non-negative integer")
-                        })?,
-                }
-            },
-            eps: f.float_or("rms_norm_eps", 1e-6)?,
-            vocab: f.uint("vocab_size")?,
-            max_positions: f.uint("max_position_embeddings")?,
-            tied: f.bool_or("tie_word_embeddings", false)?,
-            bias: f.bool_or("attention_bias", false)?,
-            rope,
-            scale,
-            model_type,
-        })
-    }
-}
-
-struct Layer {
-    in_norm: Vec<f32>,
-    q: Vec<Linear>,
-    q_norm: Option<Vec<f32>>,
-    kv_a: Linear,
-    kv_norm: Vec<f32>,
-    kv_b: Linear,
-    o: Linear,
-    post_norm: Vec<f32>,
-    gate: Linear,
-    up: Linear,
-    down: Linear,
-}
 
 /// A loaded DeepSeek MLA checkpoint.
 pub struct MlaModel {
@@ -217,150 +68,6 @@ impl MlaModel {
     /// Whether `tokenizer.json` was found.
     pub fn has_tokenizer(&self) -> bool {
         self.tokenizer.present()
-    }
-
-    fn names(&self, l: usize) -> Vec<(String, Vec<usize>, bool)> {
-        let c = &self.config;
-        let p = format!("model.layers.{l}");
-        let qk = c.nope + c.rope_dim;
-        let mut v = vec![
-            (format!("{p}.input_layernorm.weight"), vec![c.hidden], false),
-            (
-                format!("{p}.self_attn.kv_a_proj_with_mqa"),
-                vec![c.kv_lora + c.rope_dim, c.hidden],
-                c.bias,
-            ),
-            (
-                format!("{p}.self_attn.kv_a_layernorm.weight"),
-                vec![c.kv_lora],
-                false,
-            ),
-            (
-                format!("{p}.self_attn.kv_b_proj"),
-                vec![c.heads * (c.nope + c.v_dim), c.kv_lora],
-                false,
-            ),
-            (
-                format!("{p}.self_attn.o_proj"),
-                vec![c.hidden, c.heads * c.v_dim],
-                c.bias,
-            ),
-            (
-                format!("{p}.post_attention_layernorm.weight"),
-                vec![c.hidden],
-                false,
-            ),
-            (format!("{p}.mlp.gate_proj"), vec![c.inner, c.hidden], false),
-            (format!("{p}.mlp.up_proj"), vec![c.inner, c.hidden], false),
-            (format!("{p}.mlp.down_proj"), vec![c.hidden, c.inner], false),
-        ];
-        match c.q_lora {
-            None => v.push((
-                format!("{p}.self_attn.q_proj"),
-                vec![c.heads * qk, c.hidden],
-                false,
-            )),
-            Some(r) => {
-                v.push((format!("{p}.self_attn.q_a_proj"), vec![r, c.hidden], c.bias));
-                v.push((
-                    format!("{p}.self_attn.q_a_layernorm.weight"),
-                    vec![r],
-                    false,
-                ));
-                v.push((
-                    format!("{p}.self_attn.q_b_proj"),
-                    vec![c.heads * qk, r],
-                    false,
-                ));
-            }
-        }
-        v
-    }
-
-    fn check(&self) -> Result<(), HfError> {
-        let c = &self.config;
-        self.weights
-            .check("model.embed_tokens.weight", &[c.vocab, c.hidden])?;
-        self.weights.check("model.norm.weight", &[c.hidden])?;
-        if !c.tied {
-            self.weights.check("lm_head.weight", &[c.vocab, c.hidden])?;
-        }
-        for l in 0..c.layers.min(c.first_moe) {
-            for (n, s, bias) in self.names(l) {
-                if n.ends_with(".weight") {
-                    self.weights.check(&n, &s)?;
-                } else {
-                    self.weights.check(&format!("{n}.weight"), &s)?;
-                    if bias {
-                        self.weights.check(&format!("{n}.bias"), &s[..1])?;
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn layer(&self, l: usize) -> Result<std::sync::Arc<Layer>, HfError> {
-        self.cache.get(l, || self.load_layer(l))
-    }
-
-    fn load_layer(&self, l: usize) -> Result<Layer, HfError> {
-        let c = &self.config;
-        if l >= c.first_moe {
-            return Err(HfError::Request(format!(
-                "layer {l} is a mixture-of-experts layer (first_k_dense_replace = {}), which is not supported yet: capture layers 0..{} without ablation",
-                c.first_moe, c.first_moe
-            )));
-        }
-        let p = format!("model.layers.{l}");
-        let g = |n: &str, s: &[usize]| self.weights.get(&format!("{p}.{n}"), s);
-        let lin = |n: &str, out: usize, inp: usize, bias: bool| -> Result<Linear, HfError> {
-            let w = g(&format!("{n}.weight"), &[out, inp])?;
-            let b = if bias {
-                Some(g(&format!("{n}.bias"), &[out])?)
-            } else {
-                None
-            };
-            Linear::new(w, b, out, inp)
-                .ok_or_else(|| HfError::Request(format!("{p}.{n}: inconsistent sizes")))
-        };
-        let qk = c.nope + c.rope_dim;
-        let (q, q_norm) = match c.q_lora {
-            None => (
-                vec![lin("self_attn.q_proj", c.heads * qk, c.hidden, false)?],
-                None,
-            ),
-            Some(r) => (
-                vec![
-                    lin("self_attn.q_a_proj", r, c.hidden, c.bias)?,
-                    lin("self_attn.q_b_proj", c.heads * qk, r, false)?,
-                ],
-                Some(g("self_attn.q_a_layernorm.weight", &[r])?),
-            ),
-        };
-        Ok(Layer {
-            in_norm: g("input_layernorm.weight", &[c.hidden])?,
-            q,
-            q_norm,
-            kv_a: lin(
-                "self_attn.kv_a_proj_with_mqa",
-                c.kv_lora + c.rope_dim,
-                c.hidden,
-                c.bias,
-            )?,
-            kv_norm: g("self_attn.kv_a_layernorm.weight", &[c.kv_lora])?,
-            kv_b: lin(
-                "self_attn.kv_b_proj",
-                c.heads * (c.nope + c.v_dim),
-                c.kv_lora,
-                false,
-            )?,
-            o: lin("self_attn.o_proj", c.hidden, c.heads * c.v_dim, c.bias)?,
-            post_norm: g("post_attention_layernorm.weight", &[c.hidden])?,
-            gate: lin("mlp.gate_proj", c.inner, c.hidden, false)?,
-            up: lin("mlp.up_proj", c.inner, c.hidden, false)?,
-            down: lin("mlp.down_proj", c.hidden, c.inner, false)?,
-        })
     }
 
     fn check_ids(&self, ids: &[u32]) -> Result<(), HfError> {

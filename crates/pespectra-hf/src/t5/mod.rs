@@ -5,14 +5,7 @@
 //! and an ablation effect is `1 − cos` of the mean-pooled encoder output (the sentence-T5
 //! embedding), as for the other encoders.
 
-use std::path::{Path, PathBuf};
-
-use pespectra_attention::{
-    attention_logits, flash_attention, t5_bucket, AttentionConfig, AttentionInputs, LogitsRequest,
-    Mask, PositionalEncoding, T5Bias,
-};
-use pespectra_capture::{HeadAblation, HeadCapture, ModelDims, Positional};
-use pespectra_layers::{from_heads, gelu_tanh, rms_norm, Linear};
+mod weights;
 
 use crate::config::{read, Fields};
 use crate::error::HfError;
@@ -21,6 +14,14 @@ use crate::stack::{
 };
 use crate::tokenizer::TextTokenizer;
 use crate::weights::Weights;
+use pespectra_attention::{
+    attention_logits, flash_attention, t5_bucket, AttentionConfig, AttentionInputs, LogitsRequest,
+    Mask, PositionalEncoding, T5Bias,
+};
+use pespectra_capture::{HeadAblation, HeadCapture, ModelDims, Positional};
+use pespectra_layers::{from_heads, gelu_tanh, rms_norm};
+use std::path::{Path, PathBuf};
+use weights::Layer;
 
 /// Relative positions have no table limit; this bounds the n × n work of one request.
 pub const MAX_TOKENS: usize = 8192;
@@ -80,17 +81,6 @@ impl T5Config {
     }
 }
 
-struct Layer {
-    ln1: Vec<f32>,
-    q: Linear,
-    k: Linear,
-    v: Linear,
-    o: Linear,
-    ln2: Vec<f32>,
-    wi: Vec<Linear>,
-    wo: Linear,
-}
-
 /// A loaded T5 encoder.
 pub struct T5Encoder {
     /// Its configuration.
@@ -131,115 +121,6 @@ impl T5Encoder {
     /// Whether `tokenizer.json` was found.
     pub fn has_tokenizer(&self) -> bool {
         self.tokenizer.present()
-    }
-
-    fn embed_name(&self) -> &'static str {
-        if self.weights.has("shared.weight") {
-            "shared.weight"
-        } else {
-            "encoder.embed_tokens.weight"
-        }
-    }
-
-    fn names(&self, l: usize) -> Vec<(String, Vec<usize>)> {
-        let c = &self.config;
-        let p = format!("encoder.block.{l}.layer");
-        let inner = c.heads * c.head_dim;
-        let mut v = vec![
-            (format!("{p}.0.layer_norm.weight"), vec![c.hidden]),
-            (
-                format!("{p}.0.SelfAttention.q.weight"),
-                vec![inner, c.hidden],
-            ),
-            (
-                format!("{p}.0.SelfAttention.k.weight"),
-                vec![inner, c.hidden],
-            ),
-            (
-                format!("{p}.0.SelfAttention.v.weight"),
-                vec![inner, c.hidden],
-            ),
-            (
-                format!("{p}.0.SelfAttention.o.weight"),
-                vec![c.hidden, inner],
-            ),
-            (format!("{p}.1.layer_norm.weight"), vec![c.hidden]),
-            (
-                format!("{p}.1.DenseReluDense.wo.weight"),
-                vec![c.hidden, c.inner],
-            ),
-        ];
-        if c.gated {
-            v.push((
-                format!("{p}.1.DenseReluDense.wi_0.weight"),
-                vec![c.inner, c.hidden],
-            ));
-            v.push((
-                format!("{p}.1.DenseReluDense.wi_1.weight"),
-                vec![c.inner, c.hidden],
-            ));
-        } else {
-            v.push((
-                format!("{p}.1.DenseReluDense.wi.weight"),
-                vec![c.inner, c.hidden],
-            ));
-        }
-        v
-    }
-
-    fn check(&self) -> Result<(), HfError> {
-        let c = &self.config;
-        self.weights
-            .check(self.embed_name(), &[c.vocab, c.hidden])?;
-        self.weights
-            .check("encoder.final_layer_norm.weight", &[c.hidden])?;
-        for l in 0..c.layers {
-            for (n, s) in self.names(l) {
-                self.weights.check(&n, &s)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn layer(&self, l: usize) -> Result<std::sync::Arc<Layer>, HfError> {
-        self.cache.get(l, || self.load_layer(l))
-    }
-
-    fn load_layer(&self, l: usize) -> Result<Layer, HfError> {
-        let c = &self.config;
-        let p = format!("encoder.block.{l}.layer");
-        let inner = c.heads * c.head_dim;
-        let lin = |n: &str, out: usize, inp: usize| -> Result<Linear, HfError> {
-            Linear::new(
-                self.weights.get(&format!("{p}.{n}.weight"), &[out, inp])?,
-                None,
-                out,
-                inp,
-            )
-            .ok_or_else(|| HfError::Request(format!("{p}.{n}: inconsistent sizes")))
-        };
-        let wi = if c.gated {
-            vec![
-                lin("1.DenseReluDense.wi_0", c.inner, c.hidden)?,
-                lin("1.DenseReluDense.wi_1", c.inner, c.hidden)?,
-            ]
-        } else {
-            vec![lin("1.DenseReluDense.wi", c.inner, c.hidden)?]
-        };
-        Ok(Layer {
-            ln1: self
-                .weights
-                .get(&format!("{p}.0.layer_norm.weight"), &[c.hidden])?,
-            q: lin("0.SelfAttention.q", inner, c.hidden)?,
-            k: lin("0.SelfAttention.k", inner, c.hidden)?,
-            v: lin("0.SelfAttention.v", inner, c.hidden)?,
-            o: lin("0.SelfAttention.o", c.hidden, inner)?,
-            ln2: self
-                .weights
-                .get(&format!("{p}.1.layer_norm.weight"), &[c.hidden])?,
-            wi,
-            wo: lin("1.DenseReluDense.wo", c.hidden, c.inner)?,
-        })
     }
 
     fn check_ids(&self, ids: &[u32]) -> Result<(), HfError> {
