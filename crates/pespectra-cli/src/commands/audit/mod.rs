@@ -1,10 +1,14 @@
 //! `pespectra audit MODEL`: forward passes with per-head capture, head ablations, and the
 //! certified/measured audit of every head (THEOREMS.md E1–E3), written as JSON, CSV and PNGs.
 
-use pespectra_audit::report::{AuditReport, GrowthRow};
+mod report;
+mod reproduce;
+
+use pespectra_audit::report::AuditReport;
 use pespectra_audit::Verdict;
+use report::{print_summary, write_outputs, Progress};
+use reproduce::{merge, reproduce};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 /// `pespectra audit MODEL …` or `pespectra audit merge DIR…`.
 #[derive(clap::Args)]
@@ -132,52 +136,6 @@ pub fn parse_layers(spec: Option<&str>) -> Result<Option<Vec<usize>>, Fail> {
     Ok(Some(layers))
 }
 
-/// Progress on stderr: a rewritten bar on a terminal, a plain line every few seconds otherwise.
-struct Progress {
-    tty: bool,
-    last: std::sync::Mutex<Option<Instant>>,
-}
-
-impl Progress {
-    fn new() -> Self {
-        use std::io::IsTerminal;
-        Self {
-            tty: std::io::stderr().is_terminal(),
-            last: std::sync::Mutex::new(None),
-        }
-    }
-
-    fn update(&self, stage: &str, done: usize, total: usize) {
-        use std::io::Write;
-        let finished = done >= total;
-        let mut last = self.last.lock().expect("progress lock");
-        let every = if self.tty {
-            Duration::from_millis(100)
-        } else {
-            Duration::from_secs(5)
-        };
-        if !finished && last.is_some_and(|t| t.elapsed() < every) {
-            return;
-        }
-        *last = Some(Instant::now());
-        let mut err = std::io::stderr().lock();
-        if self.tty {
-            let fill = done * 30 / total.max(1);
-            let _ = write!(
-                err,
-                "\r{stage:<10} [{}{}] {done}/{total}\x1b[K",
-                "#".repeat(fill),
-                "-".repeat(30 - fill)
-            );
-            if finished {
-                let _ = writeln!(err);
-            }
-        } else {
-            let _ = writeln!(err, "{stage}: {done}/{total}");
-        }
-    }
-}
-
 /// The model's input and where it came from: `--token-ids`, `--text FILE`, or the built-in text.
 pub fn read_input(
     text: Option<&std::path::Path>,
@@ -290,47 +248,6 @@ fn shard_of(args: &AuditArgs) -> Result<Option<(usize, usize)>, Fail> {
     Ok(Some((s.index as usize, s.count as usize)))
 }
 
-/// `audit merge DIR… --out OUT`.
-fn merge(dirs: &[PathBuf], out: &std::path::Path, json_out: bool) -> Result<(), Fail> {
-    let mut prov = pespectra_provenance::Provenance::start(&std::env::args().collect::<Vec<_>>());
-    let mut docs = Vec::new();
-    for d in dirs {
-        let p = d.join("shard.json");
-        let text = std::fs::read_to_string(&p)
-            .map_err(|e| bad(format!("cannot read {}: {e}", p.display())))?;
-        let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            bad(format!(
-                "{}: not an audit shard (truncated or not JSON: {e})",
-                p.display()
-            ))
-        })?;
-        prov.input_file(
-            &format!("shard {}", docs.len()),
-            &p.display().to_string(),
-            text.as_bytes(),
-        );
-        docs.push((p.display().to_string(), doc));
-    }
-    let report = pespectra_audit::shard::merge(&docs).map_err(|e| bad(e.to_string()))?;
-    // the run's own provenance (model digests, text, settings) from shard 0, plus the merge's
-    let mut doc = report.to_json();
-    let run = docs
-        .iter()
-        .find(|(_, d)| d["shard"].as_str().is_some_and(|s| s.starts_with("0/")))
-        .map(|(_, d)| d["provenance"].clone())
-        .unwrap_or_default();
-    let mut merged = run.clone();
-    merged["merge"] = prov.to_json();
-    doc["provenance"] = merged;
-    write_outputs(&report, &doc, out)?;
-    if json_out {
-        println!("{}", serde_json::to_string_pretty(&doc).expect("JSON"));
-    } else {
-        print_summary(&report, Some(&out.to_path_buf()));
-    }
-    Ok(())
-}
-
 /// The audit and its `audit.json` document (provenance included), through the same library
 /// call the Python package makes. With `shard = Some((i, N))` only the heads k ≡ i (mod N) are
 /// audited and ablated.
@@ -392,149 +309,6 @@ fn audit(
         e => bad(e.to_string()),
     })?;
     Ok((run.report, run.document))
-}
-
-/// `--reproduce audit.json`: re-runs the recorded command line (without its outputs) and
-/// compares; exit 0 when reproduced, 1 with the differences (and their likely reasons).
-fn reproduce(path: &std::path::Path) -> Result<(), Fail> {
-    let super::Recording { old, argv, parsed } = super::read_recording::<Recorded>(
-        path,
-        "audit",
-        "an audit.json",
-        "an audit (written by an older pespectra?)",
-    )
-    .map_err(bad)?;
-    let mut recorded = parsed.args;
-    recorded.out = None;
-    recorded.json = false;
-    eprintln!("re-running: {}", argv.join(" "));
-    let shard = shard_of(&recorded)?;
-    if shard.is_some() {
-        return Err(bad(format!(
-            "{}: a sharded run writes shard.json; reproduce the merged audit.json instead",
-            path.display()
-        )));
-    }
-    let (_, new) = audit(&recorded, &argv, None)?;
-    let c = pespectra_audit::reproduce::compare(&old, &new);
-    for d in &c.provenance_differences {
-        println!("differs: {d}");
-    }
-    for d in c
-        .shape_differences
-        .iter()
-        .chain(&c.verdict_differences)
-        .chain(&c.measured_differences)
-    {
-        println!("DIFFERENCE: {d}");
-    }
-    println!(
-        "{} certified verdicts compared ({} differ); {} measured figures compared ({} outside the tolerance, largest relative difference {:.2e}, tolerance {:e})",
-        c.verdicts,
-        c.verdict_differences.len(),
-        c.measured,
-        c.measured_differences.len(),
-        c.max_relative,
-        pespectra_audit::reproduce::MEASURED_RTOL
-    );
-    if c.reproduced() {
-        println!("reproduced: {}", path.display());
-        Ok(())
-    } else {
-        Err((
-            1,
-            format!(
-                "{} was not reproduced{}",
-                path.display(),
-                if c.provenance_differences.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (likely reason: {})", c.provenance_differences.join("; "))
-                }
-            ),
-        ))
-    }
-}
-
-fn write_outputs(
-    report: &AuditReport,
-    doc: &serde_json::Value,
-    out: &std::path::Path,
-) -> Result<(), Fail> {
-    pespectra_sources::write_outputs(report, doc, out).map_err(|e| bad(e.to_string()))
-}
-
-fn print_summary(r: &AuditReport, out: Option<&PathBuf>) {
-    use pespectra_audit::report::{layer_summaries, most_positional, verdict_counts};
-    println!(
-        "{}: {} heads audited at n = {}",
-        r.model,
-        r.heads.len(),
-        r.n
-    );
-    println!(
-        "E1 (certified)   {:<4} {:>6} {:>6} {:>13}",
-        "id", "HOLDS", "FAILS", "INCONCLUSIVE"
-    );
-    for (id, [h, f, i]) in verdict_counts(&r.heads) {
-        let note = if id.starts_with('R') {
-            "  (FAILS = the false reading is refuted on real data: a finding)"
-        } else {
-            ""
-        };
-        println!("                 {id:<4} {h:>6} {f:>6} {i:>13}{note}");
-    }
-    println!("E3 per layer (measured): max Toeplitz share (head), Gini; the same with rows centred; max ablation effect (head), Gini");
-    for l in layer_summaries(&r.heads) {
-        let abl = l
-            .max_ablation
-            .map_or("-".to_string(), |(v, h)| format!("{v:.4} ({h})"));
-        let deposit = if l.single_head_deposit() {
-            "  single-head deposit"
-        } else {
-            ""
-        };
-        println!(
-            "  layer {:>2}: {:.3} ({}), Gini {:.3}; centred {:.3} ({}), Gini {:.3}; {abl}, Gini {}{deposit}",
-            l.layer,
-            l.max_share.0,
-            l.max_share.1,
-            l.gini_share,
-            l.max_share_centred.0,
-            l.max_share_centred.1,
-            l.gini_share_centred,
-            l.gini_ablation.map_or("-".into(), |g| format!("{g:.3}"))
-        );
-    }
-    let top: Vec<String> = most_positional(&r.heads, 3)
-        .iter()
-        .map(|h| {
-            format!(
-                "layer {} head {} ({:.3})",
-                h.layer, h.head, h.toeplitz_share
-            )
-        })
-        .collect();
-    println!("most positional heads: {}", top.join(", "));
-    let med = GrowthRow::new(
-        r.n,
-        &r.heads.iter().map(|h| h.e2.clone()).collect::<Vec<_>>(),
-    );
-    println!("E2 medians over heads (measured, floating point): ‖L‖₂/‖L_content‖₂ {:.3}, spread ratio {:.3}, stable rank {:.2} (logits) vs {:.2} (content)", med.norm_ratio, med.spread_ratio, med.stable_rank_logits, med.stable_rank_content);
-    if !r.growth.is_empty() {
-        println!("E2 against n (medians): n, norm ratio, spread ratio, stable rank logits/content");
-        for g in &r.growth {
-            println!(
-                "  {:>5}  {:.3}  {:.3}  {:.2}/{:.2}",
-                g.n, g.norm_ratio, g.spread_ratio, g.stable_rank_logits, g.stable_rank_content
-            );
-        }
-    }
-    let t = &r.timing;
-    println!("time: forward {:.1} s, ablation {:.1} s, audit {:.1} s (Σ per head {:.1} s), growth {:.1} s, total {:.1} s", t.forward, t.ablation, t.audit, t.audit_head_sum, t.growth, t.total);
-    if let Some(o) = out {
-        println!("wrote {}/{{audit.json, heads.csv, *.png}}", o.display());
-    }
 }
 
 #[cfg(test)]
