@@ -1,14 +1,14 @@
 //! Error type: every problem with user input is reported as a value, never a panic,
 //! because the CLI and the spectral checks feed this crate with shapes read from files.
 
-use std::fmt;
-
 /// Everything that can go wrong when validating or running attention.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
     /// A configuration value is out of range or inconsistent (message says which).
+    #[error("invalid attention configuration: {0}")]
     InvalidConfig(String),
     /// A buffer does not have the length the configuration implies.
+    #[error("shape mismatch for `{tensor}`: expected {expected} elements, got {actual}")]
     ShapeMismatch {
         /// Which tensor (`"q"`, `"k"`, `"v"`, `"rope_key"`, ...).
         tensor: &'static str,
@@ -19,6 +19,9 @@ pub enum Error {
     },
     /// An input contains NaN or ±inf; attention of such inputs is meaningless and the
     /// flash path's online softmax would silently propagate it.
+    #[error(
+        "non-finite input in `{tensor}` at flat index {index} (value {value}); attention inputs must be finite"
+    )]
     NonFinite {
         /// Which tensor.
         tensor: &'static str,
@@ -28,10 +31,13 @@ pub enum Error {
         value: f64,
     },
     /// A dispatch path was forced that this CPU cannot execute.
+    #[error("instruction set `{0}` is not available on this CPU")]
     IsaUnavailable(&'static str),
     /// The Rayon thread pool could not be built.
+    #[error("could not build thread pool: {0}")]
     ThreadPool(String),
     /// The buffers a call needs exceed a documented limit, or could not be allocated.
+    #[error("{what} would need {bytes} bytes, above the limit of {limit} bytes (or could not be allocated)")]
     TooLarge {
         /// What was being sized (`"benchmark inputs"`, ...).
         what: &'static str,
@@ -41,38 +47,3 @@ pub enum Error {
         limit: u64,
     },
 }
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::InvalidConfig(m) => write!(f, "invalid attention configuration: {m}"),
-            Error::ShapeMismatch {
-                tensor,
-                expected,
-                actual,
-            } => write!(
-                f,
-                "shape mismatch for `{tensor}`: expected {expected} elements, got {actual}"
-            ),
-            Error::NonFinite {
-                tensor,
-                index,
-                value,
-            } => write!(
-                f,
-                "non-finite input in `{tensor}` at flat index {index} (value {value}); \
-                 attention inputs must be finite"
-            ),
-            Error::IsaUnavailable(isa) => {
-                write!(f, "instruction set `{isa}` is not available on this CPU")
-            }
-            Error::ThreadPool(m) => write!(f, "could not build thread pool: {m}"),
-            Error::TooLarge { what, bytes, limit } => write!(
-                f,
-                "{what} would need {bytes} bytes, above the limit of {limit} bytes (or could not be allocated)"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for Error {}

@@ -67,13 +67,13 @@ pub fn d1_check(
     let (n, d) = (c.n, c.head_dim);
     let m = |x: &[f32]| RealMatrix::new(n, d, x.iter().map(|&v| v as f64).collect());
     let (q, k) = (
-        m(&c.q).map_err(AuditError::pe)?,
-        m(&c.k).map_err(AuditError::pe)?,
+        m(&c.q).map_err(AuditError::Pe)?,
+        m(&c.k).map_err(AuditError::Pe)?,
     );
     let rot = 2 * inv_freq.len();
     let cfg = RopeConfig::explicit(d, inv_freq.to_vec(), 1.0, pairing)
         .with_partial_rotary_factor(rot as f64 / d as f64);
-    let a = check_d1(&q, &k, &PositionalEncoding::Rope(cfg), c.scale).map_err(AuditError::pe)?;
+    let a = check_d1(&q, &k, &PositionalEncoding::Rope(cfg), c.scale).map_err(AuditError::Pe)?;
     let reference = rope_reference(c, pairing, inv_freq);
     let (mut dev, mut big) = (0.0f64, 0.0f64);
     for i in 0..n {

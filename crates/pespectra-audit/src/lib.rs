@@ -57,26 +57,53 @@ use std::time::Instant;
 /// Built-in English text for audits (the author's own words), long enough for 1024 tokens.
 pub const DEFAULT_TEXT: &str = include_str!("default_text.txt");
 
-/// A failure of the audit itself (bad capture, engine error), with a one-line message.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AuditError(pub String);
-
-impl std::fmt::Display for AuditError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for AuditError {}
-
-impl AuditError {
-    pub(crate) fn spectra(e: pespectra_spectra::SpectraError) -> Self {
-        Self(format!("verified eigenvalues: {e}"))
-    }
-
-    pub(crate) fn pe(e: pespectra_pe::PeError) -> Self {
-        Self(format!("positional-encoding reference: {e}"))
-    }
+/// A failure of the audit itself (bad capture, engine error, plots), with a one-line message.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum AuditError {
+    /// The capture is inconsistent (its validation says how).
+    #[error("{0}")]
+    BadCapture(String),
+    /// Too few tokens for the checks.
+    #[error("layer {layer} head {head}: n = {n} is too short to audit (need ≥ 2)")]
+    TooShort {
+        /// Layer of the head.
+        layer: usize,
+        /// The head.
+        head: usize,
+        /// Its tokens.
+        n: usize,
+    },
+    /// The verified eigenvalue engine refused or failed.
+    #[error("verified eigenvalues: {0}")]
+    Spectra(pespectra_spectra::SpectraError),
+    /// The positional-encoding reference (D1) refused its input.
+    #[error("positional-encoding reference: {0}")]
+    Pe(pespectra_pe::PeError),
+    /// Drawing a plot failed.
+    #[error("cannot draw {path}: {message}")]
+    Plot {
+        /// The plot file.
+        path: String,
+        /// The drawing library's report.
+        message: String,
+    },
+    /// No font was found for the plots' labels.
+    #[error("no TrueType font for the plots: install fonts-dejavu-core or set PESPECTRA_FONT to a .ttf file")]
+    NoFont,
+    /// The font file could not be read.
+    #[error("cannot read font {path}: {message}")]
+    FontUnreadable {
+        /// The font file.
+        path: String,
+        /// The I/O error.
+        message: String,
+    },
+    /// The font file is not a TrueType font plotters can use.
+    #[error("{path} is not a usable TrueType font")]
+    BadFont {
+        /// The font file.
+        path: String,
+    },
 }
 
 /// How positions enter a head, as a short name for tables.
@@ -130,12 +157,13 @@ pub struct HeadAudit {
 /// Audits one head (E1 certified, E2/E3 measured; `ablation` is left for the caller).
 pub fn audit_head(c: &HeadCapture) -> Result<HeadAudit, AuditError> {
     let start = Instant::now();
-    c.validate().map_err(AuditError)?;
+    c.validate().map_err(AuditError::BadCapture)?;
     if c.n < 2 {
-        return Err(AuditError(format!(
-            "layer {} head {}: n = {} is too short to audit (need ≥ 2)",
-            c.layer, c.head, c.n
-        )));
+        return Err(AuditError::TooShort {
+            layer: c.layer,
+            head: c.head,
+            n: c.n,
+        });
     }
     let n = c.n;
     let el = dense::sym_eigs(&c.logits, None, n)?;

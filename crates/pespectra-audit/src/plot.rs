@@ -23,7 +23,10 @@ const FONT_PATHS: [&str; 4] = [
 ];
 
 fn plot_err<E: std::fmt::Debug>(what: &Path) -> impl Fn(E) -> AuditError + '_ {
-    move |e| AuditError(format!("cannot draw {}: {e:?}", what.display()))
+    move |e| AuditError::Plot {
+        path: what.display().to_string(),
+        message: format!("{e:?}"),
+    }
 }
 
 /// Registers the font once; a clear error names what to install when none is found.
@@ -35,12 +38,18 @@ fn ensure_font() -> Result<(), AuditError> {
             .into_iter()
             .chain(FONT_PATHS.iter().map(PathBuf::from))
             .collect();
-        let path = candidates.iter().find(|p| p.is_file()).ok_or_else(|| {
-            AuditError("no TrueType font for the plots: install fonts-dejavu-core or set PESPECTRA_FONT to a .ttf file".into())
+        let path = candidates
+            .iter()
+            .find(|p| p.is_file())
+            .ok_or(AuditError::NoFont)?;
+        let bytes = std::fs::read(path).map_err(|e| AuditError::FontUnreadable {
+            path: path.display().to_string(),
+            message: e.to_string(),
         })?;
-        let bytes = std::fs::read(path).map_err(|e| AuditError(format!("cannot read font {}: {e}", path.display())))?;
         plotters::style::register_font(FONT, FontStyle::Normal, Box::leak(bytes.into_boxed_slice()))
-            .map_err(|_| AuditError(format!("{} is not a usable TrueType font", path.display())))
+            .map_err(|_| AuditError::BadFont {
+                path: path.display().to_string(),
+            })
     })
     .clone()
 }

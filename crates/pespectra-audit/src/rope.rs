@@ -69,13 +69,13 @@ pub(crate) fn sym_ball_eigs(
 ) -> Result<Vec<Interval>, AuditError> {
     let zero = Interval::point(0.0);
     let ball = Ball::from_entries(n, n, |i, j| (entry(i.min(j), i.max(j)), zero, 0.0));
-    verified_eigs(&ball.hermitian_input().map_err(AuditError::spectra)?)
+    verified_eigs(&ball.hermitian_input().map_err(AuditError::Spectra)?)
 }
 
 /// Verified eigenvalues (decreasing) as f64 intervals.
 pub(crate) fn verified_eigs(h: &HermitianInput) -> Result<Vec<Interval>, AuditError> {
     Ok(eigenvalues(h, &EigOptions::default())
-        .map_err(AuditError::spectra)?
+        .map_err(AuditError::Spectra)?
         .intervals())
 }
 

@@ -56,9 +56,10 @@ pub fn document(report: &AuditReport, index: usize, count: usize, provenance: Va
 }
 
 /// Why shard documents cannot be merged; each message names the files.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum MergeError {
     /// Not a shard document, or a field is malformed.
+    #[error("{file}: not an audit shard: {why}")]
     Malformed {
         /// File.
         file: String,
@@ -66,11 +67,13 @@ pub enum MergeError {
         why: String,
     },
     /// Content and digest disagree (truncated or edited).
+    #[error("{file}: content does not match its digest (truncated or edited)")]
     Digest {
         /// File.
         file: String,
     },
     /// Shards of different runs.
+    #[error("{} and {} are shards of different audits ({field} differs)", files.0, files.1)]
     Mismatch {
         /// What differs.
         field: &'static str,
@@ -78,6 +81,7 @@ pub enum MergeError {
         files: (String, String),
     },
     /// The same shard twice.
+    #[error("{} and {} are both shard {index}", files.0, files.1)]
     Duplicate {
         /// Index.
         index: usize,
@@ -85,6 +89,7 @@ pub enum MergeError {
         files: (String, String),
     },
     /// Shards absent.
+    #[error("missing audit shard(s) {}", shard_list(indices, *count))]
     Missing {
         /// Indices.
         indices: Vec<usize>,
@@ -92,35 +97,15 @@ pub enum MergeError {
         count: usize,
     },
     /// Nothing given.
+    #[error("no audit shard given")]
     Empty,
 }
 
-impl std::fmt::Display for MergeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Malformed { file, why } => write!(f, "{file}: not an audit shard: {why}"),
-            Self::Digest { file } => write!(
-                f,
-                "{file}: content does not match its digest (truncated or edited)"
-            ),
-            Self::Mismatch { field, files } => write!(
-                f,
-                "{} and {} are shards of different audits ({field} differs)",
-                files.0, files.1
-            ),
-            Self::Duplicate { index, files } => {
-                write!(f, "{} and {} are both shard {index}", files.0, files.1)
-            }
-            Self::Missing { indices, count } => {
-                let l: Vec<String> = indices.iter().map(|i| format!("{i}/{count}")).collect();
-                write!(f, "missing audit shard(s) {}", l.join(", "))
-            }
-            Self::Empty => write!(f, "no audit shard given"),
-        }
-    }
+/// `i/N, j/N, …`.
+fn shard_list(indices: &[usize], count: usize) -> String {
+    let l: Vec<String> = indices.iter().map(|i| format!("{i}/{count}")).collect();
+    l.join(", ")
 }
-
-impl std::error::Error for MergeError {}
 
 const FAMILIES: [&str; 3] = ["rope", "additive", "absolute"];
 const CHECK_IDS: [&str; 18] = [

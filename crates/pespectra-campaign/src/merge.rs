@@ -30,9 +30,10 @@ pub struct CampaignId {
 }
 
 /// Why shard reports cannot be merged; each names the files involved.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum MergeError {
     /// Not a campaign report document (or a field is missing or malformed).
+    #[error("{file}: not a shard report: {why}")]
     Malformed {
         /// File.
         file: String,
@@ -40,11 +41,13 @@ pub enum MergeError {
         why: String,
     },
     /// The content does not match its digest: truncated or edited.
+    #[error("{file}: content does not match its digest (truncated or edited)")]
     Digest {
         /// File.
         file: String,
     },
     /// Two reports of different campaigns (property, seed, cases, max-n or shard count).
+    #[error("{} and {} are shards of different campaigns ({field} differs)", files.0, files.1)]
     Mismatch {
         /// The field that differs.
         field: &'static str,
@@ -52,6 +55,7 @@ pub enum MergeError {
         files: (String, String),
     },
     /// The same shard index twice.
+    #[error("{} and {} are both shard {index}", files.0, files.1)]
     Duplicate {
         /// Index `i` of `i/N`.
         index: u64,
@@ -59,6 +63,7 @@ pub enum MergeError {
         files: (String, String),
     },
     /// Shard indices absent from the inputs.
+    #[error("missing shard(s) {}", shard_list(indices, *count))]
     Missing {
         /// The missing indices.
         indices: Vec<u64>,
@@ -66,35 +71,15 @@ pub enum MergeError {
         count: u64,
     },
     /// No report given.
+    #[error("no shard report given")]
     Empty,
 }
 
-impl std::fmt::Display for MergeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Malformed { file, why } => write!(f, "{file}: not a shard report: {why}"),
-            Self::Digest { file } => write!(
-                f,
-                "{file}: content does not match its digest (truncated or edited)"
-            ),
-            Self::Mismatch { field, files } => write!(
-                f,
-                "{} and {} are shards of different campaigns ({field} differs)",
-                files.0, files.1
-            ),
-            Self::Duplicate { index, files } => {
-                write!(f, "{} and {} are both shard {index}", files.0, files.1)
-            }
-            Self::Missing { indices, count } => {
-                let list: Vec<String> = indices.iter().map(|i| format!("{i}/{count}")).collect();
-                write!(f, "missing shard(s) {}", list.join(", "))
-            }
-            Self::Empty => write!(f, "no shard report given"),
-        }
-    }
+/// `i/N, j/N, …`.
+fn shard_list(indices: &[u64], count: u64) -> String {
+    let list: Vec<String> = indices.iter().map(|i| format!("{i}/{count}")).collect();
+    list.join(", ")
 }
-
-impl std::error::Error for MergeError {}
 
 fn digest_of(doc: &Value) -> String {
     let mut body = doc.clone();

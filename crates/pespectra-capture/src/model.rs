@@ -49,7 +49,8 @@ impl ModelStage {
 }
 
 /// A model's own error, tagged with the stage that raised it.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", stage.as_str())]
 pub struct ModelError {
     /// Where it failed.
     pub stage: ModelStage,
@@ -64,18 +65,6 @@ impl ModelError {
             stage,
             source: Box::new(source),
         }
-    }
-}
-
-impl std::fmt::Display for ModelError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.stage.as_str(), self.source)
-    }
-}
-
-impl std::error::Error for ModelError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.source)
     }
 }
 

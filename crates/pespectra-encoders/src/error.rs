@@ -1,12 +1,12 @@
 //! One error type for loading, tokenising and running an encoder.
 
-use std::fmt;
 use std::path::PathBuf;
 
 /// Everything that can go wrong; every message is one line naming what and where.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum EncoderError {
     /// A model file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -14,10 +14,13 @@ pub enum EncoderError {
         source: std::io::Error,
     },
     /// A model file is malformed (bad JSON, bad safetensors header, unknown architecture).
+    #[error("{0}")]
     Format(String),
     /// The weights lack a tensor the architecture needs.
+    #[error("weights have no tensor `{0}`")]
     MissingTensor(String),
     /// A tensor has another shape than the config implies.
+    #[error("tensor `{name}` has shape {actual:?}, the config implies {expected:?}")]
     TensorShape {
         /// Tensor name.
         name: String,
@@ -27,6 +30,7 @@ pub enum EncoderError {
         actual: Vec<usize>,
     },
     /// A tensor is not stored as F32.
+    #[error("tensor `{name}` is {dtype}, only F32 is supported")]
     TensorDtype {
         /// Tensor name.
         name: String,
@@ -34,8 +38,10 @@ pub enum EncoderError {
         dtype: String,
     },
     /// The text produced no tokens besides the special ones.
+    #[error("the text is empty (no tokens besides the special ones)")]
     EmptyText,
     /// The input has more tokens than the model has positions.
+    #[error("the input has {tokens} tokens, the model accepts at most {max}")]
     TooLong {
         /// Tokens including the special ones.
         tokens: usize,
@@ -43,51 +49,9 @@ pub enum EncoderError {
         max: usize,
     },
     /// Any other invalid argument (bad token id, layer index, empty batch, ...).
+    #[error("{0}")]
     InvalidInput(String),
     /// The attention core rejected its input (e.g. non-finite activations).
-    Attention(pespectra_attention::Error),
-}
-
-impl fmt::Display for EncoderError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Io { path, source } => write!(f, "cannot read {}: {source}", path.display()),
-            Self::Format(m) => write!(f, "{m}"),
-            Self::MissingTensor(n) => write!(f, "weights have no tensor `{n}`"),
-            Self::TensorShape {
-                name,
-                expected,
-                actual,
-            } => write!(
-                f,
-                "tensor `{name}` has shape {actual:?}, the config implies {expected:?}"
-            ),
-            Self::TensorDtype { name, dtype } => {
-                write!(f, "tensor `{name}` is {dtype}, only F32 is supported")
-            }
-            Self::EmptyText => write!(f, "the text is empty (no tokens besides the special ones)"),
-            Self::TooLong { tokens, max } => write!(
-                f,
-                "the input has {tokens} tokens, the model accepts at most {max}"
-            ),
-            Self::InvalidInput(m) => write!(f, "{m}"),
-            Self::Attention(e) => write!(f, "attention: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for EncoderError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Io { source, .. } => Some(source),
-            Self::Attention(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<pespectra_attention::Error> for EncoderError {
-    fn from(e: pespectra_attention::Error) -> Self {
-        Self::Attention(e)
-    }
+    #[error("attention: {0}")]
+    Attention(#[from] pespectra_attention::Error),
 }

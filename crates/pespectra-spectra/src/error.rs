@@ -1,11 +1,13 @@
 //! Errors of the spectral engine.
 
 /// Errors of the spectral engine; each message names the problem.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SpectraError {
     /// A dimension is zero.
+    #[error("matrix is empty")]
     Empty,
     /// Rows ≠ columns.
+    #[error("matrix is not square ({rows}×{cols})")]
     NotSquare {
         /// Rows of the input.
         rows: usize,
@@ -13,6 +15,7 @@ pub enum SpectraError {
         cols: usize,
     },
     /// NaN or ±∞ at this position.
+    #[error("entry ({row}, {col}) is NaN or infinite")]
     NonFinite {
         /// Row of the entry.
         row: usize,
@@ -20,6 +23,7 @@ pub enum SpectraError {
         col: usize,
     },
     /// `a_ij ≠ conj(a_ji)` at this position.
+    #[error("matrix is not Hermitian: entry ({row}, {col}) differs from the conjugate of ({col}, {row}) (its Hermitian part (A + Aᴴ)/2 can be analysed instead)")]
     NotHermitian {
         /// Row of the first entry found (lower triangle).
         row: usize,
@@ -27,12 +31,16 @@ pub enum SpectraError {
         col: usize,
     },
     /// The floating-point decomposition failed to converge.
+    #[error("floating-point eigendecomposition failed: {0}")]
     Decomposition(String),
     /// The residual bounds were too large to prove anything at this precision.
+    #[error("verification failed: {0}")]
     VerificationFailed(String),
     /// A parameter is out of range.
+    #[error("{0}")]
     BadParameter(String),
     /// The working memory a request needs exceeds [`MAX_MP_BYTES`](crate::MAX_MP_BYTES).
+    #[error("this precision and size would need about {bytes} bytes of MPFR matrices, above the limit of {limit} bytes")]
     TooLarge {
         /// Estimated bytes.
         bytes: u64,
@@ -40,23 +48,3 @@ pub enum SpectraError {
         limit: u64,
     },
 }
-
-impl std::fmt::Display for SpectraError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Empty => write!(f, "matrix is empty"),
-            Self::NotSquare { rows, cols } => write!(f, "matrix is not square ({rows}×{cols})"),
-            Self::NonFinite { row, col } => write!(f, "entry ({row}, {col}) is NaN or infinite"),
-            Self::NotHermitian { row, col } => write!(f, "matrix is not Hermitian: entry ({row}, {col}) differs from the conjugate of ({col}, {row}) (its Hermitian part (A + Aᴴ)/2 can be analysed instead)"),
-            Self::Decomposition(m) => write!(f, "floating-point eigendecomposition failed: {m}"),
-            Self::VerificationFailed(m) => write!(f, "verification failed: {m}"),
-            Self::BadParameter(m) => write!(f, "{m}"),
-            Self::TooLarge { bytes, limit } => write!(
-                f,
-                "this precision and size would need about {bytes} bytes of MPFR matrices, above the limit of {limit} bytes"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for SpectraError {}

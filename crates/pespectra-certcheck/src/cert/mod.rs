@@ -34,15 +34,17 @@ pub const MAX_CLAIMS: usize = 10_000;
 pub const MAX_INPUT_BYTES: usize = 256 << 20;
 
 /// Why a certificate was not accepted.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CertError {
     /// It could not be read or interpreted: I/O, JSON syntax, schema, a bad
     /// scalar, a size limit, an unknown name or an out-of-range index.
     /// `pespectra verify` exits with 2.
+    #[error("unreadable certificate: {0}")]
     Unreadable(String),
     /// It was read, but a claim is false or the conclusion does not follow.
     /// `claim` is the 0-based index of the failing claim (`None` for the
     /// conclusion). `pespectra verify` exits with 1.
+    #[error("invalid certificate: {}: {message}", failing(claim))]
     Invalid {
         /// Index of the failing claim; `None` for the conclusion.
         claim: Option<usize>,
@@ -51,7 +53,16 @@ pub enum CertError {
     },
     /// Checking it would cost more than the [`Limits`] allow (estimated before a step, or
     /// stopped by the wall-clock guard): it was not checked. `pespectra verify` exits with 2.
+    #[error("certificate not checked (too costly): {0}")]
     TooCostly(String),
+}
+
+/// "claim i" or "conclusion".
+fn failing(claim: &Option<usize>) -> String {
+    match claim {
+        Some(i) => format!("claim {i}"),
+        None => "conclusion".into(),
+    }
 }
 
 impl CertError {
@@ -73,29 +84,6 @@ impl CertError {
         matches!(self, CertError::Unreadable(_))
     }
 }
-
-impl fmt::Display for CertError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CertError::Unreadable(m) => write!(f, "unreadable certificate: {m}"),
-            CertError::TooCostly(m) => write!(f, "certificate not checked (too costly): {m}"),
-            CertError::Invalid {
-                claim: Some(i),
-                message,
-            } => {
-                write!(f, "invalid certificate: claim {i}: {message}")
-            }
-            CertError::Invalid {
-                claim: None,
-                message,
-            } => {
-                write!(f, "invalid certificate: conclusion: {message}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for CertError {}
 
 /// The certificate's verdict on its statement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

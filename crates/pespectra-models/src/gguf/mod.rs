@@ -20,19 +20,29 @@ use std::fs::File;
 use std::path::Path;
 
 /// Why a GGUF file cannot be read. `Display` is one line.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum GgufError {
     /// Opening or mapping the file failed.
+    #[error("cannot read GGUF file: {0}")]
     Io(String),
     /// Not a GGUF file.
+    #[error("not a GGUF file (bad magic)")]
     BadMagic,
     /// GGUF version other than 2 or 3.
+    #[error("unsupported GGUF version {0} (2 and 3 are read)")]
     UnsupportedVersion(u32),
     /// The file ends inside the named structure.
+    #[error("truncated GGUF file: ends inside {0}")]
     Truncated(String),
     /// Structurally invalid (unknown value type, non-UTF-8 key, bad shape, …).
+    #[error("malformed GGUF file: {0}")]
     Malformed(String),
     /// A tensor type this reader does not dequantize.
+    #[error(
+        "tensor {tensor} has unsupported quantization type {} (supported: {})",
+        type_name(*type_id),
+        SUPPORTED.map(|t| t.name()).join(", ")
+    )]
     UnsupportedType {
         /// Tensor name.
         tensor: String,
@@ -40,36 +50,12 @@ pub enum GgufError {
         type_id: u32,
     },
     /// A tensor's data range lies outside the file.
+    #[error("tensor {0} lies outside the file (truncated?)")]
     OutOfBounds(String),
     /// A metadata key or tensor the caller needs is absent or has another type.
+    #[error("GGUF file lacks {0}")]
     Missing(String),
 }
-
-impl fmt::Display for GgufError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            GgufError::Io(m) => write!(f, "cannot read GGUF file: {m}"),
-            GgufError::BadMagic => write!(f, "not a GGUF file (bad magic)"),
-            GgufError::UnsupportedVersion(v) => {
-                write!(f, "unsupported GGUF version {v} (2 and 3 are read)")
-            }
-            GgufError::Truncated(what) => write!(f, "truncated GGUF file: ends inside {what}"),
-            GgufError::Malformed(m) => write!(f, "malformed GGUF file: {m}"),
-            GgufError::UnsupportedType { tensor, type_id } => write!(
-                f,
-                "tensor {tensor} has unsupported quantization type {} (supported: {})",
-                type_name(*type_id),
-                SUPPORTED.map(|t| t.name()).join(", ")
-            ),
-            GgufError::OutOfBounds(t) => {
-                write!(f, "tensor {t} lies outside the file (truncated?)")
-            }
-            GgufError::Missing(m) => write!(f, "GGUF file lacks {m}"),
-        }
-    }
-}
-
-impl std::error::Error for GgufError {}
 
 /// A metadata value.
 #[derive(Clone, Debug, PartialEq)]
