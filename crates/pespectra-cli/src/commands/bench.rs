@@ -1,7 +1,6 @@
 //! `pespectra bench-attention`: the attention core timed against its FMA peak.
 
 use super::*;
-use serde_json::json;
 
 #[derive(clap::Args)]
 pub(crate) struct BenchArgs {
@@ -46,10 +45,22 @@ pub(crate) fn run_bench(a: &BenchArgs) -> Result<(), Failure> {
         prov.setting("causal", a.causal);
         prov.simd(pespectra_attention::Isa::detect().name());
         prov.threads(threads);
-        println!(
-            "{}",
-            json!({"gflops": r.gflops, "peak_gflops": r.peak_gflops, "ratio": r.ratio, "seconds": r.seconds, "provenance": prov.to_json()})
-        );
+        /// The `pespectra bench-attention --json` document.
+        #[derive(serde::Serialize)]
+        struct BenchJson {
+            gflops: f64,
+            peak_gflops: f64,
+            ratio: f64,
+            seconds: f64,
+            provenance: serde_json::Value,
+        }
+        print_json(&BenchJson {
+            gflops: r.gflops,
+            peak_gflops: r.peak_gflops,
+            ratio: r.ratio,
+            seconds: r.seconds,
+            provenance: prov.to_json(),
+        });
     } else {
         println!(
             "{:.1} GFLOP/s of a measured {:.1} GFLOP/s FMA peak ({:.0}%), {:.4} s per call",

@@ -2,7 +2,6 @@
 
 use super::spectrum::read_npy;
 use super::*;
-use serde_json::json;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -64,6 +63,25 @@ fn joined(ids: &[&str], last: &str) -> String {
         Some((tail, _)) => tail.to_string(),
         None => String::new(),
     }
+}
+
+/// One verdict of `pespectra check --json`.
+#[derive(serde::Serialize)]
+struct ResultJson {
+    id: &'static str,
+    verdict: &'static str,
+    /// The certified margin rounded toward −∞ (6 digits).
+    margin: Option<String>,
+    certificate: Option<String>,
+    seconds: f64,
+    detail: String,
+}
+
+/// The `pespectra check --json` document.
+#[derive(serde::Serialize)]
+struct CheckJson {
+    results: Vec<ResultJson>,
+    provenance: serde_json::Value,
 }
 
 pub(crate) fn run_check(a: &CheckArgs) -> Result<(), Failure> {
@@ -137,7 +155,14 @@ pub(crate) fn run_check(a: &CheckArgs) -> Result<(), Failure> {
             pespectra_arith::mp::decimal(&rug::Float::with_val(53, m), 6, rug::float::Round::Down)
         });
         if a.json {
-            rows.push(json!({"id": r.id, "verdict": r.verdict.as_str(), "margin": margin, "certificate": cert_path, "seconds": r.seconds, "detail": r.detail}));
+            rows.push(ResultJson {
+                id: r.id,
+                verdict: r.verdict.as_str(),
+                margin,
+                certificate: cert_path,
+                seconds: r.seconds,
+                detail: r.detail,
+            });
         } else {
             let flag = if r.verdict == entry.expected {
                 ""
@@ -158,7 +183,10 @@ pub(crate) fn run_check(a: &CheckArgs) -> Result<(), Failure> {
         }
     }
     if a.json {
-        println!("{}", json!({"results": rows, "provenance": prov.to_json()}));
+        print_json(&CheckJson {
+            results: rows,
+            provenance: prov.to_json(),
+        });
     }
     if all_expected {
         Ok(())

@@ -10,6 +10,15 @@ pub(crate) mod models;
 pub(crate) mod spectrum;
 pub(crate) mod train;
 
+/// Prints `doc` as one line of JSON with its keys in sorted order, the form every `--json`
+/// document of the CLI has (nested objects sorted too).
+pub(crate) fn print_json(doc: &impl serde::Serialize) {
+    match serde_json::to_value(doc) {
+        Ok(v) => println!("{v}"),
+        Err(e) => eprintln!("error: cannot write the JSON document: {e}"),
+    }
+}
+
 /// A user-facing failure: exit code and one-line message.
 pub(crate) struct Failure(pub(crate) u8, pub(crate) String);
 

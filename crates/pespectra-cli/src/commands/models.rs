@@ -1,7 +1,7 @@
 //! `pespectra models list|fetch`: the trained-model registry and its verified cache.
 
+use super::print_json;
 use clap::Subcommand;
-use serde_json::json;
 use std::path::PathBuf;
 
 #[derive(Subcommand)]
@@ -102,27 +102,49 @@ fn list(as_json: bool) -> Result<(), String> {
         rows.push((m, dir));
     }
     if as_json {
-        let models: Vec<_> = rows
+        /// One registry entry of `pespectra models list --json`.
+        #[derive(serde::Serialize)]
+        struct ModelJson {
+            name: &'static str,
+            description: &'static str,
+            architecture: &'static str,
+            positional: &'static str,
+            licence: &'static str,
+            supported: bool,
+            download_bytes: u64,
+            weight_bytes: u64,
+            packages: Vec<String>,
+            installed: Option<String>,
+        }
+        /// The `pespectra models list --json` document.
+        #[derive(serde::Serialize)]
+        struct ListJson {
+            cache: String,
+            models: Vec<ModelJson>,
+        }
+        let models = rows
             .iter()
-            .map(|(m, dir)| {
-                json!({
-                    "name": m.name,
-                    "description": m.description,
-                    "architecture": m.architecture,
-                    "positional": m.positional,
-                    "licence": m.licence,
-                    "supported": m.supported,
-                    "download_bytes": m.download_bytes(),
-                    "weight_bytes": m.weight_bytes(),
-                    "packages": m.packages.iter().map(|p| format!("{}=={}", p.name, p.version)).collect::<Vec<_>>(),
-                    "installed": dir.as_ref().map(|d| d.display().to_string()),
-                })
+            .map(|(m, dir)| ModelJson {
+                name: m.name,
+                description: m.description,
+                architecture: m.architecture,
+                positional: m.positional,
+                licence: m.licence,
+                supported: m.supported,
+                download_bytes: m.download_bytes(),
+                weight_bytes: m.weight_bytes(),
+                packages: m
+                    .packages
+                    .iter()
+                    .map(|p| format!("{}=={}", p.name, p.version))
+                    .collect(),
+                installed: dir.as_ref().map(|d| d.display().to_string()),
             })
             .collect();
-        println!(
-            "{}",
-            json!({"cache": cache.display().to_string(), "models": models})
-        );
+        print_json(&ListJson {
+            cache: cache.display().to_string(),
+            models,
+        });
         return Ok(());
     }
     println!("cache: {}", cache.display());

@@ -5,7 +5,6 @@ use clap::ValueEnum;
 use faer::Mat;
 use pespectra_spectra::matrix::{CMat, HermitianInput};
 use pespectra_spectra::{eigenvalues, singular_values, EigOptions, Precision, SpectrumEnclosure};
-use serde_json::json;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -140,6 +139,26 @@ pub(crate) fn digits(prec: u32) -> usize {
     (prec as f64 * std::f64::consts::LOG10_2).ceil() as usize + 2
 }
 
+/// One enclosure in decimal, as `--json` prints it.
+#[derive(serde::Serialize)]
+struct Bound<'a> {
+    lo: &'a str,
+    hi: &'a str,
+}
+
+/// The `pespectra eig/svd --json` document; `values` holds one list under "eigenvalues" or
+/// "singular_values".
+#[derive(serde::Serialize)]
+struct SpectrumJson<'a> {
+    n: usize,
+    #[serde(flatten)]
+    values: std::collections::BTreeMap<&'a str, Vec<Bound<'a>>>,
+    precision_bits: u32,
+    met_width: bool,
+    seconds: f64,
+    provenance: serde_json::Value,
+}
+
 pub(crate) fn report(
     enc: &SpectrumEnclosure,
     key: &str,
@@ -150,12 +169,15 @@ pub(crate) fn report(
     let dg = digits(enc.precision_bits);
     let bounds: Vec<(String, String)> = enc.values.iter().map(|v| v.decimal_bounds(dg)).collect();
     if json {
-        let list: Vec<_> = bounds
-            .iter()
-            .map(|(lo, hi)| json!({"lo": lo, "hi": hi}))
-            .collect();
-        let out = json!({"n": enc.values.len(), key: list, "precision_bits": enc.precision_bits, "met_width": enc.met_width, "seconds": seconds, "provenance": prov.to_json()});
-        println!("{out}");
+        let list: Vec<Bound> = bounds.iter().map(|(lo, hi)| Bound { lo, hi }).collect();
+        print_json(&SpectrumJson {
+            n: enc.values.len(),
+            values: [(key, list)].into_iter().collect(),
+            precision_bits: enc.precision_bits,
+            met_width: enc.met_width,
+            seconds,
+            provenance: prov.to_json(),
+        });
     } else {
         println!("{:>5}  {:>28}  {:>28}", "k", "lower bound", "upper bound");
         for (k, (lo, hi)) in bounds.iter().enumerate() {
