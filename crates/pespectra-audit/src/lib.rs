@@ -35,6 +35,7 @@
 //! ```
 
 #![warn(missing_docs)]
+mod audit_json;
 pub mod check;
 pub mod dense;
 pub mod kernel;

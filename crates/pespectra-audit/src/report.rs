@@ -1,9 +1,10 @@
 //! Summaries (verdict counts, per-layer concentration, most positional heads), `audit.json`
 //! and `heads.csv`.
 
+use crate::audit_json::{value, AuditJson, HeadJson, Summaries};
 use crate::metrics::{gini, E2};
 use crate::{HeadAudit, Verdict};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Per-layer concentration of the positional share and of the ablation effect.
@@ -180,37 +181,9 @@ pub struct AuditReport {
     pub timing: Timing,
 }
 
-fn f(x: f64) -> Value {
-    if x.is_finite() {
-        json!(x)
-    } else {
-        Value::Null
-    }
-}
-
+/// One head's record as `audit.json` and the shard documents hold it.
 pub(crate) fn head_json(h: &HeadAudit, with_spectra: bool) -> Value {
-    let checks: Vec<Value> = h
-        .checks
-        .iter()
-        .map(|c| json!({"id": c.id, "verdict": c.verdict.as_str(), "margin": c.margin.map(f), "detail": c.detail}))
-        .collect();
-    let mut v = json!({
-        "layer": h.layer, "head": h.head, "kv_head": h.kv_head, "n": h.n, "family": h.family,
-        "checks": checks,
-        "e2": {"norm_ratio": f(h.e2.norm_ratio), "spread_ratio": f(h.e2.spread_ratio),
-               "stable_rank_logits": f(h.e2.stable_rank_logits), "stable_rank_content": f(h.e2.stable_rank_content),
-               "lambda_max_logits": f(h.e2.lambda_max_logits), "lambda_max_content": f(h.e2.lambda_max_content)},
-        "e3": {"toeplitz_share": f(h.toeplitz_share), "toeplitz_share_centred": f(h.toeplitz_share_centred), "delta_toeplitz_share": f(h.delta_toeplitz_share), "ablation": h.ablation.map(f)},
-        "seconds": h.seconds,
-    });
-    if let Some((raised, total)) = h.freqs_raised {
-        v["rope"] = json!({"frequencies_with_lambda_max_raised": raised, "frequencies": total, "dense_fallbacks": h.dense_fallbacks, "capture_deviation": h.capture_deviation.map(f)});
-    }
-    if with_spectra {
-        v["spectrum_logits"] = json!(h.spectrum_logits);
-        v["spectrum_content"] = json!(h.spectrum_content);
-    }
-    v
+    value(&HeadJson::new(h, with_spectra))
 }
 
 impl HeadAudit {
@@ -228,46 +201,15 @@ impl AuditReport {
             .iter()
             .map(|h| (h.layer, h.head))
             .collect();
-        let counts: serde_json::Map<String, Value> = verdict_counts(&self.heads)
-            .into_iter()
-            .map(|(id, [h, fl, i])| {
-                (
-                    id.to_string(),
-                    json!({"HOLDS": h, "FAILS": fl, "INCONCLUSIVE": i}),
-                )
-            })
-            .collect();
-        let layers: Vec<Value> = layer_summaries(&self.heads)
-            .iter()
-            .map(|l| json!({"layer": l.layer, "max_share": f(l.max_share.0), "max_share_head": l.max_share.1,
-                "second_share": f(l.second_share), "gini_share": f(l.gini_share),
-                "max_share_centred": f(l.max_share_centred.0), "max_share_centred_head": l.max_share_centred.1, "gini_share_centred": f(l.gini_share_centred), "single_head_deposit": l.single_head_deposit(),
-                "max_ablation": l.max_ablation.map(|a| f(a.0)), "max_ablation_head": l.max_ablation.map(|a| a.1), "gini_ablation": l.gini_ablation.map(f)}))
-            .collect();
-        let growth: Vec<Value> = self
-            .growth
-            .iter()
-            .map(|g| json!({"n": g.n, "median_norm_ratio": f(g.norm_ratio), "median_spread_ratio": f(g.spread_ratio),
-                "median_stable_rank_logits": f(g.stable_rank_logits), "median_stable_rank_content": f(g.stable_rank_content)}))
-            .collect();
-        let t = &self.timing;
-        json!({
-            "format": "pespectra-audit/1",
-            "model": self.model,
-            "n": self.n,
-            "conventions": {
-                "e1": "certified: HOLDS/FAILS only from rigorous enclosures (margins are certified lower bounds); R1/R6 FAILS = the false reading is refuted on this head (a finding)",
-                "e2": "measured in floating point, not certified; pre-mask n×n matrices (no causal mask); symmetric part = (M + Mᵀ)/2",
-                "e3": "Toeplitz share = ‖T(M)‖_F²/‖M‖_F², T(M) = each diagonal replaced by its mean; causal models: lower triangle (j ≤ i) only; toeplitz_share_centred: the same after subtracting each row's mean over the keys it sees (softmax ignores per-row constants); Gini over heads of a layer, negative values as 0",
-                "ablation": self.ablation_metric,
+        let layers = layer_summaries(&self.heads);
+        value(&AuditJson::new(
+            self,
+            Summaries {
+                counts: verdict_counts(&self.heads),
+                top,
+                layers: &layers,
             },
-            "verdict_counts": counts,
-            "most_positional": top.iter().map(|(l, h)| json!({"layer": l, "head": h})).collect::<Vec<_>>(),
-            "layers": layers,
-            "growth": growth,
-            "timing_seconds": {"forward": t.forward, "ablation": t.ablation, "audit": t.audit, "audit_head_sum": t.audit_head_sum, "growth": t.growth, "total": t.total},
-            "heads": self.heads.iter().map(|h| head_json(h, top.contains(&(h.layer, h.head)))).collect::<Vec<_>>(),
-        })
+        ))
     }
 
     /// `heads.csv`: one row per head; verdict columns per check id.
