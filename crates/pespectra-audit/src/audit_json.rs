@@ -3,7 +3,7 @@
 //! no NaN or ∞). The documents are returned as `serde_json::Value`, whose keys are sorted, so
 //! the bytes written (and the digests of shard documents) do not depend on field order here.
 
-use crate::report::{AuditReport, LayerSummary};
+use crate::report::{AuditReport, LayerSummary, Timing};
 use crate::HeadAudit;
 use serde::Serialize;
 use serde_json::Value;
@@ -171,16 +171,6 @@ struct GrowthJson {
     median_stable_rank_content: Option<f64>,
 }
 
-#[derive(Serialize)]
-struct TimingJson {
-    forward: f64,
-    ablation: f64,
-    audit: f64,
-    audit_head_sum: f64,
-    growth: f64,
-    total: f64,
-}
-
 /// The whole `audit.json`.
 #[derive(Serialize)]
 pub(crate) struct AuditJson<'a> {
@@ -192,7 +182,7 @@ pub(crate) struct AuditJson<'a> {
     most_positional: Vec<LayerHead>,
     layers: Vec<LayerJson>,
     growth: Vec<GrowthJson>,
-    timing_seconds: TimingJson,
+    timing_seconds: &'a Timing,
     heads: Vec<HeadJson<'a>>,
 }
 
@@ -209,7 +199,6 @@ pub(crate) struct Summaries<'a> {
 impl<'a> AuditJson<'a> {
     /// The document of `r`.
     pub(crate) fn new(r: &'a AuditReport, s: Summaries<'_>) -> Self {
-        let t = &r.timing;
         Self {
             format: "pespectra-audit/1",
             model: &r.model,
@@ -268,14 +257,7 @@ impl<'a> AuditJson<'a> {
                     median_stable_rank_content: num(g.stable_rank_content),
                 })
                 .collect(),
-            timing_seconds: TimingJson {
-                forward: t.forward,
-                ablation: t.ablation,
-                audit: t.audit,
-                audit_head_sum: t.audit_head_sum,
-                growth: t.growth,
-                total: t.total,
-            },
+            timing_seconds: &r.timing,
             heads: r
                 .heads
                 .iter()

@@ -148,7 +148,7 @@ impl GrowthRow {
 }
 
 /// Where the time went, in seconds.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct Timing {
     /// Forward passes with capture.
     pub forward: f64,

@@ -7,6 +7,7 @@
 //! of it all. Merging refuses shards of different runs, duplicate or missing indices and edited
 //! files, and rebuilds the [`AuditReport`] that one unsharded run would have produced.
 
+use crate::audit_json::value;
 use crate::check::{Check, Verdict};
 use crate::metrics::E2;
 use crate::report::{head_json, AuditReport, GrowthRow, Timing};
@@ -37,18 +38,49 @@ fn digest_of(doc: &Value) -> String {
 
 /// The shard document of `report` (which holds only the shard's heads).
 pub fn document(report: &AuditReport, index: usize, count: usize, provenance: Value) -> Value {
-    let f = |x: f64| if x.is_finite() { json!(x) } else { Value::Null };
-    let t = &report.timing;
-    let mut doc = json!({
-        "format": FORMAT,
-        "shard": format!("{index}/{count}"),
-        "model": report.model,
-        "n": report.n,
-        "ablation_metric": report.ablation_metric,
-        "growth": report.growth.iter().map(|g| json!({"n": g.n, "norm_ratio": f(g.norm_ratio), "spread_ratio": f(g.spread_ratio), "stable_rank_logits": f(g.stable_rank_logits), "stable_rank_content": f(g.stable_rank_content)})).collect::<Vec<_>>(),
-        "timing": {"forward": t.forward, "ablation": t.ablation, "audit": t.audit, "audit_head_sum": t.audit_head_sum, "growth": t.growth, "total": t.total},
-        "heads": report.heads.iter().map(|h| head_json(h, true)).collect::<Vec<_>>(),
-        "provenance": provenance,
+    let num = |x: f64| x.is_finite().then_some(x);
+    /// One row of the n-sweep.
+    #[derive(serde::Serialize)]
+    struct GrowthJson {
+        n: usize,
+        norm_ratio: Option<f64>,
+        spread_ratio: Option<f64>,
+        stable_rank_logits: Option<f64>,
+        stable_rank_content: Option<f64>,
+    }
+    /// A shard document before its digest (keys sorted once it is a `Value`).
+    #[derive(serde::Serialize)]
+    struct ShardJson<'a> {
+        format: &'static str,
+        shard: String,
+        model: &'a str,
+        n: usize,
+        ablation_metric: Option<&'a str>,
+        growth: Vec<GrowthJson>,
+        timing: &'a Timing,
+        heads: Vec<Value>,
+        provenance: Value,
+    }
+    let mut doc = value(&ShardJson {
+        format: FORMAT,
+        shard: format!("{index}/{count}"),
+        model: &report.model,
+        n: report.n,
+        ablation_metric: report.ablation_metric.as_deref(),
+        growth: report
+            .growth
+            .iter()
+            .map(|g| GrowthJson {
+                n: g.n,
+                norm_ratio: num(g.norm_ratio),
+                spread_ratio: num(g.spread_ratio),
+                stable_rank_logits: num(g.stable_rank_logits),
+                stable_rank_content: num(g.stable_rank_content),
+            })
+            .collect(),
+        timing: &report.timing,
+        heads: report.heads.iter().map(|h| head_json(h, true)).collect(),
+        provenance,
     });
     let d = digest_of(&doc);
     doc["digest"] = json!(d);

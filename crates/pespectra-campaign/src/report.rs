@@ -2,7 +2,7 @@
 
 use pespectra_theorems::Verdict;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// The case with the smallest certified margin.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -176,27 +176,60 @@ impl CampaignReport {
     /// "min_margin", "cases_per_second", "first_counterexample_case", …}`; margins are decimal
     /// strings rounded toward −∞ (they are certified lower bounds).
     pub fn to_json(&self) -> Value {
+        /// The first engine error: its case and message.
+        #[derive(serde::Serialize)]
+        struct ErrorJson<'a> {
+            case: u64,
+            message: &'a str,
+        }
+        /// The report document (keys sorted once it is a `Value`).
+        #[derive(serde::Serialize)]
+        struct ReportJson<'a> {
+            property: &'a str,
+            cases: u64,
+            holds: u64,
+            fails: u64,
+            inconclusive: u64,
+            errors: u64,
+            first_error: Option<ErrorJson<'a>>,
+            expected: &'static str,
+            ok: bool,
+            min_margin: Option<String>,
+            min_margin_case: Option<u64>,
+            min_margin_n: Option<usize>,
+            cases_per_second: f64,
+            seconds: f64,
+            first_counterexample_case: Option<u64>,
+            first_counterexample_seed: Option<u64>,
+            first_counterexample_n: Option<usize>,
+            seconds_to_first_counterexample: Option<f64>,
+        }
         let cx = self.first_counterexample.as_ref();
-        json!({
-            "property": self.property,
-            "cases": self.cases,
-            "holds": self.holds,
-            "fails": self.fails,
-            "inconclusive": self.inconclusive,
-            "errors": self.errors,
-            "first_error": self.first_error.as_ref().map(|(k, m)| json!({"case": k, "message": m})),
-            "expected": self.expected().as_str(),
-            "ok": self.ok(),
-            "min_margin": self.min_margin.as_ref().map(|m| decimal_down(m.margin)),
-            "min_margin_case": self.min_margin.as_ref().map(|m| m.case),
-            "min_margin_n": self.min_margin.as_ref().map(|m| m.n),
-            "cases_per_second": self.cases_per_second(),
-            "seconds": self.seconds,
-            "first_counterexample_case": cx.map(|c| c.case),
-            "first_counterexample_seed": cx.map(|c| c.seed),
-            "first_counterexample_n": cx.map(|c| c.n),
-            "seconds_to_first_counterexample": cx.map(|c| c.seconds),
-        })
+        let mm = self.min_margin.as_ref();
+        let doc = ReportJson {
+            property: &self.property,
+            cases: self.cases,
+            holds: self.holds,
+            fails: self.fails,
+            inconclusive: self.inconclusive,
+            errors: self.errors,
+            first_error: self.first_error.as_ref().map(|(case, message)| ErrorJson {
+                case: *case,
+                message,
+            }),
+            expected: self.expected().as_str(),
+            ok: self.ok(),
+            min_margin: mm.map(|m| decimal_down(m.margin)),
+            min_margin_case: mm.map(|m| m.case),
+            min_margin_n: mm.map(|m| m.n),
+            cases_per_second: self.cases_per_second(),
+            seconds: self.seconds,
+            first_counterexample_case: cx.map(|c| c.case),
+            first_counterexample_seed: cx.map(|c| c.seed),
+            first_counterexample_n: cx.map(|c| c.n),
+            seconds_to_first_counterexample: cx.map(|c| c.seconds),
+        };
+        serde_json::to_value(doc).unwrap_or(Value::Null)
     }
 
     /// Differences between a recorded report (`to_json`) and this one, for

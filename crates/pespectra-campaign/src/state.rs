@@ -3,7 +3,6 @@
 use crate::error::io_err;
 use crate::{decimal_down, CampaignError, CampaignReport, Counterexample, Shard};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use std::path::{Path, PathBuf};
 
 /// What the state file remembers: the campaign's identity and the completed prefix.
@@ -49,11 +48,28 @@ pub(crate) fn write_counterexample(
         write_atomic(&p, &serde_json::to_string_pretty(cert).expect("JSON"))?;
         cert_file = Some(p);
     }
-    let desc = json!({
-        "property": property, "case": c.case, "seed": c.seed, "n": c.n,
-        "margin": c.margin.map(decimal_down), "detail": c.detail,
-        "certificate": cert_file.map(|p| p.display().to_string()),
-    });
+    /// The description written beside a counterexample.
+    #[derive(serde::Serialize)]
+    struct CaseJson<'a> {
+        property: &'a str,
+        case: u64,
+        seed: u64,
+        n: usize,
+        margin: Option<String>,
+        detail: &'a str,
+        certificate: Option<String>,
+    }
+    // through a Value: sorted keys, as the file has always been written
+    let desc = serde_json::to_value(CaseJson {
+        property,
+        case: c.case,
+        seed: c.seed,
+        n: c.n,
+        margin: c.margin.map(decimal_down),
+        detail: &c.detail,
+        certificate: cert_file.map(|p| p.display().to_string()),
+    })
+    .map_err(|e| CampaignError::Io(format!("cannot describe case {}: {e}", c.case)))?;
     write_atomic(
         &dir.join(format!("{property}-case{}.json", c.case)),
         &serde_json::to_string_pretty(&desc).expect("JSON"),
