@@ -39,18 +39,8 @@ fn seeded(p: &Params) -> Result<Outcome, CheckError> {
     let c = check_d2(&content, &positions, &wq, &wk, bias.as_ref(), 0.25)?;
     let detail = format!("n = {n}, d_model = {dm}, head dim {dh}, sinusoidal positions + symmetric ALiBi (m = 1/8): four Gram terms + B vs direct");
     Ok(if c.holds {
-        Outcome {
-            certificate: None,
-            verdict: Verdict::Holds,
-            margin: Some(1.0 - c.max_budget_used),
-            detail,
-        }
+        Outcome::new(Verdict::Holds, 1.0 - c.max_budget_used, detail)
     } else {
-        Outcome {
-            certificate: None,
-            verdict: Verdict::Fails,
-            margin: Some(c.max_discrepancy),
-            detail,
-        }
+        Outcome::new(Verdict::Fails, c.max_discrepancy, detail)
     })
 }

@@ -83,10 +83,7 @@ fn seeded(p: &Params) -> Result<Outcome, CheckError> {
             return Ok(Outcome::new(Verdict::Fails, viol, format!("n = {n}, θ = {:.4} (cos θ = {}/{}), attempt {attempt}: λmax(RoPE logits) ≥ {:.4} > {:.4} ≥ λmax(NoPE logits)", angle.theta(), angle.p, angle.r, er[0].lo(), en[0].hi())).with_certificate(certificate));
         }
     }
-    Ok(Outcome {
-        certificate: None,
-        verdict: Verdict::Inconclusive,
-        margin: None,
-        detail: "no certified counterexample in 32 attempts".into(),
-    })
+    Ok(Outcome::inconclusive(
+        "no certified counterexample in 32 attempts",
+    ))
 }

@@ -142,12 +142,7 @@ fn seeded(p: &Params) -> Result<Outcome, CheckError> {
             ));
         }
     }
-    Ok(Outcome {
-        certificate: None,
-        verdict: Verdict::Inconclusive,
-        margin: None,
-        detail: "no counterexample in 256 attempts".into(),
-    })
+    Ok(Outcome::inconclusive("no counterexample in 256 attempts"))
 }
 
 /// A real 2×2 rational matrix as the certificate writes it.

@@ -46,12 +46,9 @@ fn seeded(p: &Params) -> Result<Outcome, CheckError> {
             return Ok(Outcome::new(Verdict::Fails, viol, format!("attempt {attempt}: A = 11ᵀ ({n}×{n}), B Toeplitz with first row {t:?} (unit diagonal, λmin(B) ≤ {:.4} < 0): spec(A∘B) ⊂ [{:.4}, {:.4}] leaves [λmin(A), λmax(A)] = [0, {n}]", eb[n - 1].hi(), ec[n - 1].lo(), ec[0].hi())).with_certificate(p.certificates.then(|| r3_certificate(&a, &b, &ea, &eb, &ec)).transpose()?));
         }
     }
-    Ok(Outcome {
-        certificate: None,
-        verdict: Verdict::Inconclusive,
-        margin: None,
-        detail: "no certified counterexample in 64 attempts".into(),
-    })
+    Ok(Outcome::inconclusive(
+        "no certified counterexample in 64 attempts",
+    ))
 }
 
 /// Certificate of an R3 counterexample: whichever end of spec(A∘B) provably leaves A's range,

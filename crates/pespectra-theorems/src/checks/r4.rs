@@ -56,12 +56,7 @@ fn seeded(p: &Params) -> Result<Outcome, CheckError> {
             ));
         }
     }
-    Ok(Outcome {
-        certificate: None,
-        verdict: Verdict::Inconclusive,
-        margin: None,
-        detail: "no counterexample found".into(),
-    })
+    Ok(Outcome::inconclusive("no counterexample found"))
 }
 
 /// R4 certificate: the checker derives the RoPE logits L and the one-kernel reading

@@ -48,12 +48,7 @@ fn seeded(p: &Params) -> Result<Outcome, CheckError> {
             ));
         }
     }
-    Ok(Outcome {
-        certificate: None,
-        verdict: Verdict::Inconclusive,
-        margin: None,
-        detail: "no instance found".into(),
-    })
+    Ok(Outcome::inconclusive("no instance found"))
 }
 
 /// R5 certificate: the checker derives the causally masked RoPE and NoPE logits; their

@@ -48,12 +48,7 @@ fn seeded(p: &Params) -> Result<Outcome, CheckError> {
     let toeplitz =
         (0..n - 1).all(|i| (0..n - 1).all(|j| form(&eye, i, j) == form(&eye, i + 1, j + 1)));
     if !toeplitz {
-        return Ok(Outcome {
-            certificate: None,
-            verdict: Verdict::Inconclusive,
-            margin: None,
-            detail: "P Pᵀ unexpectedly not Toeplitz".into(),
-        });
+        return Ok(Outcome::inconclusive("P Pᵀ unexpectedly not Toeplitz"));
     }
     let mut r = rng(p, 26);
     for attempt in 0..32 {
@@ -82,12 +77,7 @@ fn seeded(p: &Params) -> Result<Outcome, CheckError> {
             }
         }
     }
-    Ok(Outcome {
-        certificate: None,
-        verdict: Verdict::Inconclusive,
-        margin: None,
-        detail: "no counterexample found".into(),
-    })
+    Ok(Outcome::inconclusive("no counterexample found"))
 }
 
 /// R6 certificate: positions P (n × 2F, exact sinusoidal rows for Pythagorean angles) and an

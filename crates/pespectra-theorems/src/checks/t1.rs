@@ -35,23 +35,17 @@ fn seeded(p: &Params) -> Result<Outcome, CheckError> {
                 let lhs = x[i][j].mul(&u[i].mul(&u[j].conj()));
                 let rhs = u[i].mul(&x[i][j]).mul(&u[j].conj());
                 if lhs != rhs {
-                    return Ok(Outcome {
-                        certificate: None,
-                        verdict: Verdict::Fails,
-                        margin: Some(f(&lhs.sub(&rhs).re.abs())),
-                        detail: format!("entry ({i}, {j}) differs"),
-                    });
+                    return Ok(Outcome::new(
+                        Verdict::Fails,
+                        f(&lhs.sub(&rhs).re.abs()),
+                        format!("entry ({i}, {j}) differs"),
+                    ));
                 }
             }
         }
         // |u_j| = 1 exactly
         if u.iter().any(|w| w.mul(&w.conj()) != QComplex::one()) {
-            return Ok(Outcome {
-                certificate: None,
-                verdict: Verdict::Inconclusive,
-                margin: None,
-                detail: "hypothesis |u_j| = 1 failed".into(),
-            });
+            return Ok(Outcome::inconclusive("hypothesis |u_j| = 1 failed"));
         }
     }
     Ok(Outcome::new(Verdict::Holds, 0.0, format!("exact identity on {n}×{n} Gaussian-integer X for 6 Pythagorean angles (margin 0: an equality); diag(u) unitary ⇒ identical eigen- and singular values")))

@@ -34,12 +34,9 @@ fn seeded(p: &Params) -> Result<Outcome, CheckError> {
 pub(crate) fn instance(a: &Ball, b: &Ball, what: &str) -> Result<Outcome, CheckError> {
     let n = a.n();
     if !unit_diagonal_exact(b) {
-        return Ok(Outcome {
-            certificate: None,
-            verdict: Verdict::Inconclusive,
-            margin: None,
-            detail: "hypothesis not verified: B's diagonal is not exactly 1".into(),
-        });
+        return Ok(Outcome::inconclusive(
+            "hypothesis not verified: B's diagonal is not exactly 1",
+        ));
     }
     let ea = eig(&a.hermitian_input()?)?;
     let ec = eig(&a.hadamard(b).hermitian_input()?)?;
