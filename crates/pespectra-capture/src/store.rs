@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::{HeadCapture, Pairing, Positional};
 
@@ -88,16 +88,54 @@ fn manifest_err(path: &Path, field: impl Into<String>, message: impl Into<String
     }
 }
 
-fn positional_json(p: &Positional) -> Value {
-    match p {
-        Positional::Rope { pairing, inv_freq } => json!({
-            "kind": "rope",
-            "pairing": match pairing { Pairing::HalfSplit => "half", Pairing::Interleaved => "interleaved" },
-            "inv_freq": inv_freq,
-        }),
-        Positional::AdditiveBias { .. } => json!({"kind": "additive"}),
-        Positional::Absolute => json!({"kind": "absolute"}),
+/// How positions enter a head, as the manifest writes it.
+#[derive(serde::Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum PositionalJson<'a> {
+    Rope {
+        pairing: &'static str,
+        inv_freq: &'a [f64],
+    },
+    Additive,
+    Absolute,
+}
+
+impl<'a> PositionalJson<'a> {
+    fn new(p: &'a Positional) -> Self {
+        match p {
+            Positional::Rope { pairing, inv_freq } => Self::Rope {
+                pairing: match pairing {
+                    Pairing::HalfSplit => "half",
+                    Pairing::Interleaved => "interleaved",
+                },
+                inv_freq,
+            },
+            Positional::AdditiveBias { .. } => Self::Additive,
+            Positional::Absolute => Self::Absolute,
+        }
     }
+}
+
+/// One head of the manifest (its tensors are in `captures.safetensors`).
+#[derive(serde::Serialize)]
+struct HeadJson<'a> {
+    layer: usize,
+    head: usize,
+    kv_head: usize,
+    head_dim: usize,
+    scale: f64,
+    causal: bool,
+    positional: PositionalJson<'a>,
+}
+
+/// `manifest.json` (docs/CAPTURE_FORMAT.md).
+#[derive(serde::Serialize)]
+struct ManifestJson<'a> {
+    format: &'static str,
+    model: &'a str,
+    n: usize,
+    token_ids: Option<&'a [u32]>,
+    heads: Vec<HeadJson<'a>>,
 }
 
 fn f32_bytes(x: &[f32]) -> Vec<u8> {
@@ -127,10 +165,15 @@ pub fn write(dir: &Path, set: &CaptureSet) -> Result<(), StoreError> {
     let mut tensors: BTreeMap<String, (Vec<usize>, Vec<u8>)> = BTreeMap::new();
     for c in &set.captures {
         let (n, d) = (c.n, c.head_dim);
-        heads.push(json!({
-            "layer": c.layer, "head": c.head, "kv_head": c.kv_head, "head_dim": d,
-            "scale": c.scale, "causal": c.causal, "positional": positional_json(&c.positional),
-        }));
+        heads.push(HeadJson {
+            layer: c.layer,
+            head: c.head,
+            kv_head: c.kv_head,
+            head_dim: d,
+            scale: c.scale,
+            causal: c.causal,
+            positional: PositionalJson::new(&c.positional),
+        });
         let key = |t: &str| format!("layer.{}.head.{}.{t}", c.layer, c.head);
         tensors.insert(key("q"), (vec![n, d], f32_bytes(&c.q)));
         tensors.insert(key("k"), (vec![n, d], f32_bytes(&c.k)));
@@ -143,9 +186,15 @@ pub fn write(dir: &Path, set: &CaptureSet) -> Result<(), StoreError> {
             tensors.insert(key("bias"), (vec![n, n], f32_bytes(bias)));
         }
     }
-    let manifest = json!({
-        "format": FORMAT, "model": set.model, "n": set.n, "token_ids": set.token_ids, "heads": heads,
-    });
+    // through a Value: sorted keys, as the manifest has always been written
+    let manifest = serde_json::to_value(ManifestJson {
+        format: FORMAT,
+        model: &set.model,
+        n: set.n,
+        token_ids: set.token_ids.as_deref(),
+        heads,
+    })
+    .unwrap_or_default();
     let m = tmp.join("manifest.json");
     std::fs::write(
         &m,

@@ -18,7 +18,7 @@
 //! ```
 
 #![warn(missing_docs)]
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -50,7 +50,7 @@ pub fn token_ids_sha256(ids: &[u32]) -> String {
 }
 
 /// One input file and its digest.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct FileDigest {
     /// Path as the report should show it (relative to the model directory).
     pub path: String,
@@ -173,7 +173,11 @@ impl Provenance {
     pub fn input_file(&mut self, role: &str, path: &str, bytes: &[u8]) {
         self.input.insert(
             role.into(),
-            json!({"path": path, "sha256": sha256_hex(bytes), "bytes": bytes.len()}),
+            value(&FileDigest {
+                path: path.into(),
+                sha256: sha256_hex(bytes),
+                bytes: bytes.len() as u64,
+            }),
         );
     }
 
@@ -192,26 +196,61 @@ impl Provenance {
         let threads = self
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let mut v = json!({
-            "schema": SCHEMA,
-            "pespectra_version": VERSION,
-            "git_commit": GIT_COMMIT,
-            "command_line": self.command_line,
-            "cpu": {"model": cpu_model(), "features": cpu_features(), "simd_path": self.simd},
-            "threads": threads,
-            "started_at": utc_rfc3339(self.started),
-            "duration_seconds": self.clock.elapsed().as_secs_f64(),
-            "settings": self.settings,
-            "input": self.input,
-        });
-        if let Some((id, files)) = &self.model {
-            v["model"] = json!({
-                "id": id,
-                "files": files.iter().map(|f| json!({"path": f.path, "sha256": f.sha256, "bytes": f.bytes})).collect::<Vec<_>>(),
-            });
+        /// The model the command ran, with its files.
+        #[derive(serde::Serialize)]
+        struct ModelJson<'a> {
+            id: &'a str,
+            files: &'a [FileDigest],
         }
-        v
+        /// The CPU the command ran on.
+        #[derive(serde::Serialize)]
+        struct CpuJson<'a> {
+            model: String,
+            features: Vec<&'static str>,
+            simd_path: Option<&'a str>,
+        }
+        /// The block (keys sorted once it is a `Value`).
+        #[derive(serde::Serialize)]
+        struct BlockJson<'a> {
+            schema: &'static str,
+            pespectra_version: &'static str,
+            git_commit: &'static str,
+            command_line: &'a [String],
+            cpu: CpuJson<'a>,
+            threads: usize,
+            started_at: String,
+            duration_seconds: f64,
+            settings: &'a Map<String, Value>,
+            input: &'a Map<String, Value>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            model: Option<ModelJson<'a>>,
+        }
+        value(&BlockJson {
+            schema: SCHEMA,
+            pespectra_version: VERSION,
+            git_commit: GIT_COMMIT,
+            command_line: &self.command_line,
+            cpu: CpuJson {
+                model: cpu_model(),
+                features: cpu_features(),
+                simd_path: self.simd.as_deref(),
+            },
+            threads,
+            started_at: utc_rfc3339(self.started),
+            duration_seconds: self.clock.elapsed().as_secs_f64(),
+            settings: &self.settings,
+            input: &self.input,
+            model: self
+                .model
+                .as_ref()
+                .map(|(id, files)| ModelJson { id, files }),
+        })
     }
+}
+
+/// `doc` as a JSON value with sorted keys (cannot fail: every key is a string).
+fn value(doc: &impl serde::Serialize) -> Value {
+    serde_json::to_value(doc).unwrap_or(Value::Null)
 }
 
 #[cfg(test)]
