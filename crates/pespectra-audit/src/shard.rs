@@ -12,7 +12,7 @@ use crate::check::{Check, Verdict};
 use crate::metrics::E2;
 use crate::report::{head_json, AuditReport, GrowthRow, Timing};
 use crate::HeadAudit;
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -83,7 +83,7 @@ pub fn document(report: &AuditReport, index: usize, count: usize, provenance: Va
         provenance,
     });
     let d = digest_of(&doc);
-    doc["digest"] = json!(d);
+    doc["digest"] = d.into();
     doc
 }
 

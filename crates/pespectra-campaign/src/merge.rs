@@ -9,7 +9,7 @@
 //! The scheduler's task index becomes a shard with [`shard_from_env`].
 
 use crate::{run_campaign, CampaignConfig, CampaignError, CampaignReport, Progress, Shard};
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -133,17 +133,30 @@ pub fn document(
     extra: &[(&str, Value)],
 ) -> Value {
     let mut doc = r.to_json();
-    doc["format"] = json!(FORMAT);
-    doc["campaign"] = json!({
-        "property": id.property, "seed": id.seed, "cases": id.cases, "max_n": id.max_n,
-        "shard": shard.to_string(),
-    });
-    doc["report"] = serde_json::to_value(r).expect("the report serialises");
+    /// The campaign a report belongs to.
+    #[derive(serde::Serialize)]
+    struct CampaignJson<'a> {
+        property: &'a str,
+        seed: u64,
+        cases: u64,
+        max_n: usize,
+        shard: String,
+    }
+    doc["format"] = FORMAT.into();
+    doc["campaign"] = serde_json::to_value(CampaignJson {
+        property: &id.property,
+        seed: id.seed,
+        cases: id.cases,
+        max_n: id.max_n,
+        shard: shard.to_string(),
+    })
+    .unwrap_or(Value::Null);
+    doc["report"] = serde_json::to_value(r).unwrap_or(Value::Null);
     for (k, v) in extra {
         doc[*k] = v.clone();
     }
     let d = digest_of(&doc);
-    doc["digest"] = json!(d);
+    doc["digest"] = d.into();
     doc
 }
 
@@ -298,6 +311,7 @@ pub fn shard_from_env(
 mod tests {
     use super::*;
     use crate::{run_campaign, CampaignConfig};
+    use serde_json::json;
 
     fn doc(shard: Shard, cases: u64) -> Value {
         let cfg = CampaignConfig {
