@@ -24,7 +24,17 @@ fn check(id: &str) {
 macro_rules! default_instances {
     ($($name:ident => $id:literal),* $(,)?) => {
         $(#[test] fn $name() { check($id); })*
+        /// The ids given a test above, in order.
+        const TESTED: &[&str] = &[$($id),*];
     };
+}
+
+/// A registered entry without a default-instance test above fails here, so a new theorem
+/// cannot land untested.
+#[test]
+fn every_catalogue_entry_has_its_default_instance_test() {
+    let ids: Vec<&str> = catalogue().iter().map(|e| e.id).collect();
+    assert_eq!(ids, TESTED, "add the new entry to default_instances!");
 }
 
 default_instances! {
