@@ -1,5 +1,5 @@
 (** * A priori error bound of a floating-point dot product in ANY summation order
-      (the hypothesis of [crates/pespectra-arith/src/gemm.rs]).
+      (the hypothesis of [crates/pespectra-arith/src/gemm/mod.rs]).
 
     Model: binary64 = FLT(-1074, 53) with RN ties-to-even (TwoSum.v); overflow excluded
     (FLT is unbounded above).  The computation of one entry is an arbitrary binary tree:
@@ -234,7 +234,7 @@ Proof.
   - apply Rmult_le_compat_l; auto. apply Rmult_le_pos; lra.
 Qed.
 
-(** Code's form: with eta64 = 2^-1074 = 2 eta (gemm.rs ETA64), when 2ku <= 1 (so gamma_k <= 1):
+(** Code's form: with eta64 = 2^-1074 = 2 eta (gemm/mod.rs ETA64), when 2ku <= 1 (so gamma_k <= 1):
     |fl - x^T y| <= gamma_k |x|^T|y| + k eta64. *)
 Definition eta64 : R := bpow radix2 (-1074).
 
@@ -266,7 +266,7 @@ Proof.
   lra.
 Qed.
 
-(** ** The bound gemm.rs actually evaluates: c_k (T + k eta64) + k eta64,
+(** ** The bound gemm/mod.rs actually evaluates: c_k (T + k eta64) + k eta64,
     c_k = k u / (1 - 2 k u), where T = fl(|A| |B|) is computed by another tree t'
     (any order) over the same exact value S = |x|^T|y|. *)
 Definition c (n : nat) : R := INR n * u / (1 - 2 * INR n * u).
