@@ -67,8 +67,7 @@ pub(crate) fn sym_ball_eigs(
     n: usize,
     entry: impl Fn(usize, usize) -> Interval,
 ) -> Result<Vec<Interval>, AuditError> {
-    let zero = Interval::point(0.0);
-    let ball = Ball::from_entries(n, n, |i, j| (entry(i.min(j), i.max(j)), zero, 0.0));
+    let ball = Ball::symmetric_from_upper(n, entry);
     verified_eigs(&ball.hermitian_input().map_err(AuditError::Spectra)?)
 }
 

@@ -82,6 +82,27 @@ impl Ball {
         }
     }
 
+    /// The real symmetric ball whose entries (i, j) and (j, i) enclose the interval
+    /// `upper(i, j)`, evaluated once for each i ≤ j (the closure is never called below the
+    /// diagonal).
+    pub fn symmetric_from_upper(n: usize, upper: impl Fn(usize, usize) -> Interval) -> Self {
+        let mut re = Mat::zeros(n, n);
+        let mut rad = Mat::zeros(n, n);
+        for j in 0..n {
+            for i in 0..=j {
+                let (c, r) = upper(i, j).mid_rad();
+                re[(i, j)] = c;
+                re[(j, i)] = c;
+                rad[(i, j)] = r;
+                rad[(j, i)] = r;
+            }
+        }
+        Self {
+            center: CMat::real(re),
+            radius: rad,
+        }
+    }
+
     /// Entrywise (Hadamard) product, in plain round-to-nearest arithmetic with a proven
     /// inflation of the radius (module docs). Real inputs stay real; the center of the product
     /// of two Hermitian matrices is exactly Hermitian (the same operations on mirrored entries).
@@ -286,6 +307,24 @@ mod tests {
             + q(ra) * (q(br.abs()) + q(bi.abs()))
             + q(ra) * q(rb);
         !c.2.is_finite() || need <= q(c.2)
+    }
+
+    /// Each upper entry is evaluated once and mirrored; the ball covers its interval.
+    #[test]
+    fn symmetric_balls_come_from_the_upper_triangle() {
+        let calls = std::cell::Cell::new(0);
+        let b = Ball::symmetric_from_upper(3, |i, j| {
+            assert!(i <= j, "evaluated below the diagonal at ({i}, {j})");
+            calls.set(calls.get() + 1);
+            Interval::new(i as f64, (i + j) as f64 + 0.5).unwrap()
+        });
+        assert_eq!(calls.get(), 6);
+        assert!(!b.center.is_complex());
+        for (i, j) in [(0, 2), (2, 0), (1, 1)] {
+            let (lo, hi) = (i.min(j) as f64, (i + j) as f64 + 0.5);
+            let (c, r) = (b.center.re[(i, j)], b.radius[(i, j)]);
+            assert!(c - r <= lo && c + r >= hi, "({i}, {j})");
+        }
     }
 
     #[test]
