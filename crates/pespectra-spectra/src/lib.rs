@@ -91,12 +91,12 @@ impl SpectrumEnclosure {
     }
 }
 
-pub(crate) fn floats(d: &[f64], prec: u32) -> Vec<Float> {
+fn floats(d: &[f64], prec: u32) -> Vec<Float> {
     d.iter().map(|&v| Float::with_val(prec, v)).collect()
 }
 
 /// Enclosure at one precision from a given approximate decomposition.
-pub(crate) fn enclose_at(
+fn enclose_at(
     input: &HermitianInput,
     approx: &Approx,
     precision: Precision,

@@ -48,15 +48,6 @@ pub(super) fn constant(n: usize, x: f64) -> Ball {
     Ball::exact(CMat::real(Mat::from_fn(n, n, |_, _| x)))
 }
 
-/// An exact complex f64 matrix as the certificate writes it.
-pub(super) fn cert_matrix(m: &CMat) -> cert::Matrix {
-    let v = cert::real_matrix(&m.re);
-    match &m.im {
-        Some(im) => v.with_imaginary(cert::real_matrix(im).real_parts().to_vec()),
-        None => v,
-    }
-}
-
 /// Finishes `c`, a `FAILS` certificate of a reading broken at an extreme eigenvalue (or
 /// singular value): `big ≥ small` is claimed for the top (`top`) or bottom eigenvalues of two
 /// of its matrices, and enclosures show the opposite; `balls` gives enclosures of `small` and
@@ -98,9 +89,9 @@ pub(super) fn failure_certificate(id: &str, a: &CMat, b: Option<&CMat>) -> Value
     let ab = Ball::exact(a.clone());
     let document = |statement: &str| {
         let mut c = Certificate::new(id, statement, Verdict::Fails);
-        c.matrix("A", cert_matrix(a));
+        c.matrix("A", cert::cmat_matrix(a));
         if let Some(b) = b {
-            c.matrix("B", cert_matrix(b));
+            c.matrix("B", cert::cmat_matrix(b));
         }
         c
     };

@@ -27,7 +27,8 @@ mod scalars;
 
 pub use claim::{Claim, Op};
 pub use scalars::{
-    complex_matrix, f64_scalar, margin, margin_over, rational_matrix, real_matrix, scalar, Matrix,
+    cmat_matrix, complex_matrix, f64_scalar, margin, margin_over, rational_matrix, real_matrix,
+    scalar, Matrix,
 };
 
 use crate::Verdict;

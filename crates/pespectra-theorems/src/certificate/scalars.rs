@@ -5,6 +5,7 @@ use crate::ball::QComplex;
 use faer::Mat;
 use num_rational::BigRational;
 use num_traits::Zero;
+use pespectra_spectra::matrix::CMat;
 use serde::Serialize;
 
 /// An exact Gaussian-rational matrix as the format writes it (`im` absent when real).
@@ -14,19 +15,6 @@ pub struct Matrix {
     cols: usize,
     re: Vec<String>,
     im: Option<Vec<String>>,
-}
-
-impl Matrix {
-    /// The same matrix with imaginary parts `im` (row-major exact scalars).
-    pub fn with_imaginary(mut self, im: Vec<String>) -> Self {
-        self.im = Some(im);
-        self
-    }
-
-    /// Its real parts, row-major.
-    pub fn real_parts(&self) -> &[String] {
-        &self.re
-    }
 }
 
 /// Exact decimal-free scalar: "p/q" or "p".
@@ -55,6 +43,23 @@ pub fn real_matrix(m: &Mat<f64>) -> Matrix {
         cols: m.ncols(),
         re,
         im: None,
+    }
+}
+
+/// A real or complex f64 matrix, exactly (`im` absent when it is real).
+pub fn cmat_matrix(m: &CMat) -> Matrix {
+    let (rows, cols) = (m.nrows(), m.ncols());
+    let parts = |x: &Mat<f64>| -> Vec<String> {
+        (0..rows)
+            .flat_map(|i| (0..cols).map(move |j| (i, j)))
+            .map(|(i, j)| f64_scalar(x[(i, j)]))
+            .collect()
+    };
+    Matrix {
+        rows,
+        cols,
+        re: parts(&m.re),
+        im: m.im.as_ref().map(parts),
     }
 }
 
