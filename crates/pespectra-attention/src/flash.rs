@@ -334,9 +334,8 @@ fn run(isa: Isa, cfg: &AttentionConfig, inp: &AttentionInputs<'_>, out: &mut [f3
                 let (r0, w) = (c * stride, chunk_nc[c * stride / CH]);
                 if w > 0 {
                     let rc = stride.min(rows - r0);
-                    isa.pv(
+                    isa.pv::<BC>(
                         &scr.s[r0 * BC..],
-                        BC,
                         rc,
                         w,
                         v,

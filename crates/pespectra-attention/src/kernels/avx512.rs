@@ -1,18 +1,44 @@
-//! AVX-512F kernels for Q·Kᵀ and P·V (the softmax row update reuses the AVX2 kernel,
-//! which every AVX-512 CPU also runs). One zmm holds a whole 16-wide key panel or value
-//! strip, so the register block is 12 rows × 16 columns: 12 accumulators + 1 operand +
-//! 1 broadcast of the 32 zmm registers, with the same packed layouts as AVX2.
+//! AVX-512F kernels: the whole tile step (Q·Kᵀ, the online-softmax row update and P·V) in
+//! zmm registers, so the hot loop never switches vector width.
 //!
-//! This path is exercised by the same tests (`Isa::available()`) on CPUs that report
-//! `avx512f` (it passes them on AMD Zen 4); the kernels are deliberately a line-by-line
-//! transcription of the AVX2 ones.
+//! Register blocking: one zmm holds a 16-wide key panel or value strip, and the micro-kernels
+//! take **two** of them at once against 12 query rows (two packed 6-row blocks): 24
+//! accumulators + 2 operands + 1 broadcast of the 32 zmm registers. Per step that is 24 FMAs
+//! for 14 loads (2 operand vectors, 12 broadcasts), so the two FMA ports, not the load ports,
+//! set the pace; a 12×16 block (12 FMAs for 13 loads) was load-bound on Sapphire Rapids.
+//! Odd panel/strip counts and row tails fall back to one-panel kernels.
+//!
+//! `exp2` is the AVX2 algorithm with the same coefficients ([`super::EXP2_COEFFS`]) in
+//! 16 lanes, so [`super::EXP2_REL_ERROR`] is unchanged (the shared test checks it here too).
+//! This path runs the same tests (`Isa::available()`) on every CPU that reports `avx512f`.
 
-use super::{MR, PANEL};
+use super::{portable, EXP2_COEFFS, MR, PANEL};
 use std::arch::x86_64::*;
 use std::time::Instant;
 
-/// Rows per Q·Kᵀ micro-kernel call: two packed 6-row query blocks.
+/// Rows per micro-kernel call: two packed 6-row query blocks.
 const MR2: usize = 2 * MR;
+
+/// Calls `$mk::<M, G>` with `M` = `$rem` (1..=11) as a compile-time constant, so the
+/// accumulator arrays stay in registers.
+macro_rules! rows_tail {
+    ($rem:expr, $mk:ident::<_, $g:ident>, $($arg:expr),*) => {
+        match $rem {
+            0 => {}
+            1 => $mk::<1, $g>($($arg),*),
+            2 => $mk::<2, $g>($($arg),*),
+            3 => $mk::<3, $g>($($arg),*),
+            4 => $mk::<4, $g>($($arg),*),
+            5 => $mk::<5, $g>($($arg),*),
+            6 => $mk::<6, $g>($($arg),*),
+            7 => $mk::<7, $g>($($arg),*),
+            8 => $mk::<8, $g>($($arg),*),
+            9 => $mk::<9, $g>($($arg),*),
+            10 => $mk::<10, $g>($($arg),*),
+            _ => $mk::<11, $g>($($arg),*),
+        }
+    };
+}
 
 #[target_feature(enable = "avx512f")]
 pub(super) unsafe fn qk(
@@ -26,58 +52,68 @@ pub(super) unsafe fn qk(
 ) {
     let (qp, kp, sp) = (q.as_ptr(), kpan.as_ptr(), s.as_mut_ptr());
     let blocks = rows.div_ceil(MR);
-    for p in 0..npan {
+    let mut p = 0;
+    while p < npan {
+        // Two panels (32 key columns) stay in L1 while the query row blocks stream past.
+        let width = if p + 2 <= npan { 2 } else { 1 };
         let b = kp.add(p * dk * PANEL);
         let mut rb = 0;
-        while rb + 2 <= blocks {
-            qk_mk::<MR2>(
-                qp.add(rb * dk * MR),
-                dk,
-                b,
-                sp.add(rb * MR * lds + p * PANEL),
-                lds,
-            );
-            rb += 2;
+        while rb < blocks {
+            let m = if rb + 2 <= blocks { MR2 } else { MR };
+            let (qb, sb) = (qp.add(rb * dk * MR), sp.add(rb * MR * lds + p * PANEL));
+            match (width, m) {
+                (2, MR2) => qk_mk::<MR2, 2>(qb, dk, b, sb, lds),
+                (2, _) => qk_mk::<MR, 2>(qb, dk, b, sb, lds),
+                (_, MR2) => qk_mk::<MR2, 1>(qb, dk, b, sb, lds),
+                _ => qk_mk::<MR, 1>(qb, dk, b, sb, lds),
+            }
+            rb += m / MR;
         }
-        if rb < blocks {
-            qk_mk::<MR>(
-                qp.add(rb * dk * MR),
-                dk,
-                b,
-                sp.add(rb * MR * lds + p * PANEL),
-                lds,
-            );
-        }
+        p += width;
     }
 }
 
-/// `M` (6 or 12) rows × 16 columns; rows ≥ 6 come from the next packed query block.
+/// `M` (6 or 12) rows × `W`·16 columns; rows ≥ 6 come from the next packed query block,
+/// panel 1 starts `dk·16` floats after panel 0.
 #[inline]
 #[target_feature(enable = "avx512f")]
-unsafe fn qk_mk<const M: usize>(q: *const f32, dk: usize, b: *const f32, s: *mut f32, lds: usize) {
-    let mut c = [_mm512_setzero_ps(); M];
+unsafe fn qk_mk<const M: usize, const W: usize>(
+    q: *const f32,
+    dk: usize,
+    b: *const f32,
+    s: *mut f32,
+    lds: usize,
+) {
+    let mut c = [[_mm512_setzero_ps(); W]; M];
     let q2 = q.add(dk * MR);
     for t in 0..dk {
-        let bv = _mm512_loadu_ps(b.add(t * PANEL));
+        let mut bv = [_mm512_setzero_ps(); W];
+        for (w, v) in bv.iter_mut().enumerate() {
+            *v = _mm512_loadu_ps(b.add(w * dk * PANEL + t * PANEL));
+        }
         for (r, acc) in c.iter_mut().enumerate() {
             let src = if r < MR {
                 q.add(t * MR + r)
             } else {
                 q2.add(t * MR + r - MR)
             };
-            *acc = _mm512_fmadd_ps(_mm512_set1_ps(*src), bv, *acc);
+            let a = _mm512_set1_ps(*src);
+            for (x, v) in acc.iter_mut().zip(&bv) {
+                *x = _mm512_fmadd_ps(a, *v, *x);
+            }
         }
     }
     for (r, acc) in c.iter().enumerate() {
-        _mm512_storeu_ps(s.add(r * lds), *acc);
+        for (w, x) in acc.iter().enumerate() {
+            _mm512_storeu_ps(s.add(r * lds + w * PANEL), *x);
+        }
     }
 }
 
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn pv(
+pub(super) unsafe fn pv<const LDP: usize>(
     p: &[f32],
-    ldp: usize,
     rows: usize,
     kc: usize,
     v: &[f32],
@@ -87,35 +123,51 @@ pub(super) unsafe fn pv(
     alpha: &[f32],
 ) {
     let (pp, vp, op, ap) = (p.as_ptr(), v.as_ptr(), o.as_mut_ptr(), alpha.as_ptr());
-    for (strip, nb) in (0..ldo).step_by(PANEL).enumerate() {
+    let strips = ldo / PANEL;
+    let mut strip = 0;
+    while strip < strips {
+        // Two kc×16 strips of V (32 output columns) stay in L1 while P's rows stream past.
         let vs = vp.add(strip * strip_stride);
+        let nb = strip * PANEL;
         let mut r = 0;
-        while r + MR2 <= rows {
-            pv_mk::<MR2>(
-                pp.add(r * ldp),
-                ldp,
+        if strip + 2 <= strips {
+            while r + MR2 <= rows {
+                let (pr, orow, ar) = (pp.add(r * LDP), op.add(r * ldo + nb), ap.add(r));
+                pv_mk::<MR2, 2, LDP>(pr, kc, vs, strip_stride, orow, ldo, ar);
+                r += MR2;
+            }
+            let (pr, orow, ar) = (pp.add(r * LDP), op.add(r * ldo + nb), ap.add(r));
+            rows_tail!(
+                rows - r,
+                pv_mk2::<_, LDP>,
+                pr,
                 kc,
                 vs,
-                op.add(r * ldo + nb),
+                strip_stride,
+                orow,
                 ldo,
-                ap.add(r),
+                ar
             );
-            r += MR2;
-        }
-        let (pr, orow, ar) = (pp.add(r * ldp), op.add(r * ldo + nb), ap.add(r));
-        match rows - r {
-            0 => {}
-            1 => pv_mk::<1>(pr, ldp, kc, vs, orow, ldo, ar),
-            2 => pv_mk::<2>(pr, ldp, kc, vs, orow, ldo, ar),
-            3 => pv_mk::<3>(pr, ldp, kc, vs, orow, ldo, ar),
-            4 => pv_mk::<4>(pr, ldp, kc, vs, orow, ldo, ar),
-            5 => pv_mk::<5>(pr, ldp, kc, vs, orow, ldo, ar),
-            6 => pv_mk::<6>(pr, ldp, kc, vs, orow, ldo, ar),
-            7 => pv_mk::<7>(pr, ldp, kc, vs, orow, ldo, ar),
-            8 => pv_mk::<8>(pr, ldp, kc, vs, orow, ldo, ar),
-            9 => pv_mk::<9>(pr, ldp, kc, vs, orow, ldo, ar),
-            10 => pv_mk::<10>(pr, ldp, kc, vs, orow, ldo, ar),
-            _ => pv_mk::<11>(pr, ldp, kc, vs, orow, ldo, ar),
+            strip += 2;
+        } else {
+            while r + MR2 <= rows {
+                let (pr, orow, ar) = (pp.add(r * LDP), op.add(r * ldo + nb), ap.add(r));
+                pv_mk::<MR2, 1, LDP>(pr, kc, vs, strip_stride, orow, ldo, ar);
+                r += MR2;
+            }
+            let (pr, orow, ar) = (pp.add(r * LDP), op.add(r * ldo + nb), ap.add(r));
+            rows_tail!(
+                rows - r,
+                pv_mk1::<_, LDP>,
+                pr,
+                kc,
+                vs,
+                strip_stride,
+                orow,
+                ldo,
+                ar
+            );
+            strip += 1;
         }
     }
 }
@@ -123,34 +175,173 @@ pub(super) unsafe fn pv(
 #[inline]
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx512f")]
-unsafe fn pv_mk<const M: usize>(
+unsafe fn pv_mk1<const M: usize, const LDP: usize>(
     p: *const f32,
-    ldp: usize,
     kc: usize,
     v: *const f32,
+    strip_stride: usize,
     o: *mut f32,
     ldo: usize,
     alpha: *const f32,
 ) {
-    let mut c = [_mm512_setzero_ps(); M];
+    pv_mk::<M, 1, LDP>(p, kc, v, strip_stride, o, ldo, alpha)
+}
+
+#[inline]
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx512f")]
+unsafe fn pv_mk2<const M: usize, const LDP: usize>(
+    p: *const f32,
+    kc: usize,
+    v: *const f32,
+    strip_stride: usize,
+    o: *mut f32,
+    ldo: usize,
+    alpha: *const f32,
+) {
+    pv_mk::<M, 2, LDP>(p, kc, v, strip_stride, o, ldo, alpha)
+}
+
+/// `M` rows × `W`·16 output columns: `o = α·o + P·V`, strip `w` of V at `v + w·strip_stride`.
+#[inline]
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx512f")]
+unsafe fn pv_mk<const M: usize, const W: usize, const LDP: usize>(
+    p: *const f32,
+    kc: usize,
+    v: *const f32,
+    strip_stride: usize,
+    o: *mut f32,
+    ldo: usize,
+    alpha: *const f32,
+) {
+    let mut c = [[_mm512_setzero_ps(); W]; M];
     for (r, acc) in c.iter_mut().enumerate() {
-        *acc = _mm512_mul_ps(
-            _mm512_set1_ps(*alpha.add(r)),
-            _mm512_loadu_ps(o.add(r * ldo)),
-        );
+        let a = _mm512_set1_ps(*alpha.add(r));
+        for (w, x) in acc.iter_mut().enumerate() {
+            *x = _mm512_mul_ps(a, _mm512_loadu_ps(o.add(r * ldo + w * PANEL)));
+        }
     }
     for j in 0..kc {
-        let bv = _mm512_loadu_ps(v.add(j * PANEL));
+        let mut bv = [_mm512_setzero_ps(); W];
+        for (w, b) in bv.iter_mut().enumerate() {
+            *b = _mm512_loadu_ps(v.add(w * strip_stride + j * PANEL));
+        }
         for (r, acc) in c.iter_mut().enumerate() {
-            *acc = _mm512_fmadd_ps(_mm512_set1_ps(*p.add(r * ldp + j)), bv, *acc);
+            let a = _mm512_set1_ps(*p.add(r * LDP + j));
+            for (x, b) in acc.iter_mut().zip(&bv) {
+                *x = _mm512_fmadd_ps(a, *b, *x);
+            }
         }
     }
     for (r, acc) in c.iter().enumerate() {
-        _mm512_storeu_ps(o.add(r * ldo), *acc);
+        for (w, x) in acc.iter().enumerate() {
+            _mm512_storeu_ps(o.add(r * ldo + w * PANEL), *x);
+        }
     }
 }
 
-/// Sixteen independent zmm FMA chains (latency 4 × 2 ports + slack), FLOP/s.
+/// Vector `2^x`: the AVX2 algorithm ([`super::avx2`]) in 16 lanes. Inputs below −127
+/// (and NaN, which `max` replaces by its second operand) give exactly 0.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn exp2v(x: __m512) -> __m512 {
+    let x = _mm512_max_ps(x, _mm512_set1_ps(-127.0));
+    let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(x);
+    let f = _mm512_sub_ps(x, n);
+    let c = EXP2_COEFFS;
+    let mut p = _mm512_set1_ps(c[6]);
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(c[5]));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(c[4]));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(c[3]));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(c[2]));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(c[1]));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(c[0]));
+    let e = _mm512_slli_epi32::<23>(_mm512_add_epi32(
+        _mm512_cvtps_epi32(n),
+        _mm512_set1_epi32(127),
+    ));
+    _mm512_mul_ps(p, _mm512_castsi512_ps(e))
+}
+
+/// Lane mask of the first `len` (< 16) lanes.
+#[inline]
+fn head_mask(len: usize) -> __mmask16 {
+    ((1u32 << len) - 1) as __mmask16
+}
+
+#[cfg(test)]
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn exp2_slice(x: &mut [f32]) {
+    for c in x.chunks_mut(PANEL) {
+        let m = if c.len() == PANEL {
+            !0
+        } else {
+            head_mask(c.len())
+        };
+        let y = exp2v(_mm512_maskz_loadu_ps(m, c.as_ptr()));
+        _mm512_mask_storeu_ps(c.as_mut_ptr(), m, y);
+    }
+}
+
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn softmax_row(row: &mut [f32], m_old: f32) -> (f32, f32, f32) {
+    let n = row.len();
+    let ptr = row.as_mut_ptr();
+    let full = n / PANEL * PANEL;
+    let tail = head_mask(n - full);
+    let ninf = _mm512_set1_ps(f32::NEG_INFINITY);
+    let (mut m0, mut m1) = (_mm512_set1_ps(m_old), ninf);
+    let mut i = 0;
+    while i + 2 * PANEL <= full {
+        m0 = _mm512_max_ps(m0, _mm512_loadu_ps(ptr.add(i)));
+        m1 = _mm512_max_ps(m1, _mm512_loadu_ps(ptr.add(i + PANEL)));
+        i += 2 * PANEL;
+    }
+    if i < full {
+        m0 = _mm512_max_ps(m0, _mm512_loadu_ps(ptr.add(i)));
+    }
+    if tail != 0 {
+        m1 = _mm512_max_ps(m1, _mm512_mask_loadu_ps(ninf, tail, ptr.add(full)));
+    }
+    let m_new = _mm512_reduce_max_ps(_mm512_max_ps(m0, m1));
+    if m_new == f32::NEG_INFINITY {
+        row.fill(0.0);
+        return (m_new, 0.0, 1.0);
+    }
+    let vmn = _mm512_set1_ps(m_new);
+    let (mut s0, mut s1) = (_mm512_setzero_ps(), _mm512_setzero_ps());
+    let mut i = 0;
+    while i + 2 * PANEL <= full {
+        let e0 = exp2v(_mm512_sub_ps(_mm512_loadu_ps(ptr.add(i)), vmn));
+        let e1 = exp2v(_mm512_sub_ps(_mm512_loadu_ps(ptr.add(i + PANEL)), vmn));
+        _mm512_storeu_ps(ptr.add(i), e0);
+        _mm512_storeu_ps(ptr.add(i + PANEL), e1);
+        s0 = _mm512_add_ps(s0, e0);
+        s1 = _mm512_add_ps(s1, e1);
+        i += 2 * PANEL;
+    }
+    if i < full {
+        let e0 = exp2v(_mm512_sub_ps(_mm512_loadu_ps(ptr.add(i)), vmn));
+        _mm512_storeu_ps(ptr.add(i), e0);
+        s0 = _mm512_add_ps(s0, e0);
+    }
+    if tail != 0 {
+        let x = _mm512_mask_loadu_ps(ninf, tail, ptr.add(full));
+        let e = exp2v(_mm512_sub_ps(x, vmn));
+        _mm512_mask_storeu_ps(ptr.add(full), tail, e);
+        // Masked-off lanes are exp2(-inf) = 0, so they add nothing.
+        s1 = _mm512_add_ps(s1, e);
+    }
+    (
+        m_new,
+        _mm512_reduce_add_ps(_mm512_add_ps(s0, s1)),
+        portable::exp2(m_old - m_new),
+    )
+}
+
+/// Sixteen independent zmm FMA chains (latency 4 × 2 ports + slack), FLOP/s: the probe
+/// measures the 512-bit FMA peak the kernels above run at.
 #[target_feature(enable = "avx512f")]
 pub(super) unsafe fn fma_probe(seconds: f64) -> f64 {
     const CHAINS: usize = 16;

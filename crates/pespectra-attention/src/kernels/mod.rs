@@ -5,11 +5,11 @@
 //! - [`Isa::softmax_row`]: online-softmax update of one row (max, `exp2`, sum, rescale factor);
 //! - [`Isa::pv`]: `O = diag(α)·O + P·V`.
 //!
-//! Each exists as a portable Rust version and an AVX2+FMA version (6×16 register-blocked
-//! micro-kernels, `#[target_feature]`, selected at run time). AVX-512F CPUs additionally
-//! get 12×16 zmm versions of `qk`/`pv` (softmax stays AVX2). The test-suite runs every path
-//! `Isa::available()` reports, so the zmm kernels are exercised on AVX-512 CPUs (first run and
-//! timed on an AMD EPYC Zen 4, 2026-12-06) and skipped elsewhere.
+//! Each exists as a portable Rust version, an AVX2+FMA version (6×16 register-blocked
+//! micro-kernels, `#[target_feature]`, selected at run time) and an AVX-512F version (12×32
+//! zmm micro-kernels and a 16-lane softmax, so that path never leaves 512-bit code). The
+//! test-suite runs every path `Isa::available()` reports, so the zmm kernels are exercised on
+//! AVX-512 CPUs (AMD Zen 4, Intel Sapphire Rapids-class Xeon) and skipped elsewhere.
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -21,7 +21,9 @@ mod portable;
 /// keeps the dispatch `match` identical on every target.
 #[cfg(not(target_arch = "x86_64"))]
 mod avx512 {
-    pub(super) use super::portable::{fma_probe, pv, qk};
+    #[cfg(test)]
+    pub(super) use super::avx2::exp2_slice;
+    pub(super) use super::avx2::{fma_probe, pv, qk, softmax_row};
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -70,7 +72,7 @@ pub enum Isa {
     Portable,
     /// x86-64 AVX2 + FMA intrinsics.
     Avx2,
-    /// x86-64 AVX-512F micro-kernels (plus the AVX2 softmax).
+    /// x86-64 AVX-512F micro-kernels and softmax.
     Avx512,
 }
 
@@ -159,18 +161,20 @@ impl Isa {
         match self {
             Isa::Portable => portable::softmax_row(row, m_old),
             // SAFETY: see `qk`; the kernel only touches `row`.
-            Isa::Avx2 | Isa::Avx512 => unsafe { avx2::softmax_row(row, m_old) },
+            Isa::Avx2 => unsafe { avx2::softmax_row(row, m_old) },
+            // SAFETY: as above, with `avx512f` checked.
+            Isa::Avx512 => unsafe { avx512::softmax_row(row, m_old) },
         }
     }
 
     /// `o[r][:] = α_r·o[r][:] + Σ_{j<kc} p[r][j]·V[j][:]` over `ldo` columns
-    /// (`ldo % PANEL == 0`), with `V` stored as `ldo/PANEL` strips of `[j][PANEL]` floats,
+    /// (`ldo % PANEL == 0`), `p` rows `LDP` floats apart (a constant so the
+    /// kernels address every row of `p` by an immediate offset), with `V` stored as `ldo/PANEL` strips of `[j][PANEL]` floats,
     /// `strip_stride` apart, `v` starting at the first strip's row 0.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn pv(
+    pub(crate) fn pv<const LDP: usize>(
         self,
         p: &[f32],
-        ldp: usize,
         rows: usize,
         kc: usize,
         v: &[f32],
@@ -179,20 +183,22 @@ impl Isa {
         ldo: usize,
         alpha: &[f32],
     ) {
-        assert!(ldo.is_multiple_of(PANEL) && alpha.len() >= rows && kc <= ldp);
+        assert!(ldo.is_multiple_of(PANEL) && alpha.len() >= rows && kc <= LDP);
         assert!(
             kc.is_multiple_of(4),
             "kc must be a multiple of 4 (whole key panels)"
         );
-        assert!(rows == 0 || p.len() >= (rows - 1) * ldp + kc);
+        assert!(rows == 0 || p.len() >= (rows - 1) * LDP + kc);
         assert!(ldo == 0 || v.len() >= (ldo / PANEL - 1) * strip_stride + kc * PANEL);
         assert!(o.len() >= rows * ldo);
         match self {
-            Isa::Portable => portable::pv(p, ldp, rows, kc, v, strip_stride, o, ldo, alpha),
+            Isa::Portable => portable::pv(p, LDP, rows, kc, v, strip_stride, o, ldo, alpha),
             // SAFETY: see `qk`.
-            Isa::Avx2 => unsafe { avx2::pv(p, ldp, rows, kc, v, strip_stride, o, ldo, alpha) },
+            Isa::Avx2 => unsafe { avx2::pv(p, LDP, rows, kc, v, strip_stride, o, ldo, alpha) },
             // SAFETY: see `qk`.
-            Isa::Avx512 => unsafe { avx512::pv(p, ldp, rows, kc, v, strip_stride, o, ldo, alpha) },
+            Isa::Avx512 => unsafe {
+                avx512::pv::<LDP>(p, rows, kc, v, strip_stride, o, ldo, alpha)
+            },
         }
     }
 
@@ -202,7 +208,9 @@ impl Isa {
         match self {
             Isa::Portable => x.iter_mut().for_each(|v| *v = portable::exp2(*v)),
             // SAFETY: see `qk`.
-            Isa::Avx2 | Isa::Avx512 => unsafe { avx2::exp2_slice(x) },
+            Isa::Avx2 => unsafe { avx2::exp2_slice(x) },
+            // SAFETY: see `qk`.
+            Isa::Avx512 => unsafe { avx512::exp2_slice(x) },
         }
     }
 
