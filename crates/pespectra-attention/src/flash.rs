@@ -101,6 +101,12 @@ pub fn flash_attention_into(
             actual: out.len(),
         });
     }
+    if cfg.softcap.is_some() {
+        // tanh has no kernel: the f64 definition, rounded once (validates the inputs itself)
+        let exact = crate::reference::reference_attention(cfg, inp)?;
+        out.iter_mut().zip(&exact).for_each(|(y, &x)| *y = x as f32);
+        return Ok(());
+    }
     if run(isa, cfg, inp, out) {
         Ok(())
     } else {

@@ -5,7 +5,8 @@
 //! - `pre_mask[i][j] = scale · q'_i·k'_j + bias(j - i)`, with `q'`, `k'` after the
 //!   positional encoding (RoPE rotation, absolute addition, MLA concatenation) and `bias`
 //!   the ALiBi/T5 term; no mask is applied (mask in the analysis code, as HF's eager path
-//!   would otherwise insert `finfo.min`).
+//!   would otherwise insert `finfo.min`) and no soft cap (`AttentionConfig::softcap` acts on
+//!   these scores; they are the bilinear form the spectral analysis is about).
 //! - `content[i][j] = scale · q_i·k_j`: the NoPE-equivalent logits of the raw inputs (for
 //!   MLA `q_nope·k_nope + q_rope·k_rope` without rotation).
 //! - RoPE/MLA only, per frequency `f` with pair `(a_f, b_f)` and `θ_f`: the complex content

@@ -9,7 +9,8 @@ use crate::error::Error;
 use crate::logits::{check_request, per_frequency_all, Logits, LogitsRequest};
 use crate::pe::Prepared;
 
-/// Attention output `[batch, heads, seq, value_dim]` in f64.
+/// Attention output `[batch, heads, seq, value_dim]` in f64 (soft-capped when
+/// [`AttentionConfig::softcap`] is set).
 pub fn reference_attention(
     cfg: &AttentionConfig,
     inp: &AttentionInputs<'_>,
@@ -33,7 +34,8 @@ pub fn reference_attention(
             let mut m = f64::NEG_INFINITY;
             for j in lo..hi {
                 let dot: f64 = (0..d).map(|t| q[i * d + t] * k[j * d + t]).sum();
-                logit[j] = dot + prep.bias(s, h, i, j);
+                let x = dot + prep.bias(s, h, i, j);
+                logit[j] = cfg.softcap.map_or(x, |c| c * (x / c).tanh());
                 m = m.max(logit[j]);
             }
             let mut sum = 0.0;
@@ -54,7 +56,7 @@ pub fn reference_attention(
     Ok(out)
 }
 
-/// Logits mode in f64 (see `crate::logits` for the definitions).
+/// Logits mode in f64 (see `crate::logits` for the definitions; scores before any soft cap).
 pub fn reference_logits(
     cfg: &AttentionConfig,
     inp: &AttentionInputs<'_>,

@@ -251,3 +251,49 @@ fn bench_attention_reports_sane_numbers() {
         attention_flops(8, 8, 2048, 128, false)
     );
 }
+
+/// Soft-capping (Gemma 2) against an independent f64 computation written out here: logits
+/// from the raw q·k (no PE), `c·tanh(x/c)`, causal mask, softmax, weighted sum.
+#[test]
+fn soft_capped_attention_matches_the_definition() {
+    let (s, d, cap) = (13usize, 8usize, 0.7f64);
+    let mut c = cfg(1, 2, s, d);
+    c.mask = Mask::causal();
+    c.softcap = Some(cap);
+    let p = Problem::random(c, 21, 3.0);
+    let scale = 1.0 / (d as f64).sqrt();
+    let mut capped_somewhere = false;
+    for isa in Isa::available() {
+        let out = flash_attention_with(isa, &p.cfg, &p.inputs()).unwrap();
+        for h in 0..2 {
+            for i in 0..s {
+                let at = |x: &[f32], r: usize, t: usize| f64::from(x[(h * s + r) * d + t]);
+                let logit: Vec<f64> = (0..=i)
+                    .map(|j| {
+                        let raw: f64 = (0..d).map(|t| at(&p.q, i, t) * at(&p.k, j, t)).sum();
+                        capped_somewhere |= (raw * scale).abs() > cap;
+                        cap * (raw * scale / cap).tanh()
+                    })
+                    .collect();
+                let m = logit.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let w: Vec<f64> = logit.iter().map(|x| (x - m).exp()).collect();
+                let z: f64 = w.iter().sum();
+                for t in 0..d {
+                    let want: f64 = (0..=i).map(|j| w[j] * at(&p.v, j, t)).sum::<f64>() / z;
+                    let got = f64::from(out[(h * s + i) * d + t]);
+                    assert!(
+                        (got - want).abs() <= 1e-6 * (1.0 + want.abs()),
+                        "{isa:?} h{h} i{i} t{t}: {got} vs {want}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        capped_somewhere,
+        "the cap never bit: the test would not see a missing tanh"
+    );
+    let mut bad = p.cfg.clone();
+    bad.softcap = Some(0.0);
+    assert!(flash_attention(&bad, &p.inputs()).is_err());
+}

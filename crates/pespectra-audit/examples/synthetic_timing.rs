@@ -40,6 +40,8 @@ fn main() {
             head_dim: d,
             scale,
             causal: true,
+            window: None,
+            softcap: None,
             logits: l.data().iter().map(|&v| v as f32).collect(),
             content_logits: c.data().iter().map(|&v| v as f32).collect(),
             q,

@@ -66,6 +66,10 @@ pub(crate) struct HeadJson<'a> {
     e3: E3Json,
     seconds: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    window: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    softcap: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     rope: Option<RopeJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     spectrum_logits: Option<&'a [f64]>,
@@ -108,6 +112,8 @@ impl<'a> HeadJson<'a> {
                 ablation: h.ablation.and_then(num),
             },
             seconds: h.seconds,
+            window: h.window,
+            softcap: h.softcap,
             rope: h.freqs_raised.map(|(raised, total)| RopeJson {
                 frequencies_with_lambda_max_raised: raised,
                 frequencies: total,

@@ -25,6 +25,7 @@
 //! let logits = content.iter().zip(&bias).map(|(c, b)| c + b).collect();
 //! let c = HeadCapture {
 //!     layer: 0, head: 0, kv_head: 0, n, head_dim: d, scale: 1.0, causal: false,
+//!     window: None, softcap: None,
 //!     q: q.clone(), k: q, logits, content_logits: content,
 //!     positional: Positional::AdditiveBias { bias },
 //! };
@@ -151,6 +152,11 @@ pub struct HeadAudit {
     pub spectrum_logits: Vec<f64>,
     /// Eigenvalues of sym L_content, decreasing.
     pub spectrum_content: Vec<f64>,
+    /// The capture's sliding window (informational: the audit reads pre-mask logits).
+    pub window: Option<usize>,
+    /// The capture's logit soft-cap: every verdict and metric above is about the scores
+    /// before the cap, which is where positions enter bilinearly.
+    pub softcap: Option<f64>,
     /// Wall-clock seconds spent on this head.
     pub seconds: f64,
 }
@@ -228,6 +234,8 @@ pub fn audit_head(c: &HeadCapture) -> Result<HeadAudit, AuditError> {
         ablation: None,
         spectrum_logits: ml,
         spectrum_content: mc,
+        window: c.window,
+        softcap: c.softcap,
         seconds: start.elapsed().as_secs_f64(),
     })
 }

@@ -367,6 +367,8 @@ mod tests {
                         head_dim: d,
                         scale: 1.0,
                         causal: false,
+                        window: None,
+                        softcap: None,
                         k: q.clone(),
                         q,
                         logits: content.iter().zip(&bias).map(|(c, b)| c + b).collect(),

@@ -212,6 +212,8 @@ fn head_from_json(v: &Value) -> Result<HeadAudit, String> {
         toeplitz_share_centred: num(&v["e3"]["toeplitz_share_centred"]),
         delta_toeplitz_share: num(&v["e3"]["delta_toeplitz_share"]),
         ablation: v["e3"]["ablation"].as_f64(),
+        window: v["window"].as_u64().map(|w| w as usize),
+        softcap: v["softcap"].as_f64(),
         spectrum_logits: floats("spectrum_logits"),
         spectrum_content: floats("spectrum_content"),
         seconds: num(&v["seconds"]),

@@ -13,6 +13,8 @@
 //!   reader's choice).
 //! * `content_logits` are the same scores with the positional step removed, see
 //!   [`Positional`] for what that means for each family.
+//! * A soft-capped model (`softcap`) forms `cap·tanh(x/cap)` from these scores; `logits` and
+//!   `content_logits` are recorded before the cap, where the positional structure is linear.
 //!
 //! ```
 //! use pespectra_capture::{HeadCapture, Positional};
@@ -26,6 +28,7 @@
 //! let logits = content.iter().zip(&bias).map(|(c, b)| c + b).collect();
 //! let c = HeadCapture {
 //!     layer: 0, head: 0, kv_head: 0, n, head_dim: d, scale: 1.0, causal: false,
+//!     window: None, softcap: None,
 //!     q: q.clone(), k: q, logits, content_logits: content,
 //!     positional: Positional::AdditiveBias { bias },
 //! };
@@ -81,6 +84,13 @@ pub struct HeadCapture {
     pub scale: f64,
     /// Whether the model applies a causal mask to these logits.
     pub causal: bool,
+    /// Sliding window of this head's layer: query `i` sees keys `i − w < j ≤ i` only (the
+    /// HF/llama.cpp convention, with `causal`). `None`: every key the causal flag allows.
+    pub window: Option<usize>,
+    /// Logit soft-capping (Gemma 2): the model replaces each score `x` by `cap·tanh(x/cap)`
+    /// before the mask. `logits` and `content_logits` are the scores *before* the cap, the
+    /// bilinear form the theorems are about; a reader wanting the capped scores applies it.
+    pub softcap: Option<f64>,
     /// n × head_dim, see the crate docs.
     pub q: Vec<f32>,
     /// n × head_dim, see the crate docs.
@@ -98,6 +108,18 @@ impl HeadCapture {
     /// without bounds surprises. Returns a one-line description of the first mismatch.
     pub fn validate(&self) -> Result<(), String> {
         let (n, d) = (self.n, self.head_dim);
+        if self.window == Some(0) {
+            return Err(format!(
+                "layer {} head {}: a sliding window of 0 keys",
+                self.layer, self.head
+            ));
+        }
+        if let Some(cap) = self.softcap.filter(|c| !(c.is_finite() && *c > 0.0)) {
+            return Err(format!(
+                "layer {} head {}: soft-cap {cap} is not a positive finite number",
+                self.layer, self.head
+            ));
+        }
         let want = [
             ("q", self.q.len(), n * d),
             ("k", self.k.len(), n * d),
@@ -144,6 +166,8 @@ mod tests {
             head_dim: d,
             scale: 1.0,
             causal: false,
+            window: None,
+            softcap: None,
             q: vec![0.0; n * d],
             k: vec![0.0; n * d],
             logits: vec![0.0; n * n],

@@ -125,6 +125,10 @@ struct HeadJson<'a> {
     head_dim: usize,
     scale: f64,
     causal: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    window: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    softcap: Option<f64>,
     positional: PositionalJson<'a>,
 }
 
@@ -172,6 +176,8 @@ pub fn write(dir: &Path, set: &CaptureSet) -> Result<(), StoreError> {
             head_dim: d,
             scale: c.scale,
             causal: c.causal,
+            window: c.window,
+            softcap: c.softcap,
             positional: PositionalJson::new(&c.positional),
         });
         let key = |t: &str| format!("layer.{}.head.{}.{t}", c.layer, c.head);
@@ -314,9 +320,27 @@ pub fn read_observed(
         let causal = h["causal"]
             .as_bool()
             .ok_or_else(|| manifest_err(&mpath, f("causal"), "missing or not true/false"))?;
-        if !(h["softcap"].is_null()) {
-            return Err(manifest_err(&mpath, f("softcap"), "soft-capped logits are not audited yet: capture the logits before the cap and set softcap to null"));
-        }
+        let window = match &h["window"] {
+            Value::Null => None,
+            w => Some(
+                w.as_u64()
+                    .and_then(|x| usize::try_from(x).ok())
+                    .filter(|&x| x > 0)
+                    .ok_or_else(|| {
+                        manifest_err(&mpath, f("window"), "not a positive integer or null")
+                    })?,
+            ),
+        };
+        let softcap = match &h["softcap"] {
+            Value::Null => None,
+            c => Some(
+                c.as_f64()
+                    .filter(|x| x.is_finite() && *x > 0.0)
+                    .ok_or_else(|| {
+                        manifest_err(&mpath, f("softcap"), "not a positive number or null")
+                    })?,
+            ),
+        };
         let p = &h["positional"];
         let tensor = |t: &str, rows: usize, cols: usize| -> Result<Vec<f32>, StoreError> {
             let name = format!("layer.{layer}.head.{head}.{t}");
@@ -395,6 +419,8 @@ pub fn read_observed(
             head_dim,
             scale,
             causal,
+            window,
+            softcap,
             q: tensor("q", n, head_dim)?,
             k: tensor("k", n, head_dim)?,
             logits: tensor("logits", n, n)?,

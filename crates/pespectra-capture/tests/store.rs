@@ -38,6 +38,8 @@ fn head(layer: usize, head: usize, n: usize, d: usize, positional: Positional) -
         head_dim: d,
         scale: 0.25,
         causal: layer == 0,
+        window: None,
+        softcap: None,
         q,
         k,
         logits,
@@ -75,7 +77,11 @@ fn set(n: usize) -> CaptureSet {
                     inv_freq: vec![0.5],
                 },
             ),
-            head(1, 0, n, 4, Positional::AdditiveBias { bias }),
+            HeadCapture {
+                window: Some(3),
+                softcap: Some(50.0),
+                ..head(1, 0, n, 4, Positional::AdditiveBias { bias })
+            },
             head(1, 1, n, 4, Positional::Absolute),
         ],
     }
@@ -90,11 +96,16 @@ fn round_trip_is_exact() {
     assert_eq!((back.model.as_str(), back.n), ("toy", 5));
     assert_eq!(back.token_ids, s.token_ids);
     assert_eq!(back.captures.len(), 4);
+    assert_eq!(
+        (back.captures[2].window, back.captures[2].softcap),
+        (Some(3), Some(50.0))
+    );
     for (a, b) in s.captures.iter().zip(&back.captures) {
         assert_eq!(
-            (a.layer, a.head, a.kv_head, a.head_dim, a.causal),
-            (b.layer, b.head, b.kv_head, b.head_dim, b.causal)
+            (a.layer, a.head, a.kv_head, a.head_dim, a.causal, a.window),
+            (b.layer, b.head, b.kv_head, b.head_dim, b.causal, b.window)
         );
+        assert_eq!(a.softcap, b.softcap);
         assert_eq!(a.scale, b.scale);
         assert_eq!(a.q, b.q);
         assert_eq!(a.k, b.k);
@@ -180,8 +191,18 @@ fn malformed_manifests_name_the_field() {
         ),
         (
             "softcap",
-            Box::new(|m| m["heads"][2]["softcap"] = 30.0.into()),
-            "soft-capped",
+            Box::new(|m| m["heads"][2]["softcap"] = (-30.0).into()),
+            "heads[2].softcap: not a positive number",
+        ),
+        (
+            "softcap-text",
+            Box::new(|m| m["heads"][1]["softcap"] = "50".into()),
+            "heads[1].softcap",
+        ),
+        (
+            "window",
+            Box::new(|m| m["heads"][2]["window"] = 0.into()),
+            "heads[2].window: not a positive integer",
         ),
         (
             "ids",

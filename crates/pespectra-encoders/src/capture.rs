@@ -149,6 +149,8 @@ impl Encoder {
                 head_dim: hd,
                 scale: cfg.scale,
                 causal: false,
+                window: None,
+                softcap: None,
                 q: q[h * n * hd..][..n * hd].to_vec(),
                 k: k[h * n * hd..][..n * hd].to_vec(),
                 logits: pre[h * n * n..][..n * n].to_vec(),

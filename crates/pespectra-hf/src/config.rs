@@ -64,6 +64,9 @@ pub struct DecoderConfig {
     pub gemma: bool,
     /// `final_logit_softcapping`: the output logits become `cap·tanh(x/cap)`.
     pub final_softcap: Option<f64>,
+    /// `attn_logit_softcapping` (Gemma 2, optional in Gemma 3): every attention score becomes
+    /// `cap·tanh(x/cap)` before the mask.
+    pub attn_softcap: Option<f64>,
     /// Phi-3: one `qkv_proj` and one `gate_up_proj` instead of separate projections.
     pub fused_projections: bool,
     /// StableLM: LayerNorm with a bias instead of RMSNorm (ε from `layer_norm_eps`).
@@ -71,11 +74,12 @@ pub struct DecoderConfig {
 }
 
 /// The model types [`DecoderConfig`] describes.
-pub const LLAMA_FAMILY: [&str; 7] = [
+pub const LLAMA_FAMILY: [&str; 8] = [
     "llama",
     "mistral",
     "qwen2",
     "qwen3",
+    "gemma2",
     "gemma3_text",
     "phi3",
     "stablelm",
@@ -261,6 +265,18 @@ fn rope_for(f: &Fields<'_>, layer_type: Option<&str>) -> Result<Rope, HfError> {
     })
 }
 
+/// A soft-cap field: `null`/absent for none, else a positive finite number.
+fn softcap(f: &Fields<'_>, field: &str) -> Result<Option<f64>, HfError> {
+    match &f.v[field] {
+        Value::Null => Ok(None),
+        c => c
+            .as_f64()
+            .filter(|x| x.is_finite() && *x > 0.0)
+            .map(Some)
+            .ok_or_else(|| f.err(field, "not a positive number or null")),
+    }
+}
+
 impl DecoderConfig {
     /// Parses `dir/config.json`.
     pub fn load(dir: &Path) -> Result<Self, HfError> {
@@ -269,7 +285,9 @@ impl DecoderConfig {
         if !LLAMA_FAMILY.contains(&model_type.as_str()) {
             return Err(HfError::Unsupported { path, model_type });
         }
-        let (act_field, want) = if model_type == "gemma3_text" {
+        let gemma3 = model_type == "gemma3_text";
+        let gemma = gemma3 || model_type == "gemma2";
+        let (act_field, want) = if gemma {
             ("hidden_activation", "gelu_pytorch_tanh")
         } else {
             ("hidden_act", "silu")
@@ -297,10 +315,9 @@ impl DecoderConfig {
         let head_dim = f.uint_or("head_dim", hidden / heads)?;
         let qwen = model_type.starts_with("qwen");
         let max_positions = f.uint("max_position_embeddings")?;
-        let gemma = model_type == "gemma3_text";
         let nested = v["rope_parameters"]["full_attention"].is_object();
         let rope = rope_for(&f, nested.then_some("full_attention"))?;
-        let rope_local = if !gemma {
+        let rope_local = if !gemma3 {
             None
         } else if nested {
             Some(rope_for(&f, Some("sliding_attention"))?)
@@ -312,18 +329,11 @@ impl DecoderConfig {
                 ..rope.clone()
             })
         };
-        if gemma {
-            for k in ["attn_logit_softcapping"] {
-                if !v[k].is_null() {
-                    return Err(f.err(k, "soft-capped attention logits are not supported"));
-                }
-            }
-            if f.bool_or("use_bidirectional_attention", false)? {
-                return Err(f.err(
-                    "use_bidirectional_attention",
-                    "only causal attention is supported",
-                ));
-            }
+        if gemma && f.bool_or("use_bidirectional_attention", false)? {
+            return Err(f.err(
+                "use_bidirectional_attention",
+                "only causal attention is supported",
+            ));
         }
         let rot = (head_dim as f64 * rope.rotary_fraction).floor() as usize;
         if rot == 0 || !rot.is_multiple_of(2) {
@@ -363,7 +373,16 @@ impl DecoderConfig {
                     })
                     .collect::<Result<_, _>>()?
             }
-            _ if model_type == "gemma3_text" => {
+            _ if model_type == "gemma2" => {
+                // transformers' Gemma 2 default: even layers (0, 2, …) slide, odd ones are full
+                (0..layers)
+                    .map(|l| match window {
+                        Some(w) if l % 2 == 0 => LayerKind::Sliding(w),
+                        _ => LayerKind::Full,
+                    })
+                    .collect()
+            }
+            _ if gemma3 => {
                 // transformers 4 Gemma 3: every sliding_window_pattern-th layer is full
                 let pattern = f.uint_or("sliding_window_pattern", 6)?;
                 (0..layers)
@@ -433,7 +452,7 @@ impl DecoderConfig {
             qkv_bias: model_type == "qwen2" || attention_bias,
             o_bias: model_type != "qwen2" && !stablelm && attention_bias,
             mlp_bias: f.bool_or("mlp_bias", false)?,
-            qk_norm: model_type == "qwen3" || gemma,
+            qk_norm: model_type == "qwen3" || gemma3,
             rope,
             layer_kinds,
             rope_local,
@@ -446,10 +465,8 @@ impl DecoderConfig {
             gemma,
             fused_projections: model_type == "phi3",
             layer_norm: stablelm,
-            final_softcap: match &v["final_logit_softcapping"] {
-                Value::Null => None,
-                _ => Some(f.float_or("final_logit_softcapping", 0.0)?).filter(|c| *c > 0.0),
-            },
+            final_softcap: softcap(&f, "final_logit_softcapping")?,
+            attn_softcap: softcap(&f, "attn_logit_softcapping")?,
             model_type,
         })
     }

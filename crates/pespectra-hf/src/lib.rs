@@ -41,11 +41,12 @@ pub use mla::MlaModel;
 pub use t5::T5Encoder;
 
 /// The `model_type`s [`open`] runs.
-pub const SUPPORTED: [&str; 15] = [
+pub const SUPPORTED: [&str; 16] = [
     "llama",
     "mistral",
     "qwen2",
     "qwen3",
+    "gemma2",
     "gemma3_text",
     "phi3",
     "stablelm",

@@ -269,6 +269,24 @@ fn gemma3_local_global_rope_sandwich_norms_and_pre_attn_scalar() {
     check("gemma3");
 }
 
+/// Gemma 2 soft-caps every attention score at 0.05 in this fixture, well inside the scores'
+/// range (|x| ≈ 0.1), so the hidden states and loss only match with the cap applied; the
+/// captures record the pre-cap scores (transformers' `scaling·q·kᵀ`) and the cap, and the
+/// even layer its sliding window.
+#[test]
+fn gemma2_soft_capped_attention_and_alternating_windows() {
+    check("gemma2");
+    let m = pespectra_hf::Decoder::load(&fixture("gemma2")).unwrap();
+    let mut caps = Vec::new();
+    m.forward(&[1, 17, 200, 45], &[0, 1], &mut |c| caps.push(c), false)
+        .unwrap();
+    for c in &caps {
+        assert_eq!(c.softcap, Some(0.05));
+        assert_eq!(c.window, if c.layer == 0 { Some(6) } else { None });
+    }
+    assert!(caps.iter().any(|c| c.logits.iter().any(|x| x.abs() > 0.05)));
+}
+
 impl Forward for pespectra_hf::T5Encoder {
     fn run(&self, ids: &[u32], layers: &[usize], sink: &mut dyn FnMut(HeadCapture)) -> Vec<f32> {
         self.forward(ids, layers, sink, true).unwrap()

@@ -58,6 +58,8 @@ impl Llama {
                     head_dim: hd,
                     scale: cfg.scale,
                     causal: true,
+                    window: None,
+                    softcap: None,
                     q: q[head * n * hd..(head + 1) * n * hd].to_vec(),
                     k: k[kvh * n * hd..(kvh + 1) * n * hd].to_vec(),
                     logits: pre[head * n * n..(head + 1) * n * n].to_vec(),

@@ -133,6 +133,8 @@ pub fn capture_head(
         head_dim,
         scale,
         causal,
+        window: None,
+        softcap: None,
         q: q.to_vec(),
         k: k.to_vec(),
         logits,

@@ -150,6 +150,10 @@ pub struct AttentionConfig {
     /// mask, `j - i < w`), i.e. `w` keys including itself on a causal row — the HF
     /// `sliding_window_overlay` and llama.cpp convention (candle keeps one more).
     pub sliding_window: Option<usize>,
+    /// Logit soft-capping `c` (Gemma 2): every score `x` (scaled, bias added) becomes
+    /// `c·tanh(x/c)` before the mask and softmax. The flash kernels have no `tanh`, so a
+    /// soft-capped configuration runs the f64 reference path and rounds its output once.
+    pub softcap: Option<f64>,
     /// Positional encoding.
     pub pe: PositionalEncoding,
 }
@@ -167,6 +171,7 @@ impl AttentionConfig {
             scale: 1.0 / (head_dim.max(1) as f64).sqrt(),
             mask: Mask::none(),
             sliding_window: None,
+            softcap: None,
             pe: PositionalEncoding::NoPE,
         }
     }
@@ -262,6 +267,9 @@ impl AttentionConfig {
             if let Some(&x) = l.iter().find(|&&x| x == 0 || x > self.seq) {
                 return bad(format!("key length {x} outside 1..={}", self.seq));
             }
+        }
+        if let Some(c) = self.softcap.filter(|c| !(c.is_finite() && *c > 0.0)) {
+            return bad(format!("softcap must be finite and > 0, got {c}"));
         }
         if self.sliding_window == Some(0) {
             return bad("sliding_window must be >= 1 (it counts the query itself)".into());

@@ -1,7 +1,8 @@
-//! The llama-family decoder forward pass (llama, mistral, qwen2, qwen3) as transformers runs
-//! it: RMSNorm, q/k/v projections (biases for Qwen2), per-head q/k RMSNorm (Qwen3), RoPE with
-//! `rotate_half` and the config's scaling inside the attention core, causal and sliding masks,
-//! SwiGLU MLP, tied or separate output head. Weights are converted to f32 one layer at a time
+//! The llama-family decoder forward pass (llama, mistral, qwen2, qwen3, phi3, stablelm,
+//! gemma2, gemma3_text) as transformers runs it: RMSNorm, q/k/v projections (biases for Qwen2),
+//! per-head q/k RMSNorm (Qwen3, Gemma 3), RoPE with `rotate_half` and the config's scaling
+//! inside the attention core, causal and sliding masks, attention soft-capping (Gemma 2),
+//! SwiGLU or tanh-GELU MLP, tied or separate output head. Weights are converted to f32 one layer at a time
 //! from the memory-mapped checkpoint (kept converted only when the whole model fits in
 //! `CACHE_LIMIT_BYTES`).
 
@@ -88,6 +89,7 @@ impl Decoder {
             LayerKind::Sliding(w) => Some(w),
         };
         cfg.scale = c.scale;
+        cfg.softcap = c.attn_softcap;
         cfg.pe = PositionalEncoding::Rope(self.rope(l).clone());
         cfg
     }
@@ -164,6 +166,8 @@ impl Decoder {
                 head_dim: hd,
                 scale: cfg.scale * eff,
                 causal: true,
+                window: cfg.sliding_window,
+                softcap: cfg.softcap,
                 q: q[h * n * hd..(h + 1) * n * hd].to_vec(),
                 k: k[kv * n * hd..(kv + 1) * n * hd].to_vec(),
                 logits: pre[h * n * n..(h + 1) * n * n].to_vec(),

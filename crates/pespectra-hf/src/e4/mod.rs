@@ -339,6 +339,8 @@ impl E4Model {
                     head_dim: s.dim,
                     scale,
                     causal: false,
+                    window: None,
+                    softcap: None,
                     q: s.q,
                     k: s.k,
                     logits,

@@ -327,6 +327,8 @@ impl Fused {
                         head_dim: hd,
                         scale: cfg.scale,
                         causal: true,
+                        window: None,
+                        softcap: None,
                         q: q[h * n * hd..(h + 1) * n * hd].to_vec(),
                         k: k[h * n * hd..(h + 1) * n * hd].to_vec(),
                         logits,

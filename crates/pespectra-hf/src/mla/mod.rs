@@ -180,6 +180,8 @@ impl MlaModel {
                 head_dim: qk,
                 scale: cfg.scale * eff,
                 causal: true,
+                window: None,
+                softcap: None,
                 q: qc,
                 k: kc,
                 logits: pre[h * n * n..(h + 1) * n * n].to_vec(),

@@ -254,6 +254,8 @@ impl T5Encoder {
                 head_dim: hd,
                 scale: 1.0,
                 causal: false,
+                window: None,
+                softcap: None,
                 q: q[h * n * hd..(h + 1) * n * hd].to_vec(),
                 k: k[h * n * hd..(h + 1) * n * hd].to_vec(),
                 logits: cl.iter().zip(&bias).map(|(a, b)| a + b).collect(),
