@@ -16,7 +16,7 @@
 use crate::config::{validate, AttentionConfig, AttentionInputs};
 use crate::error::Error;
 use crate::kernels::EXP2_REL_ERROR;
-use crate::pe::Prepared;
+use crate::pe::{Bias, Prepared};
 
 /// Unit roundoff of f32.
 pub const F32_UNIT_ROUNDOFF: f64 = 1.0 / 16_777_216.0;
@@ -52,8 +52,13 @@ pub fn error_bounds(
             prep.query(cfg, inp, b, h, true, 1.0, &mut q);
             prep.key(cfg, inp, b, g, true, &mut k);
             let kmax = k.chunks(d).map(norm).fold(0.0, f64::max);
-            let bmax = prep.rel_bias.as_ref().map_or(0.0, |rb| {
-                rb[h * (2 * s - 1)..(h + 1) * (2 * s - 1)]
+            let bmax = prep.bias.as_ref().map_or(0.0, |b| {
+                // every bias row of this head lies in the head's block of values
+                let (lo, len) = match b {
+                    Bias::Relative(_) => (h * (2 * s - 1), 2 * s - 1),
+                    Bias::Key(_) => (h * s, s),
+                };
+                b.values()[lo..lo + len]
                     .iter()
                     .fold(0.0, |m: f64, x| m.max(x.abs()))
             });

@@ -178,16 +178,19 @@ fn run(isa: Isa, cfg: &AttentionConfig, inp: &AttentionInputs<'_>, out: &mut [f3
     let dvp = dv.div_ceil(PANEL) * PANEL;
     let kv_stride = npan * d * PANEL;
     let v_stride = s_pad * dvp;
-    // NoPE, ALiBi and T5 leave q and k untouched: skip the f64 round trip.
+    // NoPE and the additive biases leave q and k untouched: skip the f64 round trip.
     let f32_prepass = matches!(
         cfg.pe,
-        PositionalEncoding::NoPE | PositionalEncoding::Alibi { .. } | PositionalEncoding::T5(_)
+        PositionalEncoding::NoPE
+            | PositionalEncoding::Alibi { .. }
+            | PositionalEncoding::T5(_)
+            | PositionalEncoding::KeyBias { .. }
     );
     let mult32 = (cfg.scale * LOG2_E) as f32;
     let bias: Option<Vec<f32>> = prep
-        .rel_bias
+        .bias
         .as_ref()
-        .map(|b| b.iter().map(|&x| (x * LOG2_E) as f32).collect());
+        .map(|b| b.values().iter().map(|&x| (x * LOG2_E) as f32).collect());
     let finite = AtomicBool::new(true);
 
     // --- Packing of one group's K and V: O(seq·dim), f64 then one rounding to f32 (or one
@@ -270,9 +273,7 @@ fn run(isa: Isa, cfg: &AttentionConfig, inp: &AttentionInputs<'_>, out: &mut [f3
             return;
         }
         let q = &scr.q[..];
-        let hbias = bias
-            .as_ref()
-            .map(|x| &x[h * (2 * s - 1)..(h + 1) * (2 * s - 1)]);
+        let hbias = bias.as_deref().zip(prep.bias.as_ref());
         let (jlo, _) = cfg.allowed_range(b, i0);
         let (_, jhi) = cfg.allowed_range(b, i0 + rows - 1);
         let otile = &mut scr.o[..rows * dvp];
@@ -317,9 +318,10 @@ fn run(isa: Isa, cfg: &AttentionConfig, inp: &AttentionInputs<'_>, out: &mut [f3
                 }
                 let i = i0 + r;
                 let srow = &mut scr.s[r * BC..r * BC + ncr];
-                if let Some(hb) = hbias {
+                if let Some((hb, layout)) = hbias {
                     let n = s.min(j0 + ncr) - j0;
-                    let brow = &hb[j0 + s - 1 - i..j0 + s - 1 - i + n];
+                    let at = layout.row_start(s, h, i) + j0;
+                    let brow = &hb[at..at + n];
                     srow[..n].iter_mut().zip(brow).for_each(|(x, &y)| *x += y);
                 }
                 if needs_mask {

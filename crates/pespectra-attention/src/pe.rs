@@ -178,11 +178,38 @@ pub fn t5_bucket(rel: i64, bidirectional: bool, num_buckets: usize, max_distance
     bucket as usize
 }
 
+/// An additive bias of the scaled logits, laid out so that the biases of one query row
+/// over consecutive keys are contiguous (the flash loop adds them as a slice).
+pub(crate) enum Bias {
+    /// Toeplitz (ALiBi, T5): per query head `2·seq - 1` values, `[h][(j - i) + seq - 1]`.
+    Relative(Vec<f64>),
+    /// Per key (BLOOM/MPT/Falcon ALiBi as formed): per query head `seq` values, `[h][j]`.
+    Key(Vec<f64>),
+}
+
+impl Bias {
+    /// The values, in logit units.
+    pub(crate) fn values(&self) -> &[f64] {
+        match self {
+            Bias::Relative(v) | Bias::Key(v) => v,
+        }
+    }
+
+    /// Index in [`Bias::values`] of the bias of head `h`, query `i`, key 0; key `j`'s is
+    /// `j` further.
+    pub(crate) fn row_start(&self, seq: usize, h: usize, i: usize) -> usize {
+        match self {
+            Bias::Relative(_) => h * (2 * seq - 1) + seq - 1 - i,
+            Bias::Key(_) => h * seq,
+        }
+    }
+}
+
 /// Everything the kernels need besides the raw buffers, derived once per call.
 pub(crate) struct Prepared {
     pub rope: Option<RopeTables>,
-    /// Per query head, the Toeplitz bias `bias[h][(j - i) + seq - 1]` in logit units.
-    pub rel_bias: Option<Vec<f64>>,
+    /// The additive bias, if the encoding has one.
+    pub bias: Option<Bias>,
 }
 
 impl Prepared {
@@ -204,24 +231,27 @@ impl Prepared {
             }
             v
         };
-        let rel_bias = match &cfg.pe {
-            PositionalEncoding::Alibi { slopes } => {
-                Some(rel(&|h, d| -slopes[h] * d.unsigned_abs() as f64))
-            }
-            PositionalEncoding::T5(t) => Some(rel(&|h, d| {
+        let bias = match &cfg.pe {
+            PositionalEncoding::Alibi { slopes } => Some(Bias::Relative(rel(&|h, d| {
+                -slopes[h] * d.unsigned_abs() as f64
+            }))),
+            PositionalEncoding::T5(t) => Some(Bias::Relative(rel(&|h, d| {
                 let bk = t5_bucket(d, t.bidirectional, t.num_buckets, t.max_distance);
                 t.table[bk * cfg.heads + h] as f64
-            })),
+            }))),
+            PositionalEncoding::KeyBias { bias } => {
+                Some(Bias::Key(bias.iter().map(|&x| f64::from(x)).collect()))
+            }
             _ => None,
         };
-        Self { rope, rel_bias }
+        Self { rope, bias }
     }
 
-    /// Bias of query head `h` for offset `j - i`.
+    /// Bias of query head `h`, query `i`, key `j`.
     pub(crate) fn bias(&self, seq: usize, h: usize, i: usize, j: usize) -> f64 {
-        self.rel_bias
+        self.bias
             .as_ref()
-            .map_or(0.0, |b| b[h * (2 * seq - 1) + j + seq - 1 - i])
+            .map_or(0.0, |b| b.values()[b.row_start(seq, h, i) + j])
     }
 
     /// Writes the `[seq][head_dim]` query block of `(b, h)` into `out`, with the

@@ -153,6 +153,11 @@ fn every_positional_encoding() {
             max_distance: 128,
             bidirectional: true,
         }),
+        PositionalEncoding::KeyBias {
+            bias: (0..h * s)
+                .map(|x| ((x * 4099) % 89) as f32 / 15.0 - 3.0)
+                .collect(),
+        },
         PositionalEncoding::AbsoluteAdditive {
             q_table: std::mem::take(&mut rng_table.q),
             k_table: std::mem::take(&mut rng_table.k),
@@ -296,4 +301,56 @@ fn soft_capped_attention_matches_the_definition() {
     let mut bad = p.cfg.clone();
     bad.softcap = Some(0.0);
     assert!(flash_attention(&bad, &p.inputs()).is_err());
+}
+
+/// A per-key bias `slope·j` (BLOOM's ALiBi as formed) and the core's `−slope·|i − j|`
+/// differ on causal rows by the per-row constant `slope·i`, which the softmax ignores: the
+/// two outputs agree to f32 rounding, and the logits differ by exactly that constant.
+#[test]
+fn key_bias_alibi_equals_relative_alibi_on_causal_rows() {
+    let (h, s, d) = (4usize, 40usize, 16usize);
+    let slopes = alibi_slopes(h);
+    let mut rel = cfg(1, h, s, d);
+    rel.mask = Mask::causal();
+    rel.pe = PositionalEncoding::Alibi {
+        slopes: slopes.clone(),
+    };
+    let mut key = rel.clone();
+    key.pe = PositionalEncoding::KeyBias {
+        bias: (0..h * s)
+            .map(|x| (slopes[x / s] * (x % s) as f64) as f32)
+            .collect(),
+    };
+    let p = Problem::random(rel.clone(), 8, 1.0);
+    let inp = p.inputs();
+    for isa in Isa::available() {
+        let a = flash_attention_with(isa, &rel, &inp).unwrap();
+        let b = flash_attention_with(isa, &key, &inp).unwrap();
+        let worst = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0f32, f32::max);
+        assert!(worst < 1e-5, "{isa:?}: {worst}");
+    }
+    let req = LogitsRequest::all(&rel);
+    let (lr, lk) = (
+        reference_logits(&rel, &inp, req).unwrap().pre_mask.unwrap(),
+        reference_logits(&key, &inp, req).unwrap().pre_mask.unwrap(),
+    );
+    for (hh, &slope) in slopes.iter().enumerate() {
+        for i in 0..s {
+            for j in 0..=i {
+                let at = (hh * s + i) * s + j;
+                let shift = lk[at] - lr[at];
+                assert!(
+                    (shift - slope * i as f64).abs() < 1e-5,
+                    "h{hh} i{i} j{j}: {shift}"
+                );
+            }
+        }
+    }
+    let mut short = key.clone();
+    short.pe = PositionalEncoding::KeyBias { bias: vec![0.0; 3] };
+    assert!(flash_attention(&short, &inp).is_err());
 }

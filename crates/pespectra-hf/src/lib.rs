@@ -41,7 +41,7 @@ pub use mla::MlaModel;
 pub use t5::T5Encoder;
 
 /// The `model_type`s [`open`] runs.
-pub const SUPPORTED: [&str; 16] = [
+pub const SUPPORTED: [&str; 17] = [
     "llama",
     "mistral",
     "qwen2",
@@ -51,6 +51,7 @@ pub const SUPPORTED: [&str; 16] = [
     "phi3",
     "stablelm",
     "bloom",
+    "falcon",
     "gpt_neox",
     "gpt2",
     "mpt",
@@ -83,7 +84,7 @@ pub fn open(dir: &Path) -> Result<Checkpoint, HfError> {
                 let (w, t) = (d.weight_files(), d.has_tokenizer());
                 (Box::new(d), w, t)
             }
-            "bloom" | "gpt_neox" | "gpt2" | "mpt" => {
+            "bloom" | "falcon" | "gpt_neox" | "gpt2" | "mpt" => {
                 let b = Fused::load(dir)?;
                 let (w, t) = (b.weight_files(), b.has_tokenizer());
                 (Box::new(b), w, t)

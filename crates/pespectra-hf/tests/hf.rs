@@ -249,6 +249,31 @@ fn bloom_residual_after_the_layernorm_and_eight_heads() {
     check_fused("bloom-post-ln");
 }
 
+/// Falcon's ALiBi (falcon-rw layout) with 16 heads: slopes 2^(−k/2), so for odd k neither the
+/// slope nor slope·j is a bfloat16 number, and transformers' bf16 rounding of the product
+/// must be reproduced for the logits to match; the bias is also scaled by 1/√head_dim.
+#[test]
+fn falcon_alibi_bf16_slopes_scaled_by_the_head_width() {
+    check_fused("falcon");
+    let dir = fixture("falcon");
+    let g = Golden::load(&dir);
+    let m = pespectra_hf::Fused::load(&dir).unwrap();
+    let mut caps = Vec::new();
+    m.forward(&g.ids, &[0], &mut |c| caps.push(c), false)
+        .unwrap();
+    let c = &caps[0]; // head 0: slope 2^(−1/2), head_dim 4
+    let Positional::AdditiveBias { bias } = &c.positional else {
+        panic!("ALiBi is additive")
+    };
+    let n = c.n;
+    // the unrounded slope·j/√hd differs from the bias actually added somewhere on the row
+    let slope = 2f64.powf(-0.5);
+    let off = (0..n)
+        .map(|j| (f64::from(bias[j]) - slope * j as f64 / 2.0).abs())
+        .fold(0.0, f64::max);
+    assert!(off > 1e-4, "bf16 rounding not visible: {off:e}");
+}
+
 #[test]
 fn gpt_neox_partial_rotary_parallel_residual_old_config_names() {
     check_fused("gpt-neox");

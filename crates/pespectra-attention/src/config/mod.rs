@@ -96,6 +96,14 @@ pub enum PositionalEncoding {
     },
     /// T5 bucketed relative bias added to the scaled logits (use `scale = 1.0` for T5).
     T5(T5Bias),
+    /// A bias that depends on the key position only, added to the scaled logits of every
+    /// query: ALiBi exactly as BLOOM, MPT and Falcon form it (`slope·j` up to each family's
+    /// rounding and scaling), which `Alibi`'s `-slope·|i - j|` reproduces only up to a
+    /// per-row constant and one rounding.
+    KeyBias {
+        /// `[heads, seq]`: the bias of key `j` for query head `h` at `h·seq + j`.
+        bias: Vec<f32>,
+    },
     /// Learned/sinusoidal absolute embedding, already projected per head-dimension: row
     /// `p` of `q_table` (`[seq, head_dim]`) is added to every query head at position `p`,
     /// row `p` of `k_table` to every key head. This models `W(x + p) = Wx + Wp` with a
@@ -290,6 +298,16 @@ impl AttentionConfig {
                 if slopes.iter().any(|s| !s.is_finite()) {
                     return bad("ALiBi slopes must be finite".into());
                 }
+            }
+            PositionalEncoding::KeyBias { bias } => {
+                if bias.len() != self.heads * self.seq {
+                    return Err(Error::ShapeMismatch {
+                        tensor: "key bias",
+                        expected: self.heads * self.seq,
+                        actual: bias.len(),
+                    });
+                }
+                check_finite("key bias", bias)?;
             }
             PositionalEncoding::T5(t) => {
                 if t.num_buckets < 4 || t.num_buckets % 2 != 0 {

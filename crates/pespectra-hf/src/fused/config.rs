@@ -1,8 +1,9 @@
 //! What a fused-QKV checkpoint's config.json says: positions, residual form, GELU, the fused layout
-//! and the shape, validated per `model_type` (BLOOM, GPT-NeoX, GPT-2, MPT).
+//! and the shape, validated per `model_type` (BLOOM, Falcon with ALiBi, GPT-NeoX, GPT-2, MPT).
 
 use std::path::Path;
 
+use super::alibi::AlibiForm;
 use crate::config::{read, rope_of, Fields};
 use crate::error::HfError;
 use crate::weights::Weights;
@@ -35,8 +36,8 @@ pub fn mpt_slopes(heads: usize, alibi_bias_max: f64) -> Vec<f64> {
 /// How positions enter.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FusedPositions {
-    /// BLOOM's ALiBi, one slope per head.
-    Alibi(Vec<f64>),
+    /// ALiBi, one slope per head, formed as the family forms it.
+    Alibi(Vec<f64>, AlibiForm),
     /// RoPE on the leading fraction of each head.
     Rope(Rope),
     /// A learned table added to the embeddings.
@@ -87,8 +88,6 @@ pub struct FusedConfig {
     pub linear_bias: bool,
     /// The LayerNorms have biases (not MPT).
     pub norm_bias: bool,
-    /// ALiBi as MPT forms it, `slope_h · (j − (n − 1))`, instead of BLOOM's `slope_h · j`.
-    pub alibi_from_last: bool,
 }
 
 impl FusedConfig {
@@ -138,14 +137,13 @@ impl FusedConfig {
                     inner: f.uint_or("expansion_ratio", 4)? * hidden,
                     eps: f.float_or("layer_norm_epsilon", 1e-5)?,
                     max_positions: f.uint("max_seq_len")?,
-                    positions: FusedPositions::Alibi(mpt_slopes(heads, bias_max)),
+                    positions: FusedPositions::Alibi(mpt_slopes(heads, bias_max), AlibiForm::Mpt),
                     residual: Residual::Sequential,
                     gelu_erf: true,
                     tied: true,
                     prefix: "transformer.".into(),
                     linear_bias: !f.bool_or("no_bias", true)?,
                     norm_bias: false,
-                    alibi_from_last: true,
                     ..Self::shape(&model_type, hidden, layers, heads, f.uint("vocab_size")?)
                 }
             }
@@ -157,7 +155,7 @@ impl FusedConfig {
                     inner: 4 * hidden,
                     eps: f.float_or("layer_norm_epsilon", 1e-5)?,
                     max_positions: ALIBI_MAX_TOKENS,
-                    positions: FusedPositions::Alibi(alibi_slopes(heads)),
+                    positions: FusedPositions::Alibi(alibi_slopes(heads), AlibiForm::Bloom),
                     residual: if f.bool_or("apply_residual_connection_post_layernorm", false)? {
                         Residual::SequentialPostLn
                     } else {
@@ -172,6 +170,38 @@ impl FusedConfig {
                     } else {
                         String::new()
                     },
+                    ..Self::shape(&model_type, hidden, layers, heads, f.uint("vocab_size")?)
+                }
+            }
+            "falcon" => {
+                // the ALiBi Falcons (falcon-rw): per-head [q|k|v], one LayerNorm per sub-layer
+                for (k, want, default) in [
+                    ("alibi", true, false),
+                    ("new_decoder_architecture", false, false),
+                    ("multi_query", false, true),
+                    ("parallel_attn", false, true),
+                ] {
+                    if f.bool_or(k, default)? != want {
+                        return Err(f.err(
+                            k,
+                            format!("only {want} is supported (the ALiBi Falcon layout)"),
+                        ));
+                    }
+                }
+                let act = v["activation"].as_str().unwrap_or("gelu");
+                if act != "gelu" {
+                    return Err(f.err("activation", format!("'{act}' is not supported (gelu)")));
+                }
+                Self {
+                    inner: f.uint_or("ffn_hidden_size", 4 * hidden)?,
+                    eps: f.float_or("layer_norm_epsilon", 1e-5)?,
+                    max_positions: ALIBI_MAX_TOKENS,
+                    positions: FusedPositions::Alibi(alibi_slopes(heads), AlibiForm::Falcon),
+                    residual: Residual::Sequential,
+                    gelu_erf: true,
+                    tied: f.bool_or("tie_word_embeddings", true)?,
+                    prefix: "transformer.".into(),
+                    linear_bias: f.bool_or("bias", false)?,
                     ..Self::shape(&model_type, hidden, layers, heads, f.uint("vocab_size")?)
                 }
             }
@@ -261,7 +291,6 @@ impl FusedConfig {
             prefix: String::new(),
             linear_bias: true,
             norm_bias: true,
-            alibi_from_last: false,
         }
     }
 

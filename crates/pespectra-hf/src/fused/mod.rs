@@ -1,9 +1,10 @@
-//! The LayerNorm decoders with one fused q/k/v projection: BLOOM (`bloom`), GPT-NeoX / Pythia
-//! (`gpt_neox`) and GPT-2 (`gpt2`). They differ only in what [`FusedConfig`] records:
+//! The LayerNorm decoders with one fused q/k/v projection: BLOOM (`bloom`), Falcon with ALiBi
+//! (`falcon`), MPT (`mpt`), GPT-NeoX / Pythia (`gpt_neox`) and GPT-2 (`gpt2`). They differ only
+//! in what [`FusedConfig`] records:
 //!
-//! * positions — BLOOM: ALiBi as BLOOM forms it, `slope_h · j` added to the scaled scores (key
-//!   position j; on causal rows this differs from `−slope_h·|i − j|` by a per-row constant the
-//!   softmax ignores, but the pre-mask matrix the capture records is BLOOM's own); GPT-NeoX:
+//! * positions — ALiBi as each family forms it ([`AlibiForm`]: a bias of the key position j
+//!   added to the scaled scores, used by the forward pass and recorded by the capture alike;
+//!   on causal rows it differs from `−slope_h·|i − j|` by a per-row constant); GPT-NeoX:
 //!   RoPE (`rotate_half`) on the leading `rotary_pct` of each head; GPT-2: a learned position
 //!   table added to the embeddings, whose content logits come from the position-free
 //!   counterfactual pass (the embeddings without the table);
@@ -15,6 +16,7 @@
 
 use std::path::{Path, PathBuf};
 
+mod alibi;
 mod config;
 mod weights;
 
@@ -25,6 +27,7 @@ use crate::stack::{
 };
 use crate::tokenizer::TextTokenizer;
 use crate::weights::Weights;
+pub use alibi::AlibiForm;
 pub use config::{mpt_slopes, FusedConfig, FusedPositions, Residual, ALIBI_MAX_TOKENS};
 use pespectra_attention::{
     attention_logits, flash_attention, rope_frequencies, AttentionConfig, AttentionInputs,
@@ -100,9 +103,9 @@ impl Fused {
         let mut cfg = AttentionConfig::new(1, c.heads, n, c.hidden / c.heads);
         cfg.mask = Mask::causal();
         cfg.pe = match &c.positions {
-            // the core's −slope·|i − j| equals BLOOM's slope·j up to a per-row constant on
-            // causal rows, so the attention output is BLOOM's
-            FusedPositions::Alibi(s) => PositionalEncoding::Alibi { slopes: s.clone() },
+            FusedPositions::Alibi(s, form) => PositionalEncoding::KeyBias {
+                bias: form.key_bias(s, n, c.hidden / c.heads),
+            },
             FusedPositions::Rope(r) => PositionalEncoding::Rope(r.clone()),
             FusedPositions::Learned => PositionalEncoding::NoPE,
         };
@@ -278,8 +281,8 @@ impl Fused {
                     Some((_, cf)) => cf.clone(),
                     None => self.logits(cfg, q, k, false)?,
                 };
-                let (pre, positional) = match &c.positions {
-                    FusedPositions::Alibi(s) => (None, Some(s)),
+                let (pre, key_bias) = match &c.positions {
+                    FusedPositions::Alibi(s, form) => (None, Some(form.key_bias(s, n, hd))),
                     FusedPositions::Rope(_) | FusedPositions::Learned => {
                         (Some(self.logits(cfg, q, k, true)?), None)
                     }
@@ -287,17 +290,9 @@ impl Fused {
                 for h in 0..c.heads {
                     let block = |m: &[f32]| m[h * n * n..(h + 1) * n * n].to_vec();
                     let cl = block(&content);
-                    let (logits, positional) = match (&c.positions, positional) {
-                        (FusedPositions::Alibi(_), Some(s)) => {
-                            // BLOOM: slope·j; MPT: slope·(j − (n − 1))
-                            let shift = if c.alibi_from_last {
-                                n as f64 - 1.0
-                            } else {
-                                0.0
-                            };
-                            let bias: Vec<f32> = (0..n * n)
-                                .map(|x| (s[h] * ((x % n) as f64 - shift)) as f32)
-                                .collect();
+                    let (logits, positional) = match (&c.positions, key_bias.as_deref()) {
+                        (FusedPositions::Alibi(..), Some(kb)) => {
+                            let bias: Vec<f32> = (0..n * n).map(|x| kb[h * n + x % n]).collect();
                             (
                                 cl.iter().zip(&bias).map(|(a, b)| a + b).collect(),
                                 Positional::AdditiveBias { bias },

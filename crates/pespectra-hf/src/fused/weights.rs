@@ -15,7 +15,7 @@ impl Names<'_> {
     }
     pub(super) fn embed(&self) -> String {
         self.body(match self.0.model_type.as_str() {
-            "bloom" => "word_embeddings.weight",
+            "bloom" | "falcon" => "word_embeddings.weight",
             "gpt_neox" => "embed_in.weight",
             _ => "wte.weight", // gpt2, mpt
         })
@@ -46,7 +46,7 @@ impl Names<'_> {
             _ => self.body(&format!("h.{l}")),
         };
         let [a, b, d, e, g, h] = match c.model_type.as_str() {
-            "bloom" => [
+            "bloom" | "falcon" => [
                 "input_layernorm",
                 "self_attention.query_key_value",
                 "self_attention.dense",

@@ -480,7 +480,7 @@ def audit(
 ) -> AuditReport:
     """Audits a registered model (``pespectra models list``; fetched and hash-verified when
     needed) or a HuggingFace checkpoint directory (config.json + safetensors; llama, mistral,
-    qwen2, qwen3, phi3, stablelm, gemma2, gemma3_text, gpt_neox, gpt2, bloom, mpt, t5, deepseek_v2/v3) on
+    qwen2, qwen3, phi3, stablelm, gemma2, gemma3_text, gpt_neox, gpt2, bloom, falcon, mpt, t5, deepseek_v2/v3) on
     the first ``n`` tokens of ``text`` (default: the built-in English text) or of
     ``token_ids`` (for a checkpoint without tokenizer.json):
     certified theorem checks per head, E2 contraction figures, Toeplitz shares and ablation
