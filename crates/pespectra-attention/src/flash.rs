@@ -24,6 +24,7 @@ use crate::config::{
     check_finite, validate_shapes, AttentionConfig, AttentionInputs, PositionalEncoding,
 };
 use crate::error::Error;
+use crate::kernels::pack::non_finite;
 use crate::kernels::{Isa, MR, PANEL};
 use crate::pe::Prepared;
 
@@ -156,12 +157,6 @@ fn pool_put(buf: Vec<f32>) {
     KV_POOL.lock().unwrap_or_else(|e| e.into_inner()).push(buf);
 }
 
-/// 1 if `x` is NaN or ±∞ (all exponent bits set); branch-free so the packing loops vectorise.
-#[inline]
-fn non_finite(x: f32) -> u32 {
-    u32::from(x.to_bits() & 0x7f80_0000 == 0x7f80_0000)
-}
-
 /// The flash computation proper, on shape-validated input; `false` if an input is not finite.
 ///
 /// Per (batch, kv-group), in parallel: pack that group's K into 16-column panels and V into
@@ -200,58 +195,47 @@ fn run(isa: Isa, cfg: &AttentionConfig, inp: &AttentionInputs<'_>, out: &mut [f3
     // avoids the L1 set conflicts of reading 16 floats from rows 4·dvp bytes apart.
     let pack_kv = |idx: usize, kp: &mut [f32], vp: &mut [f32], row: &mut [f64]| -> bool {
         let kd = cfg.key_dim();
-        let mut bad = 0u32;
-        for j in 0..s {
-            let (p, c) = (j / PANEL, j % PANEL);
-            let src = &inp.k[(idx * s + j) * kd..][..kd];
-            bad |= src.iter().fold(0, |a, &x| a | non_finite(x));
-            let dst = &mut kp[p * d * PANEL + c..];
-            if f32_prepass {
-                for (t, &x) in src.iter().enumerate() {
-                    dst[t * PANEL] = x;
-                }
-            } else {
+        let keys_ok = if f32_prepass {
+            isa.pack_keys(&inp.k[idx * s * kd..(idx + 1) * s * kd], s, d, kp)
+        } else {
+            let mut bad = 0u32;
+            for j in 0..s {
+                let (p, c) = (j / PANEL, j % PANEL);
+                let src = &inp.k[(idx * s + j) * kd..][..kd];
+                bad |= src.iter().fold(0, |a, &x| a | non_finite(x));
+                let dst = &mut kp[p * d * PANEL + c..];
                 prep.key_row(cfg, inp, idx / kvh, idx % kvh, j, true, row);
                 for (t, &x) in row.iter().enumerate() {
                     dst[t * PANEL] = x as f32;
                 }
             }
-        }
-        let src = &inp.v[idx * s * dv..(idx + 1) * s * dv];
+            bad == 0
+        };
         if dv != dvp || s != s_pad {
             vp.fill(0.0);
         }
-        for (j, vrow) in src.chunks_exact(dv).enumerate() {
-            bad |= vrow.iter().fold(0, |a, &x| a | non_finite(x));
-            for (strip, chunk) in vrow.chunks(PANEL).enumerate() {
-                let at = (strip * s_pad + j) * PANEL;
-                vp[at..at + chunk.len()].copy_from_slice(chunk);
-            }
-        }
-        bad == 0
+        let values_ok = isa.pack_values(&inp.v[idx * s * dv..(idx + 1) * s * dv], s, dv, s_pad, vp);
+        keys_ok && values_ok
     };
 
     // --- Packing of one query tile into `[blk][d][MR]` row blocks, scaled by
     // `scale·log2(e)` so the softmax can use 2^x. Padding rows of the last block only produce
     // logit rows that are never read, so they need no clearing.
     let pack_q = |b: usize, h: usize, i0: usize, rows: usize, qt: &mut [f32], row: &mut [f64]| {
+        let at = ((b * heads + h) * s + i0) * d;
+        if f32_prepass {
+            // One f32 product (2u instead of u relative error per element, inside the
+            // bound's (D + 8)u margin).
+            return isa.pack_queries(&inp.q[at..at + rows * d], rows, d, mult32, qt);
+        }
         let mut bad = 0u32;
         for r in 0..rows {
-            let i = i0 + r;
-            let src = &inp.q[((b * heads + h) * s + i) * d..][..d];
+            let src = &inp.q[at + r * d..][..d];
             bad |= src.iter().fold(0, |a, &x| a | non_finite(x));
             let dst = &mut qt[(r / MR) * d * MR + r % MR..];
-            if f32_prepass {
-                // One f32 product (2u instead of u relative error per element, inside the
-                // bound's (D + 8)u margin).
-                for (t, &x) in src.iter().enumerate() {
-                    dst[t * MR] = x * mult32;
-                }
-            } else {
-                prep.query_row(cfg, inp, b, h, i, true, cfg.scale * LOG2_E, row);
-                for (t, &x) in row.iter().enumerate() {
-                    dst[t * MR] = x as f32;
-                }
+            prep.query_row(cfg, inp, b, h, i0 + r, true, cfg.scale * LOG2_E, row);
+            for (t, &x) in row.iter().enumerate() {
+                dst[t * MR] = x as f32;
             }
         }
         bad == 0

@@ -363,3 +363,115 @@ pub(super) unsafe fn fma_probe(seconds: f64) -> f64 {
     std::hint::black_box(acc);
     (reps * ITERS * CHAINS as u64 * 16 * 2) as f64 / elapsed
 }
+
+/// Lane mask of NaN/±∞ lanes of `x`.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn non_finite_mask(x: __m512) -> __mmask16 {
+    let exp = _mm512_set1_epi32(0x7f80_0000);
+    _mm512_cmpeq_epi32_mask(_mm512_and_si512(_mm512_castps_si512(x), exp), exp)
+}
+
+/// [`super::pack::k_panels`] with one 16-lane gather per `(panel, t)`: lane `c` reads row
+/// `16·p + c` (masked past `s`).
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn pack_k_panels(src: &[f32], s: usize, d: usize, dst: &mut [f32]) -> bool {
+    let (sp, dp) = (src.as_ptr(), dst.as_mut_ptr());
+    let stride = _mm512_mullo_epi32(
+        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+        _mm512_set1_epi32(d as i32),
+    );
+    let mut bad: __mmask16 = 0;
+    for p in 0..s.div_ceil(PANEL) {
+        let rows = (s - p * PANEL).min(PANEL);
+        let m = if rows == PANEL { !0 } else { head_mask(rows) };
+        let base = sp.add(p * PANEL * d);
+        let out = dp.add(p * d * PANEL);
+        for t in 0..d {
+            let x = _mm512_mask_i32gather_ps::<4>(_mm512_setzero_ps(), m, stride, base.add(t));
+            bad |= non_finite_mask(x);
+            _mm512_mask_storeu_ps(out.add(t * PANEL), m, x);
+        }
+    }
+    bad == 0
+}
+
+/// [`super::pack::q_blocks`]: per 6-row block and pair of columns `(t, t + 1)`, one 12-lane
+/// gather (lanes 0–5 column `t`, 6–11 column `t + 1`), times `mult`, one contiguous store.
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn pack_q_blocks(
+    src: &[f32],
+    rows: usize,
+    d: usize,
+    mult: f32,
+    dst: &mut [f32],
+) -> bool {
+    let (sp, dp) = (src.as_ptr(), dst.as_mut_ptr());
+    let di = d as i32;
+    // lane l: row l % 6, column offset l / 6
+    let idx = _mm512_setr_epi32(
+        0,
+        di,
+        2 * di,
+        3 * di,
+        4 * di,
+        5 * di,
+        1,
+        di + 1,
+        2 * di + 1,
+        3 * di + 1,
+        4 * di + 1,
+        5 * di + 1,
+        0,
+        0,
+        0,
+        0,
+    );
+    let vm = _mm512_set1_ps(mult);
+    let mut bad: __mmask16 = 0;
+    for blk in 0..rows.div_ceil(MR) {
+        let r = (rows - blk * MR).min(MR);
+        let one = head_mask(r); // lanes of column t
+        let two = one | (one << MR); // and of column t + 1
+        let base = sp.add(blk * MR * d);
+        let out = dp.add(blk * d * MR);
+        let mut t = 0;
+        while t + 2 <= d {
+            let x = _mm512_mask_i32gather_ps::<4>(_mm512_setzero_ps(), two, idx, base.add(t));
+            bad |= non_finite_mask(x);
+            // rows past `rows` keep what they held, as in the portable version
+            _mm512_mask_storeu_ps(out.add(t * MR), two, _mm512_mul_ps(x, vm));
+            t += 2;
+        }
+        if t < d {
+            let x = _mm512_mask_i32gather_ps::<4>(_mm512_setzero_ps(), one, idx, base.add(t));
+            bad |= non_finite_mask(x);
+            _mm512_mask_storeu_ps(out.add(t * MR), one, _mm512_mul_ps(x, vm));
+        }
+    }
+    bad == 0
+}
+
+/// [`super::pack::v_strips`] with masked 16-lane row copies.
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn pack_v_strips(
+    src: &[f32],
+    s: usize,
+    dv: usize,
+    s_pad: usize,
+    dst: &mut [f32],
+) -> bool {
+    let (sp, dp) = (src.as_ptr(), dst.as_mut_ptr());
+    let mut bad: __mmask16 = 0;
+    for strip in 0..dv.div_ceil(PANEL) {
+        let w = (dv - strip * PANEL).min(PANEL);
+        let m = if w == PANEL { !0 } else { head_mask(w) };
+        let out = dp.add(strip * s_pad * PANEL);
+        for j in 0..s {
+            let x = _mm512_maskz_loadu_ps(m, sp.add(j * dv + strip * PANEL));
+            bad |= non_finite_mask(x);
+            _mm512_mask_storeu_ps(out.add(j * PANEL), m, x);
+        }
+    }
+    bad == 0
+}

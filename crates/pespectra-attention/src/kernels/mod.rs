@@ -15,6 +15,7 @@
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
+pub(crate) mod pack;
 mod portable;
 
 /// Off x86-64 `Isa::Avx2` is never available, so this shim is never dispatched; it only
@@ -24,6 +25,9 @@ mod avx512 {
     #[cfg(test)]
     pub(super) use super::avx2::exp2_slice;
     pub(super) use super::avx2::{fma_probe, pv, qk, softmax_row};
+    pub(super) use super::pack::{
+        k_panels as pack_k_panels, q_blocks as pack_q_blocks, v_strips as pack_v_strips,
+    };
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -202,6 +206,55 @@ impl Isa {
         }
     }
 
+    /// [`pack::k_panels`]: `s` f32 key rows of width `d` into `[⌈s/16⌉][d][16]` panels,
+    /// `false` if one is not finite.
+    pub(crate) fn pack_keys(self, src: &[f32], s: usize, d: usize, dst: &mut [f32]) -> bool {
+        assert!(src.len() >= s * d && dst.len() >= s.div_ceil(PANEL) * d * PANEL);
+        match self {
+            Isa::Portable | Isa::Avx2 => pack::k_panels(src, s, d, dst),
+            // SAFETY: `avx512f` checked (see `qk`); the asserts bound every lane read/written.
+            Isa::Avx512 => unsafe { avx512::pack_k_panels(src, s, d, dst) },
+        }
+    }
+
+    /// [`pack::q_blocks`]: `rows` f32 query rows of width `d`, times `mult`, into
+    /// `[⌈rows/6⌉][d][6]` blocks, `false` if one is not finite.
+    pub(crate) fn pack_queries(
+        self,
+        src: &[f32],
+        rows: usize,
+        d: usize,
+        mult: f32,
+        dst: &mut [f32],
+    ) -> bool {
+        assert!(src.len() >= rows * d && dst.len() >= rows.div_ceil(MR) * d * MR);
+        match self {
+            Isa::Portable | Isa::Avx2 => pack::q_blocks(src, rows, d, mult, dst),
+            // SAFETY: as in `pack_keys`.
+            Isa::Avx512 => unsafe { avx512::pack_q_blocks(src, rows, d, mult, dst) },
+        }
+    }
+
+    /// [`pack::v_strips`]: `s` f32 value rows of width `dv` into `[⌈dv/16⌉][s_pad][16]`
+    /// strips, `false` if one is not finite.
+    pub(crate) fn pack_values(
+        self,
+        src: &[f32],
+        s: usize,
+        dv: usize,
+        s_pad: usize,
+        dst: &mut [f32],
+    ) -> bool {
+        assert!(
+            s <= s_pad && src.len() >= s * dv && dst.len() >= dv.div_ceil(PANEL) * s_pad * PANEL
+        );
+        match self {
+            Isa::Portable | Isa::Avx2 => pack::v_strips(src, s, dv, s_pad, dst),
+            // SAFETY: as in `pack_keys`.
+            Isa::Avx512 => unsafe { avx512::pack_v_strips(src, s, dv, s_pad, dst) },
+        }
+    }
+
     /// Approximate `2^x` elementwise (the softmax exponential), exposed for its tests.
     #[cfg(test)]
     pub(crate) fn exp2(self, x: &mut [f32]) {
@@ -289,6 +342,55 @@ mod tests {
             let mut tiny = vec![f32::NEG_INFINITY, -127.0, -200.0, -1e30];
             isa.exp2(&mut tiny);
             assert!(tiny.iter().all(|&t| t == 0.0), "{}: {tiny:?}", isa.name());
+        }
+    }
+
+    /// Every path packs exactly what the portable definitions pack, leaves padding alone,
+    /// and reports a non-finite element wherever it is (odd sizes hit every mask).
+    #[test]
+    fn packing_agrees_with_the_portable_definition_on_every_path() {
+        for (s, d) in [(1usize, 1usize), (7, 3), (16, 16), (33, 40), (50, 9)] {
+            let src: Vec<f32> = (0..s * d).map(|x| (x as f32 * 0.37).sin()).collect();
+            let pan = s.div_ceil(PANEL);
+            let blocks = s.div_ceil(MR);
+            let strips = d.div_ceil(PANEL);
+            let s_pad = pan * PANEL;
+            let mut want_k = vec![-7.0f32; pan * d * PANEL];
+            let mut want_q = vec![-7.0f32; blocks * d * MR];
+            let mut want_v = vec![-7.0f32; strips * s_pad * PANEL];
+            assert!(pack::k_panels(&src, s, d, &mut want_k));
+            assert!(pack::q_blocks(&src, s, d, 1.5, &mut want_q));
+            assert!(pack::v_strips(&src, s, d, s_pad, &mut want_v));
+            for isa in Isa::available() {
+                let (mut k, mut q, mut v) = (
+                    vec![-7.0f32; want_k.len()],
+                    vec![-7.0f32; want_q.len()],
+                    vec![-7.0f32; want_v.len()],
+                );
+                assert!(isa.pack_keys(&src, s, d, &mut k));
+                assert!(isa.pack_queries(&src, s, d, 1.5, &mut q));
+                assert!(isa.pack_values(&src, s, d, s_pad, &mut v));
+                assert_eq!(k, want_k, "{} keys {s}x{d}", isa.name());
+                assert_eq!(q, want_q, "{} queries {s}x{d}", isa.name());
+                assert_eq!(v, want_v, "{} values {s}x{d}", isa.name());
+                for at in [0, s * d / 2, s * d - 1] {
+                    for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                        let mut x = src.clone();
+                        x[at] = bad;
+                        assert!(!isa.pack_keys(&x, s, d, &mut k), "{} keys {at}", isa.name());
+                        assert!(
+                            !isa.pack_queries(&x, s, d, 1.0, &mut q),
+                            "{} q {at}",
+                            isa.name()
+                        );
+                        assert!(
+                            !isa.pack_values(&x, s, d, s_pad, &mut v),
+                            "{} v {at}",
+                            isa.name()
+                        );
+                    }
+                }
+            }
         }
     }
 
