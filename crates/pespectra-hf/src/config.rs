@@ -49,8 +49,10 @@ pub struct DecoderConfig {
     pub o_bias: bool,
     /// Biases in the MLP.
     pub mlp_bias: bool,
-    /// Per-head RMSNorm of q and k before RoPE (Qwen3).
-    pub qk_norm: bool,
+    /// Normalisation of each head's q and k before RoPE.
+    pub qk_norm: QkNorm,
+    /// StableLM's `use_parallel_residual`: `x + attn(LN(x)) + mlp(LN(x))`, one LayerNorm.
+    pub parallel_residual: bool,
     /// RoPE as transformers applies it (`rotate_half` pairs).
     pub rope: Rope,
     /// Per layer: full or sliding attention.
@@ -71,6 +73,17 @@ pub struct DecoderConfig {
     pub fused_projections: bool,
     /// StableLM: LayerNorm with a bias instead of RMSNorm (ε from `layer_norm_eps`).
     pub layer_norm: bool,
+}
+
+/// How a decoder normalises each head's q and k before RoPE.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QkNorm {
+    /// Not at all.
+    None,
+    /// RMSNorm with one `head_dim` weight shared by all heads (Qwen3, Gemma 3).
+    SharedRms,
+    /// LayerNorm without bias, one weight per head (StableLM's `qk_layernorm`).
+    PerHeadLayerNorm,
 }
 
 /// The model types [`DecoderConfig`] describes.
@@ -414,13 +427,6 @@ impl DecoderConfig {
             }
         };
         let stablelm = model_type == "stablelm";
-        if stablelm {
-            for k in ["qk_layernorm", "use_parallel_residual"] {
-                if f.bool_or(k, false)? {
-                    return Err(f.err(k, "true is not supported"));
-                }
-            }
-        }
         let attention_bias = if stablelm {
             f.bool_or("use_qkv_bias", false)?
         } else {
@@ -452,7 +458,14 @@ impl DecoderConfig {
             qkv_bias: model_type == "qwen2" || attention_bias,
             o_bias: model_type != "qwen2" && !stablelm && attention_bias,
             mlp_bias: f.bool_or("mlp_bias", false)?,
-            qk_norm: model_type == "qwen3" || gemma3,
+            qk_norm: if model_type == "qwen3" || gemma3 {
+                QkNorm::SharedRms
+            } else if stablelm && f.bool_or("qk_layernorm", false)? {
+                QkNorm::PerHeadLayerNorm
+            } else {
+                QkNorm::None
+            },
+            parallel_residual: stablelm && f.bool_or("use_parallel_residual", false)?,
             rope,
             layer_kinds,
             rope_local,

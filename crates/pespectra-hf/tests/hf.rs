@@ -430,6 +430,13 @@ fn phi3_fused_projections_partial_rotary_sliding_window() {
     check("phi3");
 }
 
+/// StableLM 2's per-head q/k LayerNorms (their own weights per head, perturbed so a shared or
+/// misassigned weight shows) and the parallel residual with a single LayerNorm.
+#[test]
+fn stablelm_per_head_qk_layernorm_and_parallel_residual() {
+    check("stablelm-qk-parallel");
+}
+
 #[test]
 fn stablelm_layernorm_with_biases_partial_rotary() {
     check("stablelm");

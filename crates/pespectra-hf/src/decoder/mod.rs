@@ -8,7 +8,7 @@
 
 mod weights;
 
-use crate::config::{DecoderConfig, LayerKind};
+use crate::config::{DecoderConfig, LayerKind, QkNorm};
 use crate::error::HfError;
 use crate::stack::{
     ablate, capture_model, check_heads, check_ids, check_loss_input, layers_to_run, loss_increase,
@@ -21,7 +21,9 @@ use pespectra_attention::{
     LogitsRequest, Mask, PositionalEncoding,
 };
 use pespectra_capture::{HeadAblation, HeadCapture, ModelDims, Pairing, Positional};
-use pespectra_layers::{cross_entropy, from_heads, gelu_tanh, rms_norm, swiglu, to_heads, Linear};
+use pespectra_layers::{
+    cross_entropy, from_heads, gelu_tanh, layer_norm, rms_norm, swiglu, to_heads, Linear,
+};
 use std::path::{Path, PathBuf};
 use weights::{LayerWeights, Norm};
 
@@ -110,9 +112,26 @@ impl Decoder {
         let mut q = w.q.forward(&h, n);
         let mut k = w.k.forward(&h, n);
         let v = w.v.forward(&h, n);
-        if let (Some(qn), Some(kn)) = (&w.q_norm, &w.k_norm) {
-            q = rms_norm(&q, qn, c.rms_eps);
-            k = rms_norm(&k, kn, c.rms_eps);
+        match c.qk_norm {
+            QkNorm::None => {}
+            QkNorm::SharedRms => {
+                q = rms_norm(&q, &w.q_norm[0], c.rms_eps);
+                k = rms_norm(&k, &w.k_norm[0], c.rms_eps);
+            }
+            QkNorm::PerHeadLayerNorm => {
+                // token-major [n, heads·head_dim]: each head's slice has its own weights
+                let per_head = |x: &mut [f32], ws: &[Vec<f32>]| {
+                    let zero = vec![0f32; c.head_dim];
+                    for row in x.chunks_exact_mut(ws.len() * c.head_dim) {
+                        for (hs, wt) in row.chunks_exact_mut(c.head_dim).zip(ws) {
+                            let y = layer_norm(hs, wt, &zero, c.rms_eps);
+                            hs.copy_from_slice(&y);
+                        }
+                    }
+                };
+                per_head(&mut q, &w.q_norm);
+                per_head(&mut k, &w.k_norm);
+            }
         }
         (
             to_heads(&q, n, c.heads, c.head_dim),
@@ -194,7 +213,10 @@ impl Decoder {
         match &w.sandwich {
             // Gemma: x + norm(attn); then x + norm(mlp(norm(x))) with a tanh-GELU gate
             Some([pre, post]) => {
-                let x = add(x, &w.post_norm.apply(&o, c.rms_eps));
+                let x = match &w.post_norm {
+                    Some(p) => add(x, &p.apply(&o, c.rms_eps)),
+                    None => add(x, &o),
+                };
                 let h = rms_norm(&x, pre, c.rms_eps);
                 let gate: Vec<f32> = gelu_tanh(&w.gate.forward(&h, n));
                 let prod: Vec<f32> = gate
@@ -205,12 +227,18 @@ impl Decoder {
                 add(&x, &rms_norm(&w.down.forward(&prod, n), post, c.rms_eps))
             }
             None => {
-                let x = add(x, &o);
-                let h = w.post_norm.apply(&x, c.rms_eps);
-                let m = w
-                    .down
-                    .forward(&swiglu(&w.gate.forward(&h, n), &w.up.forward(&h, n)), n);
-                add(&x, &m)
+                let mlp = |h: &[f32]| {
+                    w.down
+                        .forward(&swiglu(&w.gate.forward(h, n), &w.up.forward(h, n)), n)
+                };
+                match &w.post_norm {
+                    Some(post) => {
+                        let x = add(x, &o);
+                        add(&x, &mlp(&post.apply(&x, c.rms_eps)))
+                    }
+                    // StableLM's parallel residual: both branches read LN(x)
+                    None => add(&add(x, &o), &mlp(&w.in_norm.apply(x, c.rms_eps))),
+                }
             }
         }
     }

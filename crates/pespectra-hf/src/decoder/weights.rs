@@ -3,6 +3,7 @@
 //! one layer converted to f32, and the final norm.
 
 use super::Decoder;
+use crate::config::QkNorm;
 use crate::error::HfError;
 use pespectra_layers::{rms_norm, Linear};
 use std::sync::Arc;
@@ -30,9 +31,11 @@ pub(super) struct LayerWeights {
     pub(super) k: Linear,
     pub(super) v: Linear,
     pub(super) o: Linear,
-    pub(super) q_norm: Option<Vec<f32>>,
-    pub(super) k_norm: Option<Vec<f32>>,
-    pub(super) post_norm: Norm,
+    /// Per q/k head: the RMSNorm weight (shared: one entry) or LayerNorm weights (per head).
+    pub(super) q_norm: Vec<Vec<f32>>,
+    pub(super) k_norm: Vec<Vec<f32>>,
+    /// After attention (absent with StableLM's parallel residual).
+    pub(super) post_norm: Option<Norm>,
     pub(super) gate: Linear,
     pub(super) up: Linear,
     pub(super) down: Linear,
@@ -69,6 +72,9 @@ impl Decoder {
         if c.layer_norm {
             v.push((format!("{p}.input_layernorm.bias"), vec![c.hidden]));
             v.push((format!("{p}.post_attention_layernorm.bias"), vec![c.hidden]));
+        }
+        if c.parallel_residual {
+            v.retain(|(n, _)| !n.contains("post_attention_layernorm"));
         }
         if c.fused_projections {
             // Phi-3: one qkv_proj ([q | k | v] rows) and one gate_up_proj ([gate | up] rows)
@@ -115,11 +121,31 @@ impl Decoder {
                 vec![c.hidden],
             ));
         }
-        if c.qk_norm {
-            v.push((format!("{p}.self_attn.q_norm.weight"), vec![c.head_dim]));
-            v.push((format!("{p}.self_attn.k_norm.weight"), vec![c.head_dim]));
+        for names in self.qk_norm_names(l) {
+            v.extend(names.into_iter().map(|n| (n, vec![c.head_dim])));
         }
         v
+    }
+
+    /// The tensor names of layer `l`'s q and k norms: one shared weight or one per head.
+    fn qk_norm_names(&self, l: usize) -> [Vec<String>; 2] {
+        let c = &self.config;
+        let p = format!("model.layers.{l}.self_attn");
+        match c.qk_norm {
+            QkNorm::None => [vec![], vec![]],
+            QkNorm::SharedRms => [
+                vec![format!("{p}.q_norm.weight")],
+                vec![format!("{p}.k_norm.weight")],
+            ],
+            QkNorm::PerHeadLayerNorm => [
+                (0..c.heads)
+                    .map(|h| format!("{p}.q_layernorm.norms.{h}.weight"))
+                    .collect(),
+                (0..c.kv_heads)
+                    .map(|h| format!("{p}.k_layernorm.norms.{h}.weight"))
+                    .collect(),
+            ],
+        }
     }
 
     pub(super) fn check_tensors(&self) -> Result<(), HfError> {
@@ -195,6 +221,18 @@ impl Decoder {
                 w
             })
         };
+        let mut qk_norms = [Vec::new(), Vec::new()];
+        for (slot, names) in qk_norms.iter_mut().zip(self.qk_norm_names(l)) {
+            for n in names {
+                let w = self.weights.get(&n, &[c.head_dim])?;
+                // Gemma stores q/k norm weights as w too
+                slot.push(if c.gemma {
+                    w.iter().map(|x| 1.0 + x).collect()
+                } else {
+                    w
+                });
+            }
+        }
         Ok(LayerWeights {
             in_norm: Norm {
                 w: norm("input_layernorm.weight", c.hidden)?,
@@ -214,19 +252,17 @@ impl Decoder {
             k: k_lin,
             v: v_lin,
             o: lin("self_attn.o_proj", c.hidden, qd, c.o_bias)?,
-            q_norm: c
-                .qk_norm
-                .then(|| norm("self_attn.q_norm.weight", c.head_dim))
-                .transpose()?,
-            k_norm: c
-                .qk_norm
-                .then(|| norm("self_attn.k_norm.weight", c.head_dim))
-                .transpose()?,
-            post_norm: Norm {
-                w: norm("post_attention_layernorm.weight", c.hidden)?,
-                b: c.layer_norm
-                    .then(|| g("post_attention_layernorm.bias", &[c.hidden]))
-                    .transpose()?,
+            q_norm: std::mem::take(&mut qk_norms[0]),
+            k_norm: std::mem::take(&mut qk_norms[1]),
+            post_norm: if c.parallel_residual {
+                None
+            } else {
+                Some(Norm {
+                    w: norm("post_attention_layernorm.weight", c.hidden)?,
+                    b: c.layer_norm
+                        .then(|| g("post_attention_layernorm.bias", &[c.hidden]))
+                        .transpose()?,
+                })
             },
             gate: gate_lin,
             up: up_lin,
