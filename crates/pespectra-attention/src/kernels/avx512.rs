@@ -19,23 +19,23 @@ use std::time::Instant;
 /// Rows per micro-kernel call: two packed 6-row query blocks.
 const MR2: usize = 2 * MR;
 
-/// Calls `$mk::<M, G>` with `M` = `$rem` (1..=11) as a compile-time constant, so the
+/// Calls `$mk::<M, …>` with `M` = `$rem` (1..=11) as a compile-time constant, so the
 /// accumulator arrays stay in registers.
 macro_rules! rows_tail {
-    ($rem:expr, $mk:ident::<_, $g:ident>, $($arg:expr),*) => {
+    ($rem:expr, $mk:ident::<_ $(, $g:tt)*>, $($arg:expr),*) => {
         match $rem {
             0 => {}
-            1 => $mk::<1, $g>($($arg),*),
-            2 => $mk::<2, $g>($($arg),*),
-            3 => $mk::<3, $g>($($arg),*),
-            4 => $mk::<4, $g>($($arg),*),
-            5 => $mk::<5, $g>($($arg),*),
-            6 => $mk::<6, $g>($($arg),*),
-            7 => $mk::<7, $g>($($arg),*),
-            8 => $mk::<8, $g>($($arg),*),
-            9 => $mk::<9, $g>($($arg),*),
-            10 => $mk::<10, $g>($($arg),*),
-            _ => $mk::<11, $g>($($arg),*),
+            1 => $mk::<1 $(, $g)*>($($arg),*),
+            2 => $mk::<2 $(, $g)*>($($arg),*),
+            3 => $mk::<3 $(, $g)*>($($arg),*),
+            4 => $mk::<4 $(, $g)*>($($arg),*),
+            5 => $mk::<5 $(, $g)*>($($arg),*),
+            6 => $mk::<6 $(, $g)*>($($arg),*),
+            7 => $mk::<7 $(, $g)*>($($arg),*),
+            8 => $mk::<8 $(, $g)*>($($arg),*),
+            9 => $mk::<9 $(, $g)*>($($arg),*),
+            10 => $mk::<10 $(, $g)*>($($arg),*),
+            _ => $mk::<11 $(, $g)*>($($arg),*),
         }
     };
 }
@@ -139,7 +139,7 @@ pub(super) unsafe fn pv<const LDP: usize>(
             let (pr, orow, ar) = (pp.add(r * LDP), op.add(r * ldo + nb), ap.add(r));
             rows_tail!(
                 rows - r,
-                pv_mk2::<_, LDP>,
+                pv_mk::<_, 2, LDP>,
                 pr,
                 kc,
                 vs,
@@ -158,7 +158,7 @@ pub(super) unsafe fn pv<const LDP: usize>(
             let (pr, orow, ar) = (pp.add(r * LDP), op.add(r * ldo + nb), ap.add(r));
             rows_tail!(
                 rows - r,
-                pv_mk1::<_, LDP>,
+                pv_mk::<_, 1, LDP>,
                 pr,
                 kc,
                 vs,
@@ -170,36 +170,6 @@ pub(super) unsafe fn pv<const LDP: usize>(
             strip += 1;
         }
     }
-}
-
-#[inline]
-#[allow(clippy::too_many_arguments)]
-#[target_feature(enable = "avx512f")]
-unsafe fn pv_mk1<const M: usize, const LDP: usize>(
-    p: *const f32,
-    kc: usize,
-    v: *const f32,
-    strip_stride: usize,
-    o: *mut f32,
-    ldo: usize,
-    alpha: *const f32,
-) {
-    pv_mk::<M, 1, LDP>(p, kc, v, strip_stride, o, ldo, alpha)
-}
-
-#[inline]
-#[allow(clippy::too_many_arguments)]
-#[target_feature(enable = "avx512f")]
-unsafe fn pv_mk2<const M: usize, const LDP: usize>(
-    p: *const f32,
-    kc: usize,
-    v: *const f32,
-    strip_stride: usize,
-    o: *mut f32,
-    ldo: usize,
-    alpha: *const f32,
-) {
-    pv_mk::<M, 2, LDP>(p, kc, v, strip_stride, o, ldo, alpha)
 }
 
 /// `M` rows × `W`·16 output columns: `o = α·o + P·V`, strip `w` of V at `v + w·strip_stride`.
