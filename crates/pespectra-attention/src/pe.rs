@@ -63,6 +63,24 @@ pub fn rope_frequencies(rope: &Rope, rot_dim: usize, seq: usize) -> (Vec<f64>, f
                 .collect();
             (inv, att)
         }
+        RopeScaling::LongRope {
+            short_factor,
+            long_factor,
+            original_max_position_embeddings: orig,
+            attention_factor,
+        } => {
+            let ext = if seq > *orig {
+                long_factor
+            } else {
+                short_factor
+            };
+            let inv = plain(rope.base)
+                .iter()
+                .zip(ext)
+                .map(|(f, e)| f / e)
+                .collect();
+            (inv, *attention_factor)
+        }
         RopeScaling::Llama3 {
             factor,
             low_freq_factor,

@@ -7,7 +7,10 @@
 //! Conventions (all matrices row-major, `n` tokens, `head_dim` columns):
 //! * `q`, `k` are the query/key rows of this head *as they enter the positional step*: after the
 //!   projection, its bias, and any per-head norm, before RoPE and before the logit scale.
-//!   For GQA/MQA, `k` is the shared kv head `kv_head`.
+//!   For GQA/MQA, `k` is the shared kv head `kv_head`. A RoPE attention factor `a` that
+//!   multiplies cos and sin (YaRN, LongRoPE) is folded into the rotated dimensions of `q` and
+//!   `k` (times `a`), so `logits = scale·⟨RoPE(q), RoPE(k)⟩` holds exactly, partial rotary
+//!   included.
 //! * `logits` are the pre-mask, pre-softmax scores exactly as the model forms them:
 //!   `scale · ⟨PE(q_i), PE(k_j)⟩ + bias_ij` (no causal or padding mask applied, masking is the
 //!   reader's choice).

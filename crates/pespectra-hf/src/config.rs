@@ -261,11 +261,44 @@ fn rope_for(f: &Fields<'_>, layer_type: Option<&str>) -> Result<Rope, HfError> {
             high_freq_factor: num(params, section, "high_freq_factor", f)?.unwrap_or(4.0),
             original_max_position_embeddings: orig()?,
         },
+        (false, "longrope") => {
+            // Phi-3 keeps the pre-training length at the top level, which transformers prefers
+            let orig = if f.v["original_max_position_embeddings"].is_null() {
+                orig()?
+            } else {
+                f.uint("original_max_position_embeddings")?
+            };
+            let list = |k: &str| -> Result<Vec<f64>, HfError> {
+                params[k]
+                    .as_array()
+                    .and_then(|a| a.iter().map(Value::as_f64).collect::<Option<Vec<f64>>>())
+                    .filter(|v| v.iter().all(|x| x.is_finite() && *x > 0.0))
+                    .ok_or_else(|| {
+                        f.err(&format!("{section}.{k}"), "missing or not a list of positive numbers")
+                    })
+            };
+            // the default attention factor uses max_position_embeddings / orig unless factor is set
+            let s = match num(params, section, "factor", f)? {
+                Some(x) => x,
+                None => f.uint("max_position_embeddings")? as f64 / orig as f64,
+            };
+            let attention_factor = match num(params, section, "attention_factor", f)? {
+                Some(a) => a,
+                None if s <= 1.0 => 1.0,
+                None => (1.0 + s.ln() / (orig as f64).ln()).sqrt(),
+            };
+            RopeScaling::LongRope {
+                short_factor: list("short_factor")?,
+                long_factor: list("long_factor")?,
+                original_max_position_embeddings: orig,
+                attention_factor,
+            }
+        }
         (false, other) => {
             return Err(f.err(
                 &format!("{section}.rope_type"),
                 format!(
-                "'{other}' is not supported (supported: default, linear, dynamic, yarn, llama3)"
+                "'{other}' is not supported (supported: default, linear, dynamic, yarn, llama3, longrope)"
             ),
             ))
         }

@@ -75,8 +75,9 @@ fn rel(a: &[f32], b: &[f32]) -> f64 {
 
 const BOUND: f64 = 1e-5;
 
-/// RoPE (rotate_half) of the rows of a capture's q or k, in f64, times YaRN's attention factor
-/// a (the capture's scale is the model's `base` scale times a²).
+/// RoPE (rotate_half) of the rows of a capture's q or k, in f64, times `a = √(scale/base)`:
+/// 1 for the decoders (they fold a RoPE attention factor into q/k), YaRN's a for MLA (whose
+/// capture scale carries a²).
 fn rotate(c: &HeadCapture, x: &[f32], base: f64) -> Vec<f32> {
     let Positional::Rope { inv_freq, .. } = &c.positional else {
         panic!("RoPE head")
@@ -428,6 +429,36 @@ fn deepseek_v2_mla() {
 #[test]
 fn phi3_fused_projections_partial_rotary_sliding_window() {
     check("phi3");
+}
+
+/// Phi-3 LongRoPE past the pre-training length (8 < 18 tokens): the long factors and the
+/// attention factor √2 in cos/sin (the capture's scale carries its square).
+#[test]
+fn phi3_longrope_long_factors_and_attention_factor() {
+    check("phi3-longrope");
+    let m = pespectra_hf::Decoder::load(&fixture("phi3-longrope")).unwrap();
+    let mut caps = Vec::new();
+    let ids: Vec<u32> = (1..=18).collect();
+    m.forward(&ids, &[0], &mut |c| caps.push(c), false).unwrap();
+    let Positional::Rope { inv_freq, .. } = &caps[0].positional else {
+        panic!("RoPE head")
+    };
+    // rot = 8 dimensions: inv_freq_i = 1 / (long_i · 10000^(2i/8))
+    for (i, (&w, l)) in inv_freq.iter().zip([1.5, 2.5, 4.0, 8.0]).enumerate() {
+        let want = 1.0 / (l * 10000f64.powf(2.0 * i as f64 / 8.0));
+        assert!((w - want).abs() <= 1e-12 * want, "{i}: {w} vs {want}");
+    }
+    // the attention factor √2 is folded into the 8 rotated dimensions of q (not the rest)
+    assert_eq!(caps[0].scale, m.config.scale);
+    // up to the pre-training length the short factors apply (and the same attention factor)
+    caps.clear();
+    m.forward(&ids[..8], &[0], &mut |c| caps.push(c), false)
+        .unwrap();
+    let Positional::Rope { inv_freq, .. } = &caps[0].positional else {
+        panic!("RoPE head")
+    };
+    let want = 1.0 / (1.1 * 10000f64.powf(2.0 / 8.0));
+    assert!((inv_freq[1] - want).abs() <= 1e-12 * want);
 }
 
 /// StableLM 2's per-head q/k LayerNorms (their own weights per head, perturbed so a shared or

@@ -56,6 +56,20 @@ pub enum RopeScaling {
         /// Pre-training context length (Llama 3.1: 8192).
         original_max_position_embeddings: usize,
     },
+    /// LongRoPE (Phi-3, `_compute_longrope_parameters`): `inv_freq_i = 1/(ext_i·base^(2i/r))`
+    /// with `ext` the short factors for `seq ≤ original_max_position_embeddings` and the long
+    /// ones beyond, and an attention factor multiplied into cos/sin.
+    LongRope {
+        /// One factor per rotary frequency, used up to the pre-training length.
+        short_factor: Vec<f64>,
+        /// One factor per rotary frequency, used beyond it.
+        long_factor: Vec<f64>,
+        /// Pre-training context length.
+        original_max_position_embeddings: usize,
+        /// Multiplier of cos and sin (transformers' default `√(1 + ln s / ln L)` for
+        /// `s = max_position_embeddings / L > 1`, else 1, is resolved by the config reader).
+        attention_factor: f64,
+    },
 }
 
 /// Rotary position embedding parameters.
@@ -169,6 +183,30 @@ pub(super) fn validate_rope(r: &Rope, dim: usize) -> Result<(), Error> {
             if high_freq_factor <= low_freq_factor {
                 return bad("Llama3 scaling needs high_freq_factor > low_freq_factor".into());
             }
+        }
+        RopeScaling::LongRope {
+            short_factor,
+            long_factor,
+            original_max_position_embeddings,
+            attention_factor,
+        } => {
+            for (name, f) in [("short_factor", short_factor), ("long_factor", long_factor)] {
+                if f.len() != rd / 2 {
+                    return bad(format!(
+                        "LongRoPE {name} has {} entries for {} rotary frequencies",
+                        f.len(),
+                        rd / 2
+                    ));
+                }
+                for &x in f {
+                    pos(x, name)?;
+                }
+            }
+            pos(
+                *original_max_position_embeddings as f64,
+                "original_max_position_embeddings",
+            )?;
+            pos(*attention_factor, "attention_factor")?;
         }
     }
     Ok(())

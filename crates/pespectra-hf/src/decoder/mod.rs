@@ -157,22 +157,44 @@ impl Decoder {
             v,
             rope_key: None,
         };
-        let req = LogitsRequest {
+        let pre_only = LogitsRequest {
             pre_mask: true,
-            content: true,
+            content: false,
             per_frequency: false,
         };
-        let lg = attention_logits(cfg, &inp, req)?;
-        let (pre, content) = (
-            lg.pre_mask.unwrap_or_default(),
-            lg.content.unwrap_or_default(),
-        );
         let rope = self.rope(l);
         let rot = (c.head_dim as f64 * rope.rotary_fraction).floor() as usize;
         let (inv_freq, att) = rope_frequencies(rope, rot, n);
-        // YaRN folds its attention factor a into cos and sin: the logits carry a², which
-        // the capture records as part of the scale (content logits on the same footing)
-        let eff = att * att;
+        let pre = attention_logits(cfg, &inp, pre_only)?
+            .pre_mask
+            .unwrap_or_default();
+        // YaRN and LongRoPE multiply cos and sin by an attention factor a, i.e. the rotated
+        // dimensions (only) by a: the capture folds it into those dimensions of q and k, so
+        // scale·⟨RoPE(q̃), RoPE(k̃)⟩ is exactly the model's score and the content logits
+        // scale·q̃k̃ᵀ stand on the same footing, partial rotary included.
+        let fold = |x: &[f32]| -> Vec<f32> {
+            let mut y = x.to_vec();
+            if att != 1.0 {
+                for row in y.chunks_exact_mut(c.head_dim) {
+                    row[..rot]
+                        .iter_mut()
+                        .for_each(|v| *v = (f64::from(*v) * att) as f32);
+                }
+            }
+            y
+        };
+        let (qf, kf) = (fold(q), fold(k));
+        let mut plain = cfg.clone();
+        plain.pe = PositionalEncoding::NoPE;
+        let folded = AttentionInputs {
+            q: &qf,
+            k: &kf,
+            v,
+            rope_key: None,
+        };
+        let content = attention_logits(&plain, &folded, pre_only)?
+            .pre_mask
+            .unwrap_or_default();
         let group = c.heads / c.kv_heads;
         let hd = c.head_dim;
         for h in 0..c.heads {
@@ -183,17 +205,14 @@ impl Decoder {
                 kv_head: kv,
                 n,
                 head_dim: hd,
-                scale: cfg.scale * eff,
+                scale: cfg.scale,
                 causal: true,
                 window: cfg.sliding_window,
                 softcap: cfg.softcap,
-                q: q[h * n * hd..(h + 1) * n * hd].to_vec(),
-                k: k[kv * n * hd..(kv + 1) * n * hd].to_vec(),
+                q: qf[h * n * hd..(h + 1) * n * hd].to_vec(),
+                k: kf[kv * n * hd..(kv + 1) * n * hd].to_vec(),
                 logits: pre[h * n * n..(h + 1) * n * n].to_vec(),
-                content_logits: content[h * n * n..(h + 1) * n * n]
-                    .iter()
-                    .map(|&x| (f64::from(x) * eff) as f32)
-                    .collect(),
+                content_logits: content[h * n * n..(h + 1) * n * n].to_vec(),
                 positional: Positional::Rope {
                     pairing: Pairing::HalfSplit,
                     inv_freq: inv_freq.clone(),
