@@ -482,3 +482,17 @@ fn mpt_alibi_from_the_last_key_without_biases() {
 fn mpt_six_heads_interleaved_slopes() {
     check_fused("mpt-six-heads");
 }
+
+/// DeepSeek-V2 mixture of experts from layer 1: softmax router, group-limited greedy top-3 of
+/// 8 experts inside the best of 2 groups, weights × 1.5, one shared expert.
+#[test]
+fn deepseek_v2_moe_group_limited_greedy() {
+    check_mla("deepseek-v2-moe");
+}
+
+/// DeepSeek-V3 mixture of experts from layer 1: sigmoid router with a nonzero correction bias
+/// (choosing, not weighting), groups ranked by their two best, renormalised weights × 2.5.
+#[test]
+fn deepseek_v3_moe_sigmoid_router_with_correction_bias() {
+    check_mla("deepseek-v3-moe");
+}

@@ -1,6 +1,7 @@
 //! What a DeepSeek V2/V3 config.json says about multi-head latent attention: ranks, head
 //! splits, RoPE layout and YaRN's softmax scale, validated.
 
+use super::moe::MoeConfig;
 use crate::config::{read, rope_of, Fields};
 use crate::error::HfError;
 use pespectra_attention::{Rope, RopePairing, RopeScaling};
@@ -32,6 +33,8 @@ pub struct MlaConfig {
     pub inner: usize,
     /// Layers before this index are dense; the rest are mixture-of-experts.
     pub first_moe: usize,
+    /// The mixture-of-experts MLP of the layers from `first_moe` on.
+    pub moe: Option<MoeConfig>,
     /// RMS norm ε.
     pub eps: f64,
     /// Vocabulary.
@@ -119,6 +122,7 @@ impl MlaConfig {
             rope_dim,
             v_dim: f.uint("v_head_dim")?,
             inner: f.uint("intermediate_size")?,
+            moe: MoeConfig::load(&f, &model_type)?,
             first_moe: if v["n_routed_experts"].is_null() && v["num_local_experts"].is_null() {
                 layers
             } else {

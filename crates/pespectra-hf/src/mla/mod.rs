@@ -3,9 +3,8 @@
 //! `kv_a_proj_with_mqa`, split into the content latent (normed, expanded per head by
 //! `kv_b_proj` into k_nope and v) and one decoupled RoPE key shared by all heads. RoPE pairs
 //! are interleaved (V2 always, V3 with `rope_interleave`, else `rotate_half`); YaRN's
-//! `mscale_all_dim` also scales the softmax. Layers from `first_k_dense_replace` on are
-//! mixture-of-experts layers, which this forward pass does not implement: it refuses to run
-//! them (capture layers before the first one with `--no-ablation`).
+//! `mscale_all_dim` also scales the softmax. Layers from `first_k_dense_replace` on have a
+//! mixture-of-experts MLP (`moe`: V2's softmax and V3's sigmoid routers, shared experts).
 //!
 //! Captured heads put the rotary slice first, `q = [q_rope | q_nope]` and
 //! `k = [k_rope (shared) | k_nope]`: the same permutation on both sides leaves every logit
@@ -14,6 +13,7 @@
 use std::path::{Path, PathBuf};
 
 mod config;
+mod moe;
 mod weights;
 
 use crate::error::HfError;
@@ -29,7 +29,7 @@ use pespectra_attention::{
     LogitsRequest, Mask, Mla, PositionalEncoding, RopePairing,
 };
 use pespectra_capture::{HeadAblation, HeadCapture, ModelDims, Pairing, Positional};
-use pespectra_layers::{cross_entropy, from_heads, rms_norm, swiglu, Linear};
+use pespectra_layers::{cross_entropy, from_heads, rms_norm, Linear};
 use weights::Layer;
 
 /// ε of `q_a_layernorm` and `kv_a_layernorm`: transformers builds them with the norm's default
@@ -203,9 +203,7 @@ impl MlaModel {
         let o = w.o.forward(ctx, n);
         let mut x: Vec<f32> = x.iter().zip(&o).map(|(a, b)| a + b).collect();
         let h = rms_norm(&x, &w.post_norm, c.eps);
-        let m = w
-            .down
-            .forward(&swiglu(&w.gate.forward(&h, n), &w.up.forward(&h, n)), n);
+        let m = w.mlp.forward(&h, n);
         for (a, b) in x.iter_mut().zip(&m) {
             *a += b;
         }

@@ -1,9 +1,25 @@
 //! The tensors of an MLA checkpoint: their names and shapes per layer (low-rank or full q),
 //! checked at load, and one layer converted to f32.
 
+use super::moe::{MoeLayer, SwiGlu};
 use super::MlaModel;
 use crate::error::HfError;
 use pespectra_layers::Linear;
+
+/// A layer's MLP: dense SwiGLU before `first_k_dense_replace`, mixture-of-experts after.
+pub(super) enum Mlp {
+    Dense(SwiGlu),
+    Moe(MoeLayer),
+}
+
+impl Mlp {
+    pub(super) fn forward(&self, x: &[f32], n: usize) -> Vec<f32> {
+        match self {
+            Mlp::Dense(m) => m.forward(x, n),
+            Mlp::Moe(m) => m.forward(x, n),
+        }
+    }
+}
 
 pub(super) struct Layer {
     pub(super) in_norm: Vec<f32>,
@@ -14,9 +30,7 @@ pub(super) struct Layer {
     pub(super) kv_b: Linear,
     pub(super) o: Linear,
     pub(super) post_norm: Vec<f32>,
-    pub(super) gate: Linear,
-    pub(super) up: Linear,
-    pub(super) down: Linear,
+    pub(super) mlp: Mlp,
 }
 
 impl MlaModel {
@@ -51,10 +65,19 @@ impl MlaModel {
                 vec![c.hidden],
                 false,
             ),
-            (format!("{p}.mlp.gate_proj"), vec![c.inner, c.hidden], false),
-            (format!("{p}.mlp.up_proj"), vec![c.inner, c.hidden], false),
-            (format!("{p}.mlp.down_proj"), vec![c.hidden, c.inner], false),
         ];
+        match (&c.moe, l >= c.first_moe) {
+            (Some(m), true) => v.extend(
+                m.names(&format!("{p}.mlp"), c.hidden)
+                    .into_iter()
+                    .map(|(n, s)| (n, s, false)),
+            ),
+            _ => {
+                v.push((format!("{p}.mlp.gate_proj"), vec![c.inner, c.hidden], false));
+                v.push((format!("{p}.mlp.up_proj"), vec![c.inner, c.hidden], false));
+                v.push((format!("{p}.mlp.down_proj"), vec![c.hidden, c.inner], false));
+            }
+        }
         match c.q_lora {
             None => v.push((
                 format!("{p}.self_attn.q_proj"),
@@ -86,9 +109,9 @@ impl MlaModel {
         if !c.tied {
             self.weights.check("lm_head.weight", &[c.vocab, c.hidden])?;
         }
-        for l in 0..c.layers.min(c.first_moe) {
+        for l in 0..c.layers {
             for (n, s, bias) in self.names(l) {
-                if n.ends_with(".weight") {
+                if n.ends_with(".weight") || n.ends_with("_bias") {
                     self.weights.check(&n, &s)?;
                 } else {
                     self.weights.check(&format!("{n}.weight"), &s)?;
@@ -107,12 +130,6 @@ impl MlaModel {
 
     pub(super) fn load_layer(&self, l: usize) -> Result<Layer, HfError> {
         let c = &self.config;
-        if l >= c.first_moe {
-            return Err(HfError::Request(format!(
-                "layer {l} is a mixture-of-experts layer (first_k_dense_replace = {}), which is not supported yet: capture layers 0..{} without ablation",
-                c.first_moe, c.first_moe
-            )));
-        }
         let p = format!("model.layers.{l}");
         let g = |n: &str, s: &[usize]| self.weights.get(&format!("{p}.{n}"), s);
         let lin = |n: &str, out: usize, inp: usize, bias: bool| -> Result<Linear, HfError> {
@@ -158,9 +175,20 @@ impl MlaModel {
             )?,
             o: lin("self_attn.o_proj", c.hidden, c.heads * c.v_dim, c.bias)?,
             post_norm: g("post_attention_layernorm.weight", &[c.hidden])?,
-            gate: lin("mlp.gate_proj", c.inner, c.hidden, false)?,
-            up: lin("mlp.up_proj", c.inner, c.hidden, false)?,
-            down: lin("mlp.down_proj", c.hidden, c.inner, false)?,
+            mlp: match (&c.moe, l >= c.first_moe) {
+                (Some(m), true) => Mlp::Moe(MoeLayer::load(
+                    &self.weights,
+                    m,
+                    &format!("{p}.mlp"),
+                    c.hidden,
+                )?),
+                _ => Mlp::Dense(SwiGlu::load(
+                    &self.weights,
+                    &format!("{p}.mlp"),
+                    c.inner,
+                    c.hidden,
+                )?),
+            },
         })
     }
 }
