@@ -13,8 +13,9 @@ attention with `rotate_half`); other families need their own hook points, see th
 What is captured, per head (the format's conventions):
   q, k            the q/k projections' outputs after any q/k norm (Qwen3), before RoPE and scale,
                   taken from forward hooks on q_proj/k_proj (or q_norm/k_norm when present);
-  logits          scale · RoPE(q)·RoPE(k)ᵀ with the model's own inv_freq and attention_scaling
-                  (rotary_emb buffers), i.e. the pre-mask scores transformers forms;
+  logits          scale · RoPE(q)·RoPE(k)ᵀ with the model's own inv_freq, attention_scaling folded
+                  into q/k's rotated dimensions (rotary_emb buffers), i.e. the pre-mask scores
+                  transformers forms;
   content_logits  scale · q kᵀ.
 """
 
@@ -63,12 +64,16 @@ def main() -> None:
         h.remove()
     rot = model.model.rotary_emb
     inv_freq = rot.inv_freq.double().numpy()  # after any scaling
-    a2 = float(getattr(rot, "attention_scaling", 1.0)) ** 2  # YaRN folds a into cos and sin
-    scale = hd**-0.5 * a2
+    # YaRN/LongRoPE multiply cos and sin by a: the format folds a into the rotated dimensions
+    att = float(getattr(rot, "attention_scaling", 1.0))
+    rot_dims = 2 * len(inv_freq)
+    scale = hd**-0.5
     out = []
     for l in layers:
-        q = grab[(l, "q")].reshape(a.n, heads, hd).numpy()
-        k = grab[(l, "k")].reshape(a.n, kv, hd).numpy()
+        q = grab[(l, "q")].reshape(a.n, heads, hd).numpy().copy()
+        k = grab[(l, "k")].reshape(a.n, kv, hd).numpy().copy()
+        q[..., :rot_dims] *= att
+        k[..., :rot_dims] *= att
         for h in range(heads):
             out.append(Head.rope(l, h, q[:, h], k[:, h // (heads // kv)], inv_freq=inv_freq,
                                  pairing="half", scale=scale, causal=True, kv_head=h // (heads // kv)))
