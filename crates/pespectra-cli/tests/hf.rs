@@ -257,7 +257,8 @@ fn bad_checkpoints_exit_2_with_one_line() {
         &["attn_config.alibi_bias_max", "only 8"],
     );
 
-    // DeepSeek: a mixture-of-experts layer is refused with the layers that can run
+    // DeepSeek: a config whose layer 1 is a mixture-of-experts layer, on a checkpoint without
+    // its expert tensors, is refused at load naming the first missing tensor
     let d = copy("deepseek-v3", "moe");
     edit_config(&d, |v| v["first_k_dense_replace"] = 1.into());
     assert_bad(
@@ -266,31 +267,32 @@ fn bad_checkpoints_exit_2_with_one_line() {
             d.to_str().unwrap(),
             "--token-ids",
             IDS,
-            "--n",
-            "8",
-            "--layers",
-            "1",
             "--no-ablation",
         ]),
         &[
-            "layer 1 is a mixture-of-experts layer",
-            "capture layers 0..1",
+            "model.safetensors",
+            "model.layers.1.mlp.gate.weight",
+            "missing",
         ],
     );
+    // and a real MoE checkpoint audits its MoE layer
     let (code, out, err) = run(&[
         "audit",
-        d.to_str().unwrap(),
+        fixture("deepseek-v2-moe").to_str().unwrap(),
         "--token-ids",
         IDS,
         "--n",
         "8",
         "--layers",
-        "0",
+        "1",
         "--no-ablation",
         "--json",
     ]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("\"T3\""), "layer 0 (dense) audits");
+    assert!(
+        out.contains("\"T3\""),
+        "layer 1 (mixture of experts) audits"
+    );
 
     let d = copy("llama", "notok");
     std::fs::remove_file(d.join("tokenizer.json")).unwrap();
