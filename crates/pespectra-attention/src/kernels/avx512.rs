@@ -127,49 +127,49 @@ pub(super) unsafe fn pv<const LDP: usize>(
     let mut strip = 0;
     while strip < strips {
         // Two kc×16 strips of V (32 output columns) stay in L1 while P's rows stream past.
-        let vs = vp.add(strip * strip_stride);
-        let nb = strip * PANEL;
-        let mut r = 0;
+        let (vs, os) = (vp.add(strip * strip_stride), op.add(strip * PANEL));
         if strip + 2 <= strips {
-            while r + MR2 <= rows {
-                let (pr, orow, ar) = (pp.add(r * LDP), op.add(r * ldo + nb), ap.add(r));
-                pv_mk::<MR2, 2, LDP>(pr, kc, vs, strip_stride, orow, ldo, ar);
-                r += MR2;
-            }
-            let (pr, orow, ar) = (pp.add(r * LDP), op.add(r * ldo + nb), ap.add(r));
-            rows_tail!(
-                rows - r,
-                pv_mk::<_, 2, LDP>,
-                pr,
-                kc,
-                vs,
-                strip_stride,
-                orow,
-                ldo,
-                ar
-            );
+            pv_columns::<2, LDP>(pp, rows, kc, vs, strip_stride, os, ldo, ap);
             strip += 2;
         } else {
-            while r + MR2 <= rows {
-                let (pr, orow, ar) = (pp.add(r * LDP), op.add(r * ldo + nb), ap.add(r));
-                pv_mk::<MR2, 1, LDP>(pr, kc, vs, strip_stride, orow, ldo, ar);
-                r += MR2;
-            }
-            let (pr, orow, ar) = (pp.add(r * LDP), op.add(r * ldo + nb), ap.add(r));
-            rows_tail!(
-                rows - r,
-                pv_mk::<_, 1, LDP>,
-                pr,
-                kc,
-                vs,
-                strip_stride,
-                orow,
-                ldo,
-                ar
-            );
+            pv_columns::<1, LDP>(pp, rows, kc, vs, strip_stride, os, ldo, ap);
             strip += 1;
         }
     }
+}
+
+/// All `rows` rows of `W` strips: 12-row blocks, then one tail block.
+#[inline]
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx512f")]
+unsafe fn pv_columns<const W: usize, const LDP: usize>(
+    pp: *const f32,
+    rows: usize,
+    kc: usize,
+    vs: *const f32,
+    strip_stride: usize,
+    os: *mut f32,
+    ldo: usize,
+    ap: *const f32,
+) {
+    let mut r = 0;
+    while r + MR2 <= rows {
+        let (pr, orow, ar) = (pp.add(r * LDP), os.add(r * ldo), ap.add(r));
+        pv_mk::<MR2, W, LDP>(pr, kc, vs, strip_stride, orow, ldo, ar);
+        r += MR2;
+    }
+    let (pr, orow, ar) = (pp.add(r * LDP), os.add(r * ldo), ap.add(r));
+    rows_tail!(
+        rows - r,
+        pv_mk::<_, W, LDP>,
+        pr,
+        kc,
+        vs,
+        strip_stride,
+        orow,
+        ldo,
+        ar
+    );
 }
 
 /// `M` rows × `W`·16 output columns: `o = α·o + P·V`, strip `w` of V at `v + w·strip_stride`.
