@@ -281,16 +281,15 @@ impl Fused {
                     Some((_, cf)) => cf.clone(),
                     None => self.logits(cfg, q, k, false)?,
                 };
-                let (pre, key_bias) = match &c.positions {
-                    FusedPositions::Alibi(s, form) => (None, Some(form.key_bias(s, n, hd))),
-                    FusedPositions::Rope(_) | FusedPositions::Learned => {
-                        (Some(self.logits(cfg, q, k, true)?), None)
-                    }
+                // the bias the forward pass added (attention_config formed it once)
+                let (pre, key_bias) = match &cfg.pe {
+                    PositionalEncoding::KeyBias { bias } => (None, Some(bias.as_slice())),
+                    _ => (Some(self.logits(cfg, q, k, true)?), None),
                 };
                 for h in 0..c.heads {
                     let block = |m: &[f32]| m[h * n * n..(h + 1) * n * n].to_vec();
                     let cl = block(&content);
-                    let (logits, positional) = match (&c.positions, key_bias.as_deref()) {
+                    let (logits, positional) = match (&c.positions, key_bias) {
                         (FusedPositions::Alibi(..), Some(kb)) => {
                             let bias: Vec<f32> = (0..n * n).map(|x| kb[h * n + x % n]).collect();
                             (
