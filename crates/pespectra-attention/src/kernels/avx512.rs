@@ -211,13 +211,22 @@ unsafe fn pv_mk<const M: usize, const W: usize, const LDP: usize>(
     }
 }
 
-/// Vector `2^x`: the AVX2 algorithm ([`super::avx2`]) in 16 lanes. Inputs below −127
-/// (and NaN, which `max` replaces by its second operand) give exactly 0.
+/// Vector `2^x`: the AVX2 algorithm ([`super::avx2`]) in 16 lanes, except that `n`, the
+/// integer nearest `x`, comes from adding `SHIFT = 1.5·2²³ + 127` rather than from
+/// `vrndscaleps` (two p0 µops on Intel) and `vcvtps2dq`. For `x ∈ [-127, 0]` the sum lies in
+/// `[2²³, 2²⁴)`, where f32 spacing is 1, so it is `SHIFT + n` exactly, and shifting its bits
+/// left by 23 leaves exactly the bits of `2^n` (the constant's own bits shift out). Ties
+/// (`x` a half-integer) round to the even sum, i.e. odd `n`; either neighbour keeps
+/// `f = x − n ∈ [−1/2, 1/2]`, where the polynomial's bound holds, so
+/// [`super::EXP2_REL_ERROR`] is unchanged. Inputs ≤ −126.5 (and NaN, which `max` replaces
+/// by its second operand) give `n = −127`, whose bits are +0: exactly 0.
 #[inline]
 #[target_feature(enable = "avx512f")]
 unsafe fn exp2v(x: __m512) -> __m512 {
+    const SHIFT: f32 = 12_582_912.0 + 127.0;
     let x = _mm512_max_ps(x, _mm512_set1_ps(-127.0));
-    let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(x);
+    let t = _mm512_add_ps(x, _mm512_set1_ps(SHIFT));
+    let n = _mm512_sub_ps(t, _mm512_set1_ps(SHIFT));
     let f = _mm512_sub_ps(x, n);
     let c = EXP2_COEFFS;
     let mut p = _mm512_set1_ps(c[6]);
@@ -227,10 +236,7 @@ unsafe fn exp2v(x: __m512) -> __m512 {
     p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(c[2]));
     p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(c[1]));
     p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(c[0]));
-    let e = _mm512_slli_epi32::<23>(_mm512_add_epi32(
-        _mm512_cvtps_epi32(n),
-        _mm512_set1_epi32(127),
-    ));
+    let e = _mm512_slli_epi32::<23>(_mm512_castps_si512(t));
     _mm512_mul_ps(p, _mm512_castsi512_ps(e))
 }
 
