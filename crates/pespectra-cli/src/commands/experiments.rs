@@ -89,7 +89,7 @@ pub fn run(a: &ExperimentsArgs) -> Result<(), String> {
             ..Overrides::default()
         },
     };
-    crate::train::keep_freed_memory();
+    crate::commands::keep_freed_memory();
     if jobs > 1 {
         // each run on its own thread: candle's elementwise pool and its rayon GEMMs would
         // otherwise wait for the core the other run holds (measured with two runs on 2 cores:

@@ -196,6 +196,7 @@ pub(crate) fn report(
 }
 
 pub(crate) fn run_spectrum(args: &SpectrumArgs, singular: bool) -> Result<(), Failure> {
+    super::keep_freed_memory();
     let mut prov = provenance();
     let opts = options(args)?;
     let m = load_matrix(args)?;

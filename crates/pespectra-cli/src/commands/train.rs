@@ -111,22 +111,9 @@ pub fn requests(a: &TrainArgs) -> Result<Vec<(TrainRequest, PathBuf)>, String> {
     Ok(out)
 }
 
-/// Keeps freed tensor buffers in the heap instead of returning them to the kernel: every
-/// candle op allocates its output, and with glibc's defaults each score-matrix-sized buffer is
-/// a fresh mmap whose pages the kernel zeroes again (measured: half of a step's time).
-pub fn keep_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator thresholds; called before the run allocates.
-    unsafe {
-        // 32 MiB is glibc's ceiling for the mmap threshold on 64-bit targets
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
-    }
-}
-
 /// Runs `pespectra train`; `Err` is a one-line message for exit code 2.
 pub fn run(a: &TrainArgs) -> Result<(), String> {
-    keep_freed_memory();
+    super::keep_freed_memory();
     for (req, dir) in requests(a)? {
         let m = train_one(&req, &dir, a.ablate_all)?;
         println!("{m}");
