@@ -296,6 +296,9 @@ impl MoeLayer {
     }
 
     /// `[n, hidden]` → `[n, hidden]`: the routed experts' weighted sum plus the shared experts.
+    /// Tokens are grouped by expert, so each expert runs one `[m, hidden]` product over the `m`
+    /// tokens routed to it rather than `m` single-row ones; each token then adds its experts'
+    /// weighted outputs in routing order.
     pub(super) fn forward(&self, x: &[f32], n: usize) -> Vec<f32> {
         let hidden = x.len() / n.max(1);
         let logits = self.router.forward(x, n);
@@ -303,19 +306,39 @@ impl MoeLayer {
             Some(s) => s.forward(x, n),
             None => vec![0f32; x.len()],
         };
-        for t in 0..n {
-            let row = &x[t * hidden..(t + 1) * hidden];
+        let ne = self.config.experts;
+        let routes: Vec<Vec<(usize, f32)>> = (0..n)
+            .map(|t| self.route(&logits[t * ne..(t + 1) * ne]))
+            .collect();
+        // per expert: the (token, routing slot) pairs it serves
+        let mut served: Vec<Vec<(usize, usize)>> = vec![Vec::new(); ne];
+        for (t, r) in routes.iter().enumerate() {
+            for (k, &(e, _)) in r.iter().enumerate() {
+                served[e].push((t, k));
+            }
+        }
+        let slots = self.config.top_k;
+        let mut y = vec![0f32; n * slots * hidden];
+        for (e, who) in served.iter().enumerate().filter(|(_, w)| !w.is_empty()) {
+            let rows: Vec<f32> = who
+                .iter()
+                .flat_map(|&(t, _)| x[t * hidden..(t + 1) * hidden].iter().copied())
+                .collect();
+            let ye = self.experts[e].forward(&rows, who.len());
+            for (&(t, k), yr) in who.iter().zip(ye.chunks(hidden)) {
+                y[(t * slots + k) * hidden..][..hidden].copy_from_slice(yr);
+            }
+        }
+        for (t, r) in routes.iter().enumerate() {
             let mut acc = vec![0f32; hidden];
-            for (e, w) in
-                self.route(&logits[t * self.config.experts..(t + 1) * self.config.experts])
-            {
-                for (a, y) in acc.iter_mut().zip(self.experts[e].forward(row, 1)) {
-                    *a += w * y;
-                }
+            for (k, &(_, w)) in r.iter().enumerate() {
+                let yk = &y[(t * slots + k) * hidden..][..hidden];
+                acc.iter_mut().zip(yk).for_each(|(a, v)| *a += w * v);
             }
-            for (o, a) in out[t * hidden..(t + 1) * hidden].iter_mut().zip(&acc) {
-                *o += a;
-            }
+            out[t * hidden..(t + 1) * hidden]
+                .iter_mut()
+                .zip(&acc)
+                .for_each(|(o, a)| *o += a);
         }
         out
     }
