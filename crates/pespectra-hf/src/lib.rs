@@ -36,7 +36,7 @@ pub use config::DecoderConfig;
 pub use decoder::Decoder;
 pub use e4::E4Model;
 pub use error::HfError;
-pub use fused::Fused;
+pub use fused::{Fused, QkvLayout};
 pub use mla::MlaModel;
 pub use t5::T5Encoder;
 

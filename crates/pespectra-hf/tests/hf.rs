@@ -275,6 +275,83 @@ fn falcon_alibi_bf16_slopes_scaled_by_the_head_width() {
     assert!(off > 1e-4, "bf16 rounding not visible: {off:e}");
 }
 
+/// Falcon-7B's block: multi-query (one key/value head after all query heads in the fused
+/// output), parallel attention and MLP fed by one shared LayerNorm, RoPE, no biases.
+#[test]
+fn falcon_rope_multi_query_parallel_shared_norm() {
+    check_fused("falcon-rope-mqa");
+    let m = pespectra_hf::Fused::load(&fixture("falcon-rope-mqa")).unwrap();
+    assert_eq!(
+        (m.config.layout, m.config.kv_heads, m.config.shared_norm),
+        (pespectra_hf::QkvLayout::Blocks, 1, true)
+    );
+}
+
+/// Falcon-40B/180B's `new_decoder_architecture`: per key/value group `[q… | k | v]`, two
+/// heads per group, ln_attn and ln_mlp, linear RoPE scaling, biases.
+#[test]
+fn falcon_rope_grouped_new_architecture_two_norms() {
+    check_fused("falcon-rope-new-arch");
+    let m = pespectra_hf::Fused::load(&fixture("falcon-rope-new-arch")).unwrap();
+    assert_eq!(
+        (m.config.layout, m.config.kv_heads, m.config.shared_norm),
+        (pespectra_hf::QkvLayout::Grouped, 2, false)
+    );
+}
+
+/// Falcon2-11B's variant: the new architecture with `num_ln_in_parallel_attn = 1` (one
+/// group: every query head shares one key), untied output head.
+#[test]
+fn falcon_rope_new_architecture_one_norm() {
+    check_fused("falcon-rope-new-arch-one-ln");
+}
+
+/// Falcon's multi-head sequential layout with RoPE instead of ALiBi.
+#[test]
+fn falcon_rope_multi_head_sequential() {
+    check_fused("falcon-rope-mha");
+}
+
+/// Falcon layouts transformers itself cannot run, and ALiBi outside the falcon-rw layout, are
+/// refused at load, naming the field.
+#[test]
+fn falcon_impossible_layouts_are_refused_naming_the_field() {
+    let src = fixture("falcon-rope-new-arch");
+    for (edit, field) in [
+        (
+            serde_json::json!({"parallel_attn": false, "num_ln_in_parallel_attn": 1}),
+            "num_ln_in_parallel_attn",
+        ),
+        (
+            serde_json::json!({"num_ln_in_parallel_attn": 3}),
+            "num_ln_in_parallel_attn",
+        ),
+        (serde_json::json!({"num_kv_heads": 3}), "num_kv_heads"),
+        (serde_json::json!({"alibi": true}), "alibi"),
+    ] {
+        let dir = std::env::temp_dir().join(format!("pespectra-falcon-bad-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in std::fs::read_dir(&src).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, dir.join(f.file_name().unwrap())).unwrap();
+        }
+        let mut cfg: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap())
+                .unwrap();
+        for (k, v) in edit.as_object().unwrap() {
+            cfg[k] = v.clone();
+        }
+        std::fs::write(dir.join("config.json"), cfg.to_string()).unwrap();
+        let e = match pespectra_hf::Fused::load(&dir) {
+            Ok(_) => panic!("{edit} was accepted"),
+            Err(e) => e.to_string(),
+        };
+        assert!(e.contains(field) && !e.contains('\n'), "{edit}: {e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
 #[test]
 fn gpt_neox_partial_rotary_parallel_residual_old_config_names() {
     check_fused("gpt-neox");

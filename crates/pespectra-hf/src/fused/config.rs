@@ -1,5 +1,5 @@
 //! What a fused-QKV checkpoint's config.json says: positions, residual form, GELU, the fused layout
-//! and the shape, validated per `model_type` (BLOOM, Falcon with ALiBi, GPT-NeoX, GPT-2, MPT).
+//! and the shape, validated per `model_type` (BLOOM, Falcon, GPT-NeoX, GPT-2, MPT).
 
 use std::path::Path;
 
@@ -55,6 +55,19 @@ pub enum Residual {
     Parallel,
 }
 
+/// How the fused projection's output is laid out, per token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QkvLayout {
+    /// Per head `[q_h | k_h | v_h]` (BLOOM, GPT-NeoX, Falcon's original multi-head layout).
+    PerHead,
+    /// `[q | k | v]` blocks: all query heads, then the key heads, then the value heads (GPT-2,
+    /// MPT, and Falcon-7B's multi-query layout with one key/value head).
+    Blocks,
+    /// Per key/value group `[q_g,1 … q_g,r | k_g | v_g]` with `r = heads / kv_heads` (Falcon's
+    /// `new_decoder_architecture`).
+    Grouped,
+}
+
 /// The hyper-parameters and tensor names of a fused-QKV decoder.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FusedConfig {
@@ -64,8 +77,15 @@ pub struct FusedConfig {
     pub hidden: usize,
     /// Layers.
     pub layers: usize,
-    /// Heads.
+    /// Query heads.
     pub heads: usize,
+    /// Key/value heads (`heads` but for Falcon's multi-query and grouped layouts).
+    pub kv_heads: usize,
+    /// The fused projection's layout.
+    pub layout: QkvLayout,
+    /// One LayerNorm feeds both the attention and the MLP of a parallel block (Falcon-7B,
+    /// and `num_ln_in_parallel_attn = 1`), so the second norm is the first.
+    pub shared_norm: bool,
     /// MLP width.
     pub inner: usize,
     /// LayerNorm ε.
@@ -144,6 +164,7 @@ impl FusedConfig {
                     prefix: "transformer.".into(),
                     linear_bias: !f.bool_or("no_bias", true)?,
                     norm_bias: false,
+                    layout: QkvLayout::Blocks,
                     ..Self::shape(&model_type, hidden, layers, heads, f.uint("vocab_size")?)
                 }
             }
@@ -174,30 +195,76 @@ impl FusedConfig {
                 }
             }
             "falcon" => {
-                // the ALiBi Falcons (falcon-rw): per-head [q|k|v], one LayerNorm per sub-layer
-                for (k, want, default) in [
-                    ("alibi", true, false),
-                    ("new_decoder_architecture", false, false),
-                    ("multi_query", false, true),
-                    ("parallel_attn", false, true),
-                ] {
-                    if f.bool_or(k, default)? != want {
-                        return Err(f.err(
-                            k,
-                            format!("only {want} is supported (the ALiBi Falcon layout)"),
-                        ));
-                    }
-                }
                 let act = v["activation"].as_str().unwrap_or("gelu");
                 if act != "gelu" {
                     return Err(f.err("activation", format!("'{act}' is not supported (gelu)")));
                 }
+                let alibi = f.bool_or("alibi", false)?;
+                let new_arch = f.bool_or("new_decoder_architecture", false)?;
+                let multi_query = f.bool_or("multi_query", true)?;
+                let parallel = f.bool_or("parallel_attn", true)?;
+                let (layout, kv_heads) = if new_arch {
+                    let kv = f.uint_or("num_kv_heads", heads)?;
+                    if kv == 0 || heads % kv != 0 {
+                        return Err(f.err(
+                            "num_kv_heads",
+                            format!("{kv} does not divide the {heads} heads"),
+                        ));
+                    }
+                    (QkvLayout::Grouped, kv)
+                } else if multi_query {
+                    (QkvLayout::Blocks, 1)
+                } else {
+                    (QkvLayout::PerHead, heads)
+                };
+                // FalconDecoderLayer: the new architecture is always parallel, with ln_attn and
+                // ln_mlp unless num_ln_in_parallel_attn is 1; the old parallel block has one norm
+                let lns = if v["num_ln_in_parallel_attn"].is_null() {
+                    if new_arch {
+                        2
+                    } else {
+                        1
+                    }
+                } else {
+                    f.uint("num_ln_in_parallel_attn")?
+                };
+                if (new_arch && !parallel && lns == 1) || (!new_arch && parallel && lns != 1) {
+                    return Err(f.err(
+                        "num_ln_in_parallel_attn",
+                        format!("{lns} with parallel_attn {parallel} and new_decoder_architecture {new_arch} is a layout transformers cannot run"),
+                    ));
+                }
+                if new_arch && lns != 1 && lns != 2 {
+                    return Err(f.err("num_ln_in_parallel_attn", format!("{lns} is not 1 or 2")));
+                }
+                if alibi && (new_arch || multi_query || parallel) {
+                    return Err(f.err(
+                        "alibi",
+                        "ALiBi is supported in the falcon-rw layout only (multi-head, sequential: multi_query, parallel_attn and new_decoder_architecture false)",
+                    ));
+                }
+                let positions = if alibi {
+                    FusedPositions::Alibi(alibi_slopes(heads), AlibiForm::Falcon)
+                } else {
+                    FusedPositions::Rope(rope_of(&f)?)
+                };
                 Self {
+                    kv_heads,
+                    layout,
+                    shared_norm: (new_arch || parallel) && lns == 1,
                     inner: f.uint_or("ffn_hidden_size", 4 * hidden)?,
                     eps: f.float_or("layer_norm_epsilon", 1e-5)?,
-                    max_positions: ALIBI_MAX_TOKENS,
-                    positions: FusedPositions::Alibi(alibi_slopes(heads), AlibiForm::Falcon),
-                    residual: Residual::Sequential,
+                    max_positions: if alibi {
+                        ALIBI_MAX_TOKENS
+                    } else {
+                        f.uint_or("max_position_embeddings", 2048)?
+                    },
+                    positions,
+                    residual: if new_arch || parallel {
+                        Residual::Parallel
+                    } else {
+                        Residual::Sequential
+                    },
                     gelu_erf: true,
                     tied: f.bool_or("tie_word_embeddings", true)?,
                     prefix: "transformer.".into(),
@@ -261,6 +328,7 @@ impl FusedConfig {
                     gelu_erf: false,
                     tied: f.bool_or("tie_word_embeddings", true)?,
                     prefix: prefix.into(),
+                    layout: QkvLayout::Blocks,
                     ..Self::shape(&model_type, hidden, layers, heads, f.uint("vocab_size")?)
                 }
             }
@@ -280,6 +348,9 @@ impl FusedConfig {
             hidden,
             layers,
             heads,
+            kv_heads: heads,
+            layout: QkvLayout::PerHead,
+            shared_norm: false,
             inner: 4 * hidden,
             eps: 1e-5,
             vocab,
@@ -299,8 +370,27 @@ impl FusedConfig {
         self.model_type == "gpt2"
     }
 
-    /// `[q | k | v]` blocks (GPT-2, MPT) rather than per-head `[q_h | k_h | v_h]`.
-    pub(super) fn qkv_blocks(&self) -> bool {
-        matches!(self.model_type.as_str(), "gpt2" | "mpt")
+    /// Width of one head.
+    pub fn head_dim(&self) -> usize {
+        self.hidden / self.heads
+    }
+
+    /// Output width of the fused projection: the query heads and the key and value heads.
+    pub(super) fn qkv_width(&self) -> usize {
+        (self.heads + 2 * self.kv_heads) * self.head_dim()
+    }
+
+    /// Offset, within one token's fused output, of query head `h` (`part` 0), or of key/value
+    /// head `h` (`part` 1 or 2).
+    pub(super) fn qkv_offset(&self, part: usize, h: usize) -> usize {
+        let (hd, r) = (self.head_dim(), self.heads / self.kv_heads);
+        let head = match (self.layout, part) {
+            (QkvLayout::PerHead, _) => h * 3 + part,
+            (QkvLayout::Blocks, 0) => h,
+            (QkvLayout::Blocks, _) => self.heads + (part - 1) * self.kv_heads + h,
+            (QkvLayout::Grouped, 0) => h / r * (r + 2) + h % r,
+            (QkvLayout::Grouped, _) => h * (r + 2) + r + part - 1,
+        };
+        head * hd
     }
 }

@@ -1,18 +1,21 @@
-//! The LayerNorm decoders with one fused q/k/v projection: BLOOM (`bloom`), Falcon with ALiBi
-//! (`falcon`), MPT (`mpt`), GPT-NeoX / Pythia (`gpt_neox`) and GPT-2 (`gpt2`). They differ only
-//! in what [`FusedConfig`] records:
+//! The LayerNorm decoders with one fused q/k/v projection: BLOOM (`bloom`), Falcon (`falcon`),
+//! MPT (`mpt`), GPT-NeoX / Pythia (`gpt_neox`) and GPT-2 (`gpt2`). They differ only in what
+//! [`FusedConfig`] records:
 //!
 //! * positions — ALiBi as each family forms it ([`AlibiForm`]: a bias of the key position j
 //!   added to the scaled scores, used by the forward pass and recorded by the capture alike;
-//!   on causal rows it differs from `−slope_h·|i − j|` by a per-row constant); GPT-NeoX:
-//!   RoPE (`rotate_half`) on the leading `rotary_pct` of each head; GPT-2: a learned position
-//!   table added to the embeddings, whose content logits come from the position-free
-//!   counterfactual pass (the embeddings without the table);
-//! * the fused layout — per head `[q_h | k_h | v_h]` (BLOOM, NeoX) or `[q | k | v]` blocks with
-//!   Conv1D `[in, out]` weights (GPT-2);
+//!   on causal rows it differs from `−slope_h·|i − j|` by a per-row constant); GPT-NeoX and
+//!   Falcon without ALiBi: RoPE (`rotate_half`) on the leading `rotary_pct` of each head (all
+//!   of it for Falcon); GPT-2: a learned position table added to the embeddings, whose content
+//!   logits come from the position-free counterfactual pass (the embeddings without the table);
+//! * the fused layout ([`QkvLayout`]) — per head `[q_h | k_h | v_h]` (BLOOM, NeoX, multi-head
+//!   Falcon), `[q | k | v]` blocks (GPT-2 with Conv1D `[in, out]` weights, MPT, Falcon-7B's
+//!   multi-query layout with one key/value head) or per key/value group (Falcon's
+//!   `new_decoder_architecture`, e.g. Falcon-40B/180B);
 //! * the residual — sequential, sequential from the LayerNorm output (BLOOM's
-//!   `apply_residual_connection_post_layernorm`) or parallel (NeoX's `use_parallel_residual`);
-//! * GELU — tanh approximation (BLOOM, GPT-2 `gelu_new`) or exact (NeoX).
+//!   `apply_residual_connection_post_layernorm`) or parallel (NeoX's `use_parallel_residual`,
+//!   Falcon's parallel blocks, with one shared norm or `ln_attn`/`ln_mlp`);
+//! * GELU — tanh approximation (BLOOM, GPT-2 `gelu_new`) or exact (NeoX, Falcon).
 
 use std::path::{Path, PathBuf};
 
@@ -28,7 +31,7 @@ use crate::stack::{
 use crate::tokenizer::TextTokenizer;
 use crate::weights::Weights;
 pub use alibi::AlibiForm;
-pub use config::{mpt_slopes, FusedConfig, FusedPositions, Residual, ALIBI_MAX_TOKENS};
+pub use config::{mpt_slopes, FusedConfig, FusedPositions, QkvLayout, Residual, ALIBI_MAX_TOKENS};
 use pespectra_attention::{
     attention_logits, flash_attention, rope_frequencies, AttentionConfig, AttentionInputs,
     LogitsRequest, Mask, PositionalEncoding,
@@ -100,11 +103,12 @@ impl Fused {
 
     fn attention_config(&self, n: usize) -> AttentionConfig {
         let c = &self.config;
-        let mut cfg = AttentionConfig::new(1, c.heads, n, c.hidden / c.heads);
+        let mut cfg = AttentionConfig::new(1, c.heads, n, c.head_dim());
+        cfg.kv_heads = c.kv_heads;
         cfg.mask = Mask::causal();
         cfg.pe = match &c.positions {
             FusedPositions::Alibi(s, form) => PositionalEncoding::KeyBias {
-                bias: form.key_bias(s, n, c.hidden / c.heads),
+                bias: form.key_bias(s, n, c.head_dim()),
             },
             FusedPositions::Rope(r) => PositionalEncoding::Rope(r.clone()),
             FusedPositions::Learned => PositionalEncoding::NoPE,
@@ -112,27 +116,23 @@ impl Fused {
         cfg
     }
 
-    /// Head-major q, k, v from the fused projection.
+    /// Head-major q `[heads, n, hd]`, k and v `[kv_heads, n, hd]` from the fused projection.
     fn qkv(&self, w: &Layer, h: &[f32], n: usize) -> [Vec<f32>; 3] {
         let c = &self.config;
-        let hd = c.hidden / c.heads;
+        let (hd, width) = (c.head_dim(), c.qkv_width());
         let fused = w.qkv.forward(h, n);
         let mut out = [
-            vec![0f32; n * c.hidden],
-            vec![0f32; n * c.hidden],
-            vec![0f32; n * c.hidden],
+            vec![0f32; n * c.heads * hd],
+            vec![0f32; n * c.kv_heads * hd],
+            vec![0f32; n * c.kv_heads * hd],
         ];
-        for t in 0..n {
-            for head in 0..c.heads {
-                for (s, o) in out.iter_mut().enumerate() {
-                    // per head [q_h | k_h | v_h], or GPT-2's [q | k | v] blocks
-                    let at = if c.qkv_blocks() {
-                        s * c.hidden + head * hd
-                    } else {
-                        (head * 3 + s) * hd
-                    };
+        for (part, o) in out.iter_mut().enumerate() {
+            let heads = if part == 0 { c.heads } else { c.kv_heads };
+            for head in 0..heads {
+                let at = c.qkv_offset(part, head);
+                for t in 0..n {
                     o[head * n * hd + t * hd..][..hd]
-                        .copy_from_slice(&fused[t * 3 * c.hidden + at..][..hd]);
+                        .copy_from_slice(&fused[t * width + at..][..hd]);
                 }
             }
         }
@@ -200,12 +200,7 @@ impl Fused {
                 v: &v,
                 rope_key: None,
             };
-            let ctx = from_heads(
-                &flash_attention(&cfg, &inp)?,
-                n,
-                c.heads,
-                c.hidden / c.heads,
-            );
+            let ctx = from_heads(&flash_attention(&cfg, &inp)?, n, c.heads, c.head_dim());
             let next = self.finish(&w, &x, &ctx, n);
             if let Some(t) = trace.as_deref_mut() {
                 t.inputs.push(std::mem::take(&mut x));
@@ -228,7 +223,7 @@ impl Fused {
         if !with_pe {
             c.pe = PositionalEncoding::NoPE;
         }
-        let v = vec![0f32; q.len()];
+        let v = vec![0f32; k.len()];
         let inp = AttentionInputs {
             q,
             k,
@@ -256,7 +251,8 @@ impl Fused {
         let c = &self.config;
         let until = layers_to_run(capture, c.layers, full)?;
         let n = ids.len();
-        let hd = c.hidden / c.heads;
+        let hd = c.head_dim();
+        let group = c.heads / c.kv_heads;
         // GPT-2: the counterfactual pass first, keeping its content logits per captured layer
         let mut counterfactual: Vec<(usize, Vec<f32>)> = Vec::new();
         if c.positions == FusedPositions::Learned && !capture.is_empty() {
@@ -313,10 +309,11 @@ impl Fused {
                             Positional::Absolute,
                         ),
                     };
+                    let g = h / group;
                     sink(HeadCapture {
                         layer: l,
                         head: h,
-                        kv_head: h,
+                        kv_head: g,
                         n,
                         head_dim: hd,
                         scale: cfg.scale,
@@ -324,7 +321,7 @@ impl Fused {
                         window: None,
                         softcap: None,
                         q: q[h * n * hd..(h + 1) * n * hd].to_vec(),
-                        k: k[h * n * hd..(h + 1) * n * hd].to_vec(),
+                        k: k[g * n * hd..(g + 1) * n * hd].to_vec(),
                         logits,
                         content_logits: cl,
                         positional,
@@ -384,7 +381,7 @@ impl Fused {
         let losses = ablate(
             &trace,
             heads,
-            (n, c.hidden, c.hidden / c.heads),
+            (n, c.hidden, c.head_dim()),
             progress,
             |l, input, ctx| {
                 let x = self.finish(&*self.layer(l)?, input, ctx, n);

@@ -1,7 +1,7 @@
 //! The tensors of a fused-QKV checkpoint: each family's names, the stored shapes checked at
 //! load, and one layer converted to f32 (kept in the layer cache when the checkpoint is small).
 
-use super::config::FusedConfig;
+use super::config::{FusedConfig, Residual};
 use super::Fused;
 use crate::error::HfError;
 use pespectra_layers::Linear;
@@ -45,12 +45,18 @@ impl Names<'_> {
             "mpt" => self.body(&format!("blocks.{l}")),
             _ => self.body(&format!("h.{l}")),
         };
+        // Falcon's parallel blocks: one shared norm, or the new architecture's two
+        let (ln1, ln2) = match (c.model_type.as_str(), c.residual, c.shared_norm) {
+            ("falcon", _, true) => ("input_layernorm", "input_layernorm"),
+            ("falcon", Residual::Parallel, false) => ("ln_attn", "ln_mlp"),
+            _ => ("input_layernorm", "post_attention_layernorm"),
+        };
         let [a, b, d, e, g, h] = match c.model_type.as_str() {
             "bloom" | "falcon" => [
-                "input_layernorm",
+                ln1,
                 "self_attention.query_key_value",
                 "self_attention.dense",
-                "post_attention_layernorm",
+                ln2,
                 "mlp.dense_h_to_4h",
                 "mlp.dense_4h_to_h",
             ],
@@ -129,7 +135,7 @@ impl Fused {
                 }
             }
             for (name, out, inp) in [
-                (qkv, 3 * h, h),
+                (qkv, c.qkv_width(), h),
                 (dense, h, h),
                 (up, c.inner, h),
                 (down, h, c.inner),
@@ -187,7 +193,7 @@ impl Fused {
         let [ln1, qkv, dense, ln2, up, down] = Names(c).layer(l);
         Ok(Layer {
             ln1: self.norm(&ln1)?,
-            qkv: self.linear(&qkv, 3 * c.hidden, c.hidden)?,
+            qkv: self.linear(&qkv, c.qkv_width(), c.hidden)?,
             dense: self.linear(&dense, c.hidden, c.hidden)?,
             ln2: self.norm(&ln2)?,
             up: self.linear(&up, c.inner, c.hidden)?,
