@@ -275,27 +275,33 @@ fn falcon_alibi_bf16_slopes_scaled_by_the_head_width() {
     assert!(off > 1e-4, "bf16 rounding not visible: {off:e}");
 }
 
+/// A Falcon RoPE fixture against its goldens, and the layout its config was read as.
+fn check_falcon(name: &str, layout: pespectra_hf::QkvLayout, kv_heads: usize, shared_norm: bool) {
+    check_fused(name);
+    let c = pespectra_hf::Fused::load(&fixture(name)).unwrap().config;
+    assert_eq!(
+        (c.layout, c.kv_heads, c.shared_norm),
+        (layout, kv_heads, shared_norm),
+        "{name}"
+    );
+}
+
 /// Falcon-7B's block: multi-query (one key/value head after all query heads in the fused
 /// output), parallel attention and MLP fed by one shared LayerNorm, RoPE, no biases.
 #[test]
 fn falcon_rope_multi_query_parallel_shared_norm() {
-    check_fused("falcon-rope-mqa");
-    let m = pespectra_hf::Fused::load(&fixture("falcon-rope-mqa")).unwrap();
-    assert_eq!(
-        (m.config.layout, m.config.kv_heads, m.config.shared_norm),
-        (pespectra_hf::QkvLayout::Blocks, 1, true)
-    );
+    check_falcon("falcon-rope-mqa", pespectra_hf::QkvLayout::Blocks, 1, true);
 }
 
 /// Falcon-40B/180B's `new_decoder_architecture`: per key/value group `[q… | k | v]`, two
 /// heads per group, ln_attn and ln_mlp, linear RoPE scaling, biases.
 #[test]
 fn falcon_rope_grouped_new_architecture_two_norms() {
-    check_fused("falcon-rope-new-arch");
-    let m = pespectra_hf::Fused::load(&fixture("falcon-rope-new-arch")).unwrap();
-    assert_eq!(
-        (m.config.layout, m.config.kv_heads, m.config.shared_norm),
-        (pespectra_hf::QkvLayout::Grouped, 2, false)
+    check_falcon(
+        "falcon-rope-new-arch",
+        pespectra_hf::QkvLayout::Grouped,
+        2,
+        false,
     );
 }
 
@@ -303,13 +309,23 @@ fn falcon_rope_grouped_new_architecture_two_norms() {
 /// group: every query head shares one key), untied output head.
 #[test]
 fn falcon_rope_new_architecture_one_norm() {
-    check_fused("falcon-rope-new-arch-one-ln");
+    check_falcon(
+        "falcon-rope-new-arch-one-ln",
+        pespectra_hf::QkvLayout::Grouped,
+        1,
+        true,
+    );
 }
 
 /// Falcon's multi-head sequential layout with RoPE instead of ALiBi.
 #[test]
 fn falcon_rope_multi_head_sequential() {
-    check_fused("falcon-rope-mha");
+    check_falcon(
+        "falcon-rope-mha",
+        pespectra_hf::QkvLayout::PerHead,
+        4,
+        false,
+    );
 }
 
 /// Falcon layouts transformers itself cannot run, and ALiBi outside the falcon-rw layout, are

@@ -329,8 +329,9 @@ impl MoeLayer {
                 y[(t * slots + k) * hidden..][..hidden].copy_from_slice(yr);
             }
         }
+        let mut acc = vec![0f32; hidden];
         for (t, r) in routes.iter().enumerate() {
-            let mut acc = vec![0f32; hidden];
+            acc.fill(0.0);
             for (k, &(_, w)) in r.iter().enumerate() {
                 let yk = &y[(t * slots + k) * hidden..][..hidden];
                 acc.iter_mut().zip(yk).for_each(|(a, v)| *a += w * v);
