@@ -327,9 +327,17 @@ impl DecoderConfig {
     /// Parses `dir/config.json`.
     pub fn load(dir: &Path) -> Result<Self, HfError> {
         let (path, v, model_type) = read(dir)?;
-        let f = Fields { v: &v, path: &path };
+        Self::from_json(&path, &v, model_type)
+    }
+
+    /// Parses the config document `v` of `model_type` (errors name `path` and the field).
+    pub fn from_json(path: &Path, v: &Value, model_type: String) -> Result<Self, HfError> {
+        let f = Fields { v, path };
         if !LLAMA_FAMILY.contains(&model_type.as_str()) {
-            return Err(HfError::Unsupported { path, model_type });
+            return Err(HfError::Unsupported {
+                path: path.to_path_buf(),
+                model_type,
+            });
         }
         let gemma3 = model_type == "gemma3_text";
         let gemma = gemma3 || model_type == "gemma2";

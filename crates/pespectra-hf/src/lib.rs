@@ -22,7 +22,9 @@ pub mod decoder;
 pub mod e4;
 pub mod error;
 pub mod fused;
+pub mod gguf;
 pub mod mla;
+pub mod source;
 mod stack;
 pub mod t5;
 pub mod tokenizer;
@@ -116,6 +118,16 @@ pub fn open(dir: &Path) -> Result<Checkpoint, HfError> {
         files.push(dir.join("tokenizer.json"));
     }
     Ok(Checkpoint { model, files })
+}
+
+/// Opens the GGUF file `path` ([`gguf::ARCHITECTURES`]) with the forward pass of its
+/// architecture.
+pub fn open_gguf(path: &Path) -> Result<Checkpoint, HfError> {
+    let d = gguf::open(path)?;
+    Ok(Checkpoint {
+        model: Box::new(d),
+        files: vec![path.to_path_buf()],
+    })
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use pespectra_capture::HeadAblation;
 use pespectra_layers::Linear;
 
 use crate::error::HfError;
-use crate::weights::Weights;
+use crate::source::TensorSource;
 
 /// Refuses empty inputs, more than `limit` tokens (`what` names the limit) and ids outside the
 /// vocabulary.
@@ -43,7 +43,7 @@ pub(crate) const CACHE_LIMIT_BYTES: u64 = 2 << 30;
 pub(crate) struct LayerCache<T>(Option<Mutex<Vec<Option<Arc<T>>>>>);
 
 impl<T> LayerCache<T> {
-    pub(crate) fn new(layers: usize, weights: &Weights) -> Self {
+    pub(crate) fn new(layers: usize, weights: &dyn TensorSource) -> Self {
         Self(
             (weights.f32_bytes() <= CACHE_LIMIT_BYTES)
                 .then(|| Mutex::new((0..layers).map(|_| None).collect())),
@@ -147,7 +147,7 @@ pub(crate) fn ablate(
 
 /// The `vocab × hidden` output projection stored as `name`.
 pub(crate) fn output_head(
-    weights: &Weights,
+    weights: &dyn TensorSource,
     name: &str,
     vocab: usize,
     hidden: usize,

@@ -1,35 +1,51 @@
-//! `tokenizer.json` when the checkpoint has one; without it the model takes token ids only.
+//! The checkpoint's tokenizer: `tokenizer.json` when the directory has one, the SentencePiece
+//! vocabulary of a GGUF file; without either the model takes token ids only.
 
 use std::path::{Path, PathBuf};
 
 use crate::error::HfError;
+use crate::gguf::spm::SpmTokenizer;
+
+enum Kind {
+    Json(Box<tokenizers::Tokenizer>),
+    SentencePiece(SpmTokenizer),
+    Absent,
+}
 
 /// The checkpoint's tokenizer, if any.
 pub struct TextTokenizer {
     path: PathBuf,
-    tok: Option<tokenizers::Tokenizer>,
+    kind: Kind,
 }
 
 impl TextTokenizer {
     /// Loads `dir/tokenizer.json` when it exists.
     pub fn load(dir: &Path) -> Result<Self, HfError> {
         let path = dir.join("tokenizer.json");
-        let tok = if path.exists() {
-            Some(
-                tokenizers::Tokenizer::from_file(&path).map_err(|e| HfError::Tokenizer {
+        let kind = if path.exists() {
+            Kind::Json(Box::new(tokenizers::Tokenizer::from_file(&path).map_err(
+                |e| HfError::Tokenizer {
                     path: path.clone(),
                     message: e.to_string(),
-                })?,
-            )
+                },
+            )?))
         } else {
-            None
+            Kind::Absent
         };
-        Ok(Self { path, tok })
+        Ok(Self { path, kind })
     }
 
-    /// Whether the file was there.
+    /// The SentencePiece tokenizer read from the GGUF file `path`.
+    pub fn sentencepiece(path: &Path, spm: SpmTokenizer) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            kind: Kind::SentencePiece(spm),
+        }
+    }
+
+    /// Whether there is a tokenizer.
     pub fn present(&self) -> bool {
-        self.tok.is_some()
+        !matches!(self.kind, Kind::Absent)
     }
 
     /// The file's path (whether or not it exists).
@@ -39,10 +55,16 @@ impl TextTokenizer {
 
     /// Token ids of `text` with the tokenizer's special tokens.
     pub fn encode(&self, text: &str) -> Result<Vec<u32>, HfError> {
-        let t = self.tok.as_ref().ok_or_else(|| HfError::Tokenizer {
-            path: self.path.clone(),
-            message: "missing: give token ids instead of text".into(),
-        })?;
+        let t = match &self.kind {
+            Kind::Json(t) => t,
+            Kind::SentencePiece(s) => return Ok(s.encode(text)),
+            Kind::Absent => {
+                return Err(HfError::Tokenizer {
+                    path: self.path.clone(),
+                    message: "missing: give token ids instead of text".into(),
+                })
+            }
+        };
         let enc = t.encode(text, true).map_err(|e| HfError::Tokenizer {
             path: self.path.clone(),
             message: e.to_string(),

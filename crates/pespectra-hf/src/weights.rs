@@ -10,6 +10,7 @@ use safetensors::tensor::Metadata;
 use safetensors::{Dtype, SafeTensors};
 
 use crate::error::HfError;
+use crate::source::TensorSource;
 
 struct Shard {
     path: PathBuf,
@@ -128,42 +129,6 @@ impl Weights {
         }
     }
 
-    /// The weight files (for provenance digests).
-    pub fn files(&self) -> Vec<PathBuf> {
-        self.shards.iter().map(|s| s.path.clone()).collect()
-    }
-
-    /// Bytes of every tensor once converted to f32.
-    pub fn f32_bytes(&self) -> u64 {
-        self.shards
-            .iter()
-            .flat_map(|s| {
-                s.meta
-                    .tensors()
-                    .into_values()
-                    .map(|t| t.shape.iter().product::<usize>() as u64 * 4)
-            })
-            .sum()
-    }
-
-    /// Whether the checkpoint has tensor `name`.
-    pub fn has(&self, name: &str) -> bool {
-        self.index.contains_key(name)
-    }
-
-    /// Checks that tensor `name` exists with `shape` and a supported dtype, converting nothing.
-    pub fn check(&self, name: &str, shape: &[usize]) -> Result<(), HfError> {
-        self.locate(name, shape).map(|_| ())
-    }
-
-    /// Tensor `name` as row-major f32, checked to have `shape`.
-    pub fn get(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>, HfError> {
-        let (bytes, dtype, path) = self.locate(name, shape)?;
-        let out = convert(bytes, dtype, name, path)?;
-        self.release(bytes);
-        Ok(out)
-    }
-
     /// Lets the kernel drop the resident pages of `bytes` (a slice of one of the maps) once
     /// they are converted: a model larger than memory then costs one converted layer plus the
     /// pages being read, not every page ever touched. Best effort: a refusal changes nothing
@@ -195,32 +160,6 @@ impl Weights {
                 };
             }
         }
-    }
-
-    /// Rows `rows` of the matrix `name` (`shape = [r, c]`) as f32, converting only those rows
-    /// (an embedding lookup touches n rows of a vocab-sized table).
-    pub fn rows(&self, name: &str, shape: [usize; 2], rows: &[usize]) -> Result<Vec<f32>, HfError> {
-        let (bytes, dtype, path) = self.locate(name, &shape)?;
-        let width = match dtype {
-            Dtype::F32 => 4,
-            _ => 2,
-        } * shape[1];
-        let mut out = Vec::with_capacity(rows.len() * shape[1]);
-        for &r in rows {
-            if r >= shape[0] {
-                return Err(HfError::Request(format!(
-                    "token id {r} is outside the vocabulary of {} tokens",
-                    shape[0]
-                )));
-            }
-            out.extend(convert(
-                &bytes[r * width..(r + 1) * width],
-                dtype,
-                name,
-                path,
-            )?);
-        }
-        Ok(out)
     }
 
     fn locate(&self, name: &str, shape: &[usize]) -> Result<(&[u8], Dtype, &Path), HfError> {
@@ -256,6 +195,70 @@ impl Weights {
             info.dtype,
             &s.path,
         ))
+    }
+}
+
+impl TensorSource for Weights {
+    /// The weight files (for provenance digests).
+    fn files(&self) -> Vec<PathBuf> {
+        self.shards.iter().map(|s| s.path.clone()).collect()
+    }
+
+    /// Bytes of every tensor once converted to f32.
+    fn f32_bytes(&self) -> u64 {
+        self.shards
+            .iter()
+            .flat_map(|s| {
+                s.meta
+                    .tensors()
+                    .into_values()
+                    .map(|t| t.shape.iter().product::<usize>() as u64 * 4)
+            })
+            .sum()
+    }
+
+    /// Whether the checkpoint has tensor `name`.
+    fn has(&self, name: &str) -> bool {
+        self.index.contains_key(name)
+    }
+
+    /// Checks that tensor `name` exists with `shape` and a supported dtype, converting nothing.
+    fn check(&self, name: &str, shape: &[usize]) -> Result<(), HfError> {
+        self.locate(name, shape).map(|_| ())
+    }
+
+    /// Tensor `name` as row-major f32, checked to have `shape`.
+    fn get(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>, HfError> {
+        let (bytes, dtype, path) = self.locate(name, shape)?;
+        let out = convert(bytes, dtype, name, path)?;
+        self.release(bytes);
+        Ok(out)
+    }
+
+    /// Rows `rows` of the matrix `name` (`shape = [r, c]`) as f32, converting only those rows
+    /// (an embedding lookup touches n rows of a vocab-sized table).
+    fn rows(&self, name: &str, shape: [usize; 2], rows: &[usize]) -> Result<Vec<f32>, HfError> {
+        let (bytes, dtype, path) = self.locate(name, &shape)?;
+        let width = match dtype {
+            Dtype::F32 => 4,
+            _ => 2,
+        } * shape[1];
+        let mut out = Vec::with_capacity(rows.len() * shape[1]);
+        for &r in rows {
+            if r >= shape[0] {
+                return Err(HfError::Request(format!(
+                    "token id {r} is outside the vocabulary of {} tokens",
+                    shape[0]
+                )));
+            }
+            out.extend(convert(
+                &bytes[r * width..(r + 1) * width],
+                dtype,
+                name,
+                path,
+            )?);
+        }
+        Ok(out)
     }
 }
 

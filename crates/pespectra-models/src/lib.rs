@@ -9,7 +9,7 @@
 //! ```
 //! // the registry needs no network: names, licences and what each model's positions are
 //! let m = pespectra_models::lookup("smollm2-135m")?;
-//! assert!(m.supported && m.positional.contains("RoPE"));
+//! assert!(m.positional.contains("RoPE"));
 //! assert!(pespectra_models::lookup("no-such-model").is_err());
 //! # Ok::<(), pespectra_models::ModelError>(())
 //! ```

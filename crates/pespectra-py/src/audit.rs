@@ -179,9 +179,7 @@ pub fn audit(
         Err(e) => Err(match &e {
             SourceError::Run(AuditRunError::Model(m)) => model_error(m, e.to_string()),
             SourceError::Run(AuditRunError::Audit(_)) => PyRuntimeError::new_err(e.to_string()),
-            SourceError::Run(_) | SourceError::Unsupported { .. } => {
-                PyValueError::new_err(e.to_string())
-            }
+            SourceError::Run(_) => PyValueError::new_err(e.to_string()),
             SourceError::Registry(pespectra_models_error) => {
                 registry_error(pespectra_models_error, e.to_string())
             }

@@ -41,14 +41,6 @@ pub enum SourceError {
     /// Registry lookup, fetch or integrity check failed.
     #[error("{0}")]
     Registry(#[from] pespectra_models::ModelError),
-    /// Registered, but pespectra has no forward pass for its architecture.
-    #[error("model {model} is not yet supported by the audit (no forward pass for architecture '{architecture}')")]
-    Unsupported {
-        /// Registry name.
-        model: String,
-        /// Its architecture.
-        architecture: String,
-    },
     /// Not installed, and fetching it failed.
     #[error("model {model} is not installed and fetching it failed: {source}")]
     Fetch {
@@ -69,7 +61,7 @@ pub enum SourceError {
     #[error(transparent)]
     Checkpoint(#[from] pespectra_hf::HfError),
     /// A path that is not a checkpoint directory.
-    #[error("{}: not a model checkpoint (no config.json), not a capture directory (no manifest.json) and not a registry name", path.display())]
+    #[error("{}: not a model checkpoint (no config.json, not a .gguf file), not a capture directory (no manifest.json) and not a registry name", path.display())]
     NotACheckpoint {
         /// The path.
         path: PathBuf,
@@ -95,16 +87,17 @@ pub enum SourceError {
 pub enum Source {
     /// A registry name.
     Registry(String),
-    /// A HuggingFace checkpoint directory.
+    /// A HuggingFace checkpoint directory, or a GGUF file.
     Checkpoint(PathBuf),
 }
 
 impl Source {
-    /// A checkpoint directory when `arg` is one (it has `config.json`), a path error when it
-    /// looks like a path but is not one, else a registry name (checked on [`open`]).
+    /// A checkpoint when `arg` is one (a directory with `config.json`, or a `.gguf` file), a
+    /// path error when it looks like a path but is not one, else a registry name (checked on
+    /// [`open`]).
     pub fn parse(arg: &str) -> Result<Self, SourceError> {
         let p = Path::new(arg);
-        if pespectra_hf::is_checkpoint(p) {
+        if pespectra_hf::is_checkpoint(p) || (p.is_file() && arg.ends_with(".gguf")) {
             Ok(Self::Checkpoint(p.to_path_buf()))
         } else if p.exists() || arg.contains('/') {
             Err(SourceError::NotACheckpoint {
@@ -179,9 +172,18 @@ fn hash_files(dir: &Path, files: &[PathBuf]) -> Result<Vec<FileDigest>, SourceEr
 }
 
 fn open_checkpoint(dir: &Path) -> Result<OpenModel, SourceError> {
-    let ckpt = pespectra_hf::open(dir)?;
+    let ckpt = if dir.is_file() {
+        pespectra_hf::open_gguf(dir)?
+    } else {
+        pespectra_hf::open(dir)?
+    };
     let files = ckpt.files;
-    let root = dir.to_path_buf();
+    // digests name files relative to the checkpoint directory (a GGUF file's own directory)
+    let root = if dir.is_file() {
+        dir.parent().unwrap_or(Path::new("")).to_path_buf()
+    } else {
+        dir.to_path_buf()
+    };
     let integrity = Integrity::Files(std::thread::spawn(move || hash_files(&root, &files)));
     let name = dir
         .canonicalize()
@@ -204,12 +206,6 @@ pub fn open(source: &Source, log: &mut dyn FnMut(&str)) -> Result<OpenModel, Sou
         Source::Registry(name) => name,
     };
     let spec = pespectra_models::lookup(name)?;
-    if !matches!(spec.architecture, "bert" | "mpnet" | "llama") {
-        return Err(SourceError::Unsupported {
-            model: spec.name.to_string(),
-            architecture: spec.architecture.to_string(),
-        });
-    }
     let dir = match pespectra_models::installed(spec.name)? {
         Some(d) => d,
         None => {
@@ -225,10 +221,17 @@ pub fn open(source: &Source, log: &mut dyn FnMut(&str)) -> Result<OpenModel, Sou
         model: spec.name.to_string(),
         source,
     };
-    let model: Box<dyn CaptureModel + Send> = if spec.architecture == "llama" {
-        Box::new(pespectra_llama::Llama::load(&spec.weight_path(&dir)).map_err(|e| load(e.into()))?)
-    } else {
-        Box::new(pespectra_encoders::Encoder::load(&dir).map_err(|e| load(e.into()))?)
+    let model: Box<dyn CaptureModel + Send> = match spec.architecture {
+        "llama" => Box::new(
+            pespectra_llama::Llama::load(&spec.weight_path(&dir)).map_err(|e| load(e.into()))?,
+        ),
+        "gemma3" => {
+            pespectra_hf::open_gguf(&spec.weight_path(&dir))
+                .map_err(|e| load(e.into()))?
+                .model
+        }
+        // "bert", "mpnet"
+        _ => Box::new(pespectra_encoders::Encoder::load(&dir).map_err(|e| load(e.into()))?),
     };
     Ok(OpenModel {
         name: spec.name.to_string(),

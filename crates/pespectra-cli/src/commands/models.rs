@@ -110,7 +110,6 @@ fn list(as_json: bool) -> Result<(), String> {
             architecture: &'static str,
             positional: &'static str,
             licence: &'static str,
-            supported: bool,
             download_bytes: u64,
             weight_bytes: u64,
             packages: Vec<String>,
@@ -130,7 +129,6 @@ fn list(as_json: bool) -> Result<(), String> {
                 architecture: m.architecture,
                 positional: m.positional,
                 licence: m.licence,
-                supported: m.supported,
                 download_bytes: m.download_bytes(),
                 weight_bytes: m.weight_bytes(),
                 packages: m
@@ -153,16 +151,12 @@ fn list(as_json: bool) -> Result<(), String> {
         "name", "status", "download", "arch"
     );
     for (m, dir) in &rows {
-        let status = match (m.supported, dir) {
-            (false, _) => "unsupported",
-            (true, Some(_)) => "installed",
-            (true, None) => "available",
-        };
-        let size = if m.packages.is_empty() {
-            "-".to_string()
+        let status = if dir.is_some() {
+            "installed"
         } else {
-            format!("{:.0} MB", m.download_bytes() as f64 / 1e6)
+            "available"
         };
+        let size = format!("{:.0} MB", m.download_bytes() as f64 / 1e6);
         println!(
             "{:<14} {:<10} {:>9}  {:<10} {} [{}]",
             m.name, status, size, m.architecture, m.description, m.positional

@@ -10,6 +10,7 @@ mod weights;
 
 use crate::config::{DecoderConfig, LayerKind, QkNorm};
 use crate::error::HfError;
+use crate::source::TensorSource;
 use crate::stack::{
     ablate, capture_model, check_heads, check_ids, check_loss_input, layers_to_run, loss_increase,
     output_head, LayerCache, Trace,
@@ -32,7 +33,7 @@ pub struct Decoder {
     /// Its configuration.
     pub config: DecoderConfig,
     dir: PathBuf,
-    weights: Weights,
+    weights: Box<dyn TensorSource>,
     tokenizer: TextTokenizer,
     cache: LayerCache<LayerWeights>,
 }
@@ -41,10 +42,23 @@ impl Decoder {
     /// Loads `dir` (config.json, weights, tokenizer.json when present); every tensor is checked
     /// for presence, shape and dtype before anything runs.
     pub fn load(dir: &Path) -> Result<Self, HfError> {
-        let config = DecoderConfig::load(dir)?;
-        let weights = Weights::open(dir)?;
-        let tokenizer = TextTokenizer::load(dir)?;
-        let cache = LayerCache::new(config.layers, &weights);
+        Self::from_parts(
+            dir,
+            DecoderConfig::load(dir)?,
+            Box::new(Weights::open(dir)?),
+            TextTokenizer::load(dir)?,
+        )
+    }
+
+    /// The decoder of `config` over tensors from `weights` (HF names and conventions), with
+    /// `dir` as its directory; every tensor is checked before anything runs.
+    pub fn from_parts(
+        dir: &Path,
+        config: DecoderConfig,
+        weights: Box<dyn TensorSource>,
+        tokenizer: TextTokenizer,
+    ) -> Result<Self, HfError> {
+        let cache = LayerCache::new(config.layers, &*weights);
         let d = Self {
             config,
             dir: dir.to_path_buf(),
@@ -368,7 +382,7 @@ impl Decoder {
         } else {
             "lm_head.weight"
         };
-        let head = output_head(&self.weights, name, c.vocab, c.hidden)?;
+        let head = output_head(&*self.weights, name, c.vocab, c.hidden)?;
         let norm = self.final_norm()?;
         let mut trace = Trace::default();
         let x = self.run_layers(

@@ -42,6 +42,7 @@ mod attention;
 mod weights;
 
 use crate::error::HfError;
+use crate::source::TensorSource;
 use crate::stack::{
     ablate, capture_model, check_heads, check_ids, layers_to_run, LayerCache, Trace,
 };
@@ -79,7 +80,7 @@ impl Input {
 pub struct E4Model {
     /// Its configuration.
     pub config: E4Config,
-    weights: Weights,
+    weights: Box<dyn TensorSource>,
     tokenizer: TextTokenizer,
     cache: LayerCache<Layer>,
     /// `[max_len, d]`, the input PE (empty without one).
@@ -93,7 +94,7 @@ impl E4Model {
     /// first.
     pub fn load(dir: &Path) -> Result<Self, HfError> {
         let config = E4Config::load(dir)?;
-        let weights = Weights::open(dir)?;
+        let weights: Box<dyn TensorSource> = Box::new(Weights::open(dir)?);
         let c = &config;
         for (name, shape) in Self::tensors(c) {
             weights.check(&name, &shape)?;
@@ -113,9 +114,9 @@ impl E4Model {
             Arch::Standard => Some(norm("final_norm")?),
             Arch::Paper => None,
         };
-        let head = linear(&weights, "head", c.classes, c.d_model, true)?;
+        let head = linear(&*weights, "head", c.classes, c.d_model, true)?;
         Ok(Self {
-            cache: LayerCache::new(c.layers, &weights),
+            cache: LayerCache::new(c.layers, &*weights),
             tokenizer: TextTokenizer::load(dir)?,
             positions,
             final_norm,

@@ -4,7 +4,7 @@
 use super::config::{Arch, AttentionPe, E4Config, E4Mla, InputPe};
 use super::E4Model;
 use crate::error::HfError;
-use crate::weights::Weights;
+use crate::source::TensorSource;
 use pespectra_layers::Linear;
 use std::sync::Arc;
 
@@ -111,7 +111,7 @@ impl E4Model {
         let c = &self.config;
         let (d, dh, hh) = (c.d_model, c.head_dim(), c.heads);
         let p = format!("layers.{l}");
-        let w = &self.weights;
+        let w = &*self.weights;
         let lin = |n: &str, out: usize, inp: usize, bias: bool| {
             linear(w, &format!("{p}.{n}"), out, inp, bias)
         };
@@ -171,7 +171,7 @@ impl E4Model {
 
 /// The linear layer `name` (`name.weight [out, inp]`, `name.bias [out]` when `bias`).
 pub(super) fn linear(
-    w: &Weights,
+    w: &dyn TensorSource,
     name: &str,
     out: usize,
     inp: usize,

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::alibi::AlibiForm;
 use crate::config::{read, rope_of, Fields};
 use crate::error::HfError;
-use crate::weights::Weights;
+use crate::source::TensorSource;
 use pespectra_attention::{alibi_slopes, Rope};
 
 /// ALiBi has no position table; this bounds the n × n work of one request.
@@ -111,7 +111,7 @@ pub struct FusedConfig {
 }
 
 impl FusedConfig {
-    pub(super) fn load(dir: &Path, weights: &Weights) -> Result<Self, HfError> {
+    pub(super) fn load(dir: &Path, weights: &dyn TensorSource) -> Result<Self, HfError> {
         let (path, v, model_type) = read(dir)?;
         let f = Fields { v: &v, path: &path };
         let either = |a: &str, b: &str| if v[a].is_null() { f.uint(b) } else { f.uint(a) };

@@ -24,6 +24,7 @@ mod config;
 mod weights;
 
 use crate::error::HfError;
+use crate::source::TensorSource;
 use crate::stack::{
     ablate, capture_model, check_heads, check_ids, check_loss_input, layers_to_run, loss_increase,
     output_head, LayerCache, Trace,
@@ -44,7 +45,7 @@ use weights::{Layer, Names};
 pub struct Fused {
     /// Its configuration.
     pub config: FusedConfig,
-    weights: Weights,
+    weights: Box<dyn TensorSource>,
     tokenizer: TextTokenizer,
     cache: LayerCache<Layer>,
 }
@@ -52,10 +53,10 @@ pub struct Fused {
 impl Fused {
     /// Loads `dir`; every tensor is checked for presence, shape and dtype first.
     pub fn load(dir: &Path) -> Result<Self, HfError> {
-        let weights = Weights::open(dir)?;
-        let config = FusedConfig::load(dir, &weights)?;
+        let weights: Box<dyn TensorSource> = Box::new(Weights::open(dir)?);
+        let config = FusedConfig::load(dir, &*weights)?;
         let m = Self {
-            cache: LayerCache::new(config.layers, &weights),
+            cache: LayerCache::new(config.layers, &*weights),
             config,
             weights,
             tokenizer: TextTokenizer::load(dir)?,
@@ -366,7 +367,7 @@ impl Fused {
         check_loss_input(n)?;
         check_heads(heads, c.layers, c.heads)?;
         let names = Names(c);
-        let head = output_head(&self.weights, &names.head(), c.vocab, c.hidden)?;
+        let head = output_head(&*self.weights, &names.head(), c.vocab, c.hidden)?;
         let norm = self.norm(&names.final_ln())?;
         let mut trace = Trace::default();
         let x = self.run(

@@ -110,7 +110,7 @@ impl Fused {
 
     pub(super) fn check(&self) -> Result<(), HfError> {
         let c = &self.config;
-        let (w, n, h) = (&self.weights, Names(c), c.hidden);
+        let (w, n, h) = (&*self.weights, Names(c), c.hidden);
         w.check(&n.embed(), &[c.vocab, h])?;
         w.check(&format!("{}.weight", n.final_ln()), &[h])?;
         if c.norm_bias {

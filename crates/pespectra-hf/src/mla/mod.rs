@@ -17,6 +17,7 @@ mod moe;
 mod weights;
 
 use crate::error::HfError;
+use crate::source::TensorSource;
 use crate::stack::{
     ablate, capture_model, check_heads, check_ids, check_loss_input, layers_to_run, loss_increase,
     output_head, LayerCache, Trace,
@@ -40,7 +41,7 @@ pub const LATENT_EPS: f64 = 1e-6;
 pub struct MlaModel {
     /// Its configuration.
     pub config: MlaConfig,
-    weights: Weights,
+    weights: Box<dyn TensorSource>,
     tokenizer: TextTokenizer,
     cache: LayerCache<Layer>,
 }
@@ -49,9 +50,9 @@ impl MlaModel {
     /// Loads `dir`; the tensors of the dense layers are checked first.
     pub fn load(dir: &Path) -> Result<Self, HfError> {
         let config = MlaConfig::load(dir)?;
-        let weights = Weights::open(dir)?;
+        let weights: Box<dyn TensorSource> = Box::new(Weights::open(dir)?);
         let m = Self {
-            cache: LayerCache::new(config.layers, &weights),
+            cache: LayerCache::new(config.layers, &*weights),
             config,
             weights,
             tokenizer: TextTokenizer::load(dir)?,
@@ -306,7 +307,7 @@ impl MlaModel {
         } else {
             "lm_head.weight"
         };
-        let head = output_head(&self.weights, name, c.vocab, c.hidden)?;
+        let head = output_head(&*self.weights, name, c.vocab, c.hidden)?;
         let norm = self.weights.get("model.norm.weight", &[c.hidden])?;
         let mut trace = Trace::default();
         let x = self.run(

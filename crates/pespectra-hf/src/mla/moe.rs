@@ -6,7 +6,7 @@
 
 use crate::config::Fields;
 use crate::error::HfError;
-use crate::weights::Weights;
+use crate::source::TensorSource;
 use pespectra_layers::{swiglu, Linear};
 
 /// How the router turns logits into the chosen experts and their weights.
@@ -151,7 +151,12 @@ pub(super) struct SwiGlu {
 }
 
 impl SwiGlu {
-    pub(super) fn load(w: &Weights, p: &str, inner: usize, hidden: usize) -> Result<Self, HfError> {
+    pub(super) fn load(
+        w: &dyn TensorSource,
+        p: &str,
+        inner: usize,
+        hidden: usize,
+    ) -> Result<Self, HfError> {
         let lin = |n: &str, out: usize, inp: usize| -> Result<Linear, HfError> {
             Linear::new(
                 w.get(&format!("{p}.{n}.weight"), &[out, inp])?,
@@ -185,7 +190,7 @@ pub(super) struct MoeLayer {
 
 impl MoeLayer {
     pub(super) fn load(
-        w: &Weights,
+        w: &dyn TensorSource,
         c: &MoeConfig,
         prefix: &str,
         hidden: usize,

@@ -177,13 +177,13 @@ impl MlaModel {
             post_norm: g("post_attention_layernorm.weight", &[c.hidden])?,
             mlp: match (&c.moe, l >= c.first_moe) {
                 (Some(m), true) => Mlp::Moe(MoeLayer::load(
-                    &self.weights,
+                    &*self.weights,
                     m,
                     &format!("{p}.mlp"),
                     c.hidden,
                 )?),
                 _ => Mlp::Dense(SwiGlu::load(
-                    &self.weights,
+                    &*self.weights,
                     &format!("{p}.mlp"),
                     c.inner,
                     c.hidden,

@@ -9,6 +9,7 @@ mod weights;
 
 use crate::config::{read, Fields};
 use crate::error::HfError;
+use crate::source::TensorSource;
 use crate::stack::{
     ablate, capture_model, check_heads, check_ids, layers_to_run, LayerCache, Trace,
 };
@@ -85,7 +86,7 @@ impl T5Config {
 pub struct T5Encoder {
     /// Its configuration.
     pub config: T5Config,
-    weights: Weights,
+    weights: Box<dyn TensorSource>,
     tokenizer: TextTokenizer,
     cache: LayerCache<Layer>,
     /// `[buckets, heads]`, from layer 0.
@@ -96,7 +97,7 @@ impl T5Encoder {
     /// Loads `dir`; every encoder tensor is checked for presence, shape and dtype first.
     pub fn load(dir: &Path) -> Result<Self, HfError> {
         let config = T5Config::load(dir)?;
-        let weights = Weights::open(dir)?;
+        let weights: Box<dyn TensorSource> = Box::new(Weights::open(dir)?);
         let c = &config;
         let table = weights.get(
             "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight",
@@ -104,7 +105,7 @@ impl T5Encoder {
         )?;
         let m = Self {
             tokenizer: TextTokenizer::load(dir)?,
-            cache: LayerCache::new(config.layers, &weights),
+            cache: LayerCache::new(config.layers, &*weights),
             table,
             weights,
             config,
