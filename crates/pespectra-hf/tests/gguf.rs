@@ -91,3 +91,254 @@ fn gemma3_gguf_matches_transformers() {
     );
     eprintln!("worst logits {worst:.2e}, hidden {e:.2e}, loss {loss} vs {want}");
 }
+
+/// A minimal GGUF v3 writer for hand-made files: metadata of the kinds the reader parses and
+/// F32 tensors (`dims` fastest first, as GGUF lists them).
+mod write {
+    pub enum V<'a> {
+        U32(u32),
+        F32(f32),
+        Bool(bool),
+        Str(&'a str),
+        Strs(Vec<&'a str>),
+        F32s(Vec<f32>),
+        I32s(Vec<i32>),
+    }
+
+    fn string(out: &mut Vec<u8>, s: &str) {
+        out.extend((s.len() as u64).to_le_bytes());
+        out.extend(s.as_bytes());
+    }
+
+    pub fn gguf(kv: &[(&str, V)], tensors: &[(&str, Vec<u64>)]) -> Vec<u8> {
+        let mut out = b"GGUF".to_vec();
+        out.extend(3u32.to_le_bytes());
+        out.extend((tensors.len() as u64).to_le_bytes());
+        out.extend((kv.len() as u64).to_le_bytes());
+        for (k, v) in kv {
+            string(&mut out, k);
+            match v {
+                V::U32(x) => {
+                    out.extend(4u32.to_le_bytes());
+                    out.extend(x.to_le_bytes());
+                }
+                V::F32(x) => {
+                    out.extend(6u32.to_le_bytes());
+                    out.extend(x.to_le_bytes());
+                }
+                V::Bool(b) => {
+                    out.extend(7u32.to_le_bytes());
+                    out.push(*b as u8);
+                }
+                V::Str(s) => {
+                    out.extend(8u32.to_le_bytes());
+                    string(&mut out, s);
+                }
+                V::Strs(a) => {
+                    out.extend(9u32.to_le_bytes());
+                    out.extend(8u32.to_le_bytes());
+                    out.extend((a.len() as u64).to_le_bytes());
+                    a.iter().for_each(|s| string(&mut out, s));
+                }
+                V::F32s(a) => {
+                    out.extend(9u32.to_le_bytes());
+                    out.extend(6u32.to_le_bytes());
+                    out.extend((a.len() as u64).to_le_bytes());
+                    a.iter().for_each(|x| out.extend(x.to_le_bytes()));
+                }
+                V::I32s(a) => {
+                    out.extend(9u32.to_le_bytes());
+                    out.extend(5u32.to_le_bytes());
+                    out.extend((a.len() as u64).to_le_bytes());
+                    a.iter().for_each(|x| out.extend(x.to_le_bytes()));
+                }
+            }
+        }
+        let mut offset = 0u64;
+        for (name, dims) in tensors {
+            string(&mut out, name);
+            out.extend((dims.len() as u32).to_le_bytes());
+            dims.iter().for_each(|d| out.extend(d.to_le_bytes()));
+            out.extend(0u32.to_le_bytes()); // F32
+            out.extend(offset.to_le_bytes());
+            offset += dims.iter().product::<u64>() * 4;
+        }
+        while out.len() % 32 != 0 {
+            out.push(0);
+        }
+        for (k, (_, dims)) in tensors.iter().enumerate() {
+            for i in 0..dims.iter().product::<u64>() {
+                // small deterministic values; norms stored as 1 + w come out near 1
+                let x = 1.0 + 0.01 * (((i * 7 + k as u64 * 13) % 17) as f32 - 8.0);
+                out.extend(x.to_le_bytes());
+            }
+        }
+        out
+    }
+}
+
+use write::V;
+
+/// Tokens of the hand-made vocabulary, with their scores and GGUF types (1 normal, 3 control,
+/// 4 user-defined, 6 byte).
+const VOCAB: [(&str, f32, i32); 14] = [
+    ("<pad>", 0.0, 3),
+    ("<eos>", 0.0, 3),
+    ("<bos>", 0.0, 3),
+    ("<unk>", 0.0, 2),
+    ("  ", 0.0, 4),
+    ("▁", -9.0, 1),
+    ("a", -5.0, 1),
+    ("b", -5.0, 1),
+    ("c", -5.0, 1),
+    ("ab", -2.0, 1),
+    ("bc", -1.0, 1),
+    ("▁a", -3.0, 1),
+    ("<0xC3>", 0.0, 6),
+    ("<0xA9>", 0.0, 6),
+];
+
+/// A one-layer gemma3 GGUF with the hand-made vocabulary; `edit` changes metadata or tensors.
+fn tiny_gemma3(arch: &str, drop_key: Option<&str>, q_dims: Vec<u64>) -> Vec<u8> {
+    let key = |k: &str| format!("{arch}.{k}");
+    let keys: Vec<(String, V)> = vec![
+        ("general.architecture".into(), V::Str(arch)),
+        (key("block_count"), V::U32(1)),
+        (key("embedding_length"), V::U32(16)),
+        (key("feed_forward_length"), V::U32(32)),
+        (key("attention.head_count"), V::U32(2)),
+        (key("attention.head_count_kv"), V::U32(1)),
+        (key("attention.key_length"), V::U32(8)),
+        (key("attention.value_length"), V::U32(8)),
+        (key("attention.layer_norm_rms_epsilon"), V::F32(1e-6)),
+        (key("attention.sliding_window"), V::U32(4)),
+        (key("rope.freq_base"), V::F32(1e6)),
+        (key("context_length"), V::U32(32)),
+        ("tokenizer.ggml.model".into(), V::Str("llama")),
+        (
+            "tokenizer.ggml.tokens".into(),
+            V::Strs(VOCAB.iter().map(|t| t.0).collect()),
+        ),
+        (
+            "tokenizer.ggml.scores".into(),
+            V::F32s(VOCAB.iter().map(|t| t.1).collect()),
+        ),
+        (
+            "tokenizer.ggml.token_type".into(),
+            V::I32s(VOCAB.iter().map(|t| t.2).collect()),
+        ),
+        ("tokenizer.ggml.bos_token_id".into(), V::U32(2)),
+        ("tokenizer.ggml.unknown_token_id".into(), V::U32(3)),
+        ("tokenizer.ggml.add_space_prefix".into(), V::Bool(false)),
+    ];
+    let keys: Vec<(&str, V)> = keys
+        .into_iter()
+        .filter(|(k, _)| Some(k.as_str()) != drop_key)
+        .map(|(k, v)| (&*Box::leak(k.into_boxed_str()), v))
+        .collect();
+    let (h, f, v) = (16u64, 32u64, VOCAB.len() as u64);
+    let t = |n: &str, d: Vec<u64>| (Box::leak(n.to_string().into_boxed_str()) as &str, d);
+    let tensors = vec![
+        t("token_embd.weight", vec![h, v]),
+        t("output_norm.weight", vec![h]),
+        t("blk.0.attn_norm.weight", vec![h]),
+        t("blk.0.attn_q.weight", q_dims),
+        t("blk.0.attn_k.weight", vec![h, 8]),
+        t("blk.0.attn_v.weight", vec![h, 8]),
+        t("blk.0.attn_output.weight", vec![16, h]),
+        t("blk.0.attn_q_norm.weight", vec![8]),
+        t("blk.0.attn_k_norm.weight", vec![8]),
+        t("blk.0.post_attention_norm.weight", vec![h]),
+        t("blk.0.ffn_norm.weight", vec![h]),
+        t("blk.0.post_ffw_norm.weight", vec![h]),
+        t("blk.0.ffn_gate.weight", vec![h, f]),
+        t("blk.0.ffn_up.weight", vec![h, f]),
+        t("blk.0.ffn_down.weight", vec![f, h]),
+    ];
+    write::gguf(&keys, &tensors)
+}
+
+fn save(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("pespectra-gguf-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("model.gguf");
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+#[test]
+fn sentencepiece_merges_by_score_cuts_atomic_pieces_and_falls_back_to_bytes() {
+    let p = save("spm", &tiny_gemma3("gemma3", None, vec![16, 16]));
+    let m = pespectra_hf::gguf::open(&p).unwrap();
+    // "abc": bc (−1) beats ab (−2), and "abc" is no piece: a + bc
+    assert_eq!(m.encode("abc").unwrap(), [2, 6, 10]);
+    // " ab": ▁a (−3) loses to ab (−2): ▁ + ab
+    assert_eq!(m.encode(" ab").unwrap(), [2, 5, 9]);
+    // "  " is user-defined, cut from the raw text before spaces become ▁; "a" then stands alone
+    assert_eq!(m.encode("a  a").unwrap(), [2, 6, 4, 6]);
+    // a control piece in the text is one token; é has no piece: its UTF-8 bytes C3 A9
+    assert_eq!(m.encode("<eos>é").unwrap(), [2, 1, 12, 13]);
+    // no piece and no byte token: unknown
+    assert_eq!(m.encode("z").unwrap(), [2, 3]);
+    // the model runs on its own tokens
+    let mut heads = 0;
+    let hidden = m
+        .forward(&[2, 6, 10, 4], &[0], &mut |_| heads += 1, true)
+        .unwrap();
+    assert_eq!((heads, hidden.len()), (2, 4 * 16));
+    assert!(hidden.iter().all(|x| x.is_finite()));
+    std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn bad_gguf_files_are_refused_naming_the_file_and_the_key_or_tensor() {
+    let cases: Vec<(&str, Vec<u8>, &[&str])> = vec![
+        (
+            "arch",
+            tiny_gemma3("llama", None, vec![16, 16]),
+            &["general.architecture", "'llama'", "gemma3"],
+        ),
+        (
+            "key",
+            tiny_gemma3(
+                "gemma3",
+                Some("gemma3.attention.sliding_window"),
+                vec![16, 16],
+            ),
+            &["gemma3.attention.sliding_window"],
+        ),
+        (
+            "shape",
+            tiny_gemma3("gemma3", None, vec![16, 12]),
+            &[
+                "model.layers.0.self_attn.q_proj.weight",
+                "blk.0.attn_q.weight",
+                "[12, 16]",
+            ],
+        ),
+        (
+            "truncated",
+            {
+                let mut b = tiny_gemma3("gemma3", None, vec![16, 16]);
+                b.truncate(b.len() - 100);
+                b
+            },
+            &["model.gguf", "blk.0.ffn_down.weight"],
+        ),
+        (
+            "magic",
+            b"GGUX and more".to_vec(),
+            &["model.gguf", "not a GGUF file"],
+        ),
+    ];
+    for (name, bytes, want) in cases {
+        let p = save(name, &bytes);
+        let e = pespectra_hf::gguf::open(&p).err().unwrap().to_string();
+        for w in want {
+            assert!(e.contains(w), "{name}: {e}");
+        }
+        assert!(e.contains(&*p.display().to_string()), "{name}: {e}");
+        assert_eq!(e.lines().count(), 1, "{name}: {e}");
+        std::fs::remove_dir_all(p.parent().unwrap()).unwrap();
+    }
+}

@@ -9,8 +9,8 @@ use pespectra_sources::SourceError;
 /// Arguments of `pespectra capture`.
 #[derive(clap::Args)]
 pub struct CaptureArgs {
-    /// Registry name (see `pespectra models list`), e.g. smollm2-135m, or a HuggingFace
-    /// checkpoint directory.
+    /// Registry name (see `pespectra models list`), e.g. smollm2-135m, a HuggingFace
+    /// checkpoint directory, or a gemma3 GGUF file.
     pub model: String,
     /// Plain-text file to run the model on (default: the built-in English text).
     #[arg(long)]

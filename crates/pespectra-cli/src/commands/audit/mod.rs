@@ -49,7 +49,8 @@ pub fn dispatch(cmd: &AuditCmd) -> Result<(), Fail> {
 pub struct AuditArgs {
     /// Registry name (see `pespectra models list`), e.g. minilm-l6, or a HuggingFace
     /// checkpoint directory (config.json + safetensors; llama, mistral, qwen2, qwen3, phi3,
-    /// stablelm, gemma2, gemma3_text, gpt_neox, gpt2, bloom, falcon, mpt, t5, deepseek_v2/v3).
+    /// stablelm, gemma2, gemma3_text, gpt_neox, gpt2, bloom, falcon, mpt, t5, deepseek_v2/v3),
+    /// or a gemma3 GGUF file.
     #[arg(required_unless_present_any = ["reproduce", "captures"])]
     pub model: Option<String>,
     /// Token ids instead of text: a comma-separated list such as 3,10,17, or @FILE with one id
