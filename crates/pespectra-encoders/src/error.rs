@@ -13,30 +13,12 @@ pub enum EncoderError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// A model file is malformed (bad JSON, bad safetensors header, unknown architecture).
+    /// A model file is malformed (bad JSON, unknown architecture, bad tokenizer).
     #[error("{0}")]
     Format(String),
-    /// The weights lack a tensor the architecture needs.
-    #[error("weights have no tensor `{0}`")]
-    MissingTensor(String),
-    /// A tensor has another shape than the config implies.
-    #[error("tensor `{name}` has shape {actual:?}, the config implies {expected:?}")]
-    TensorShape {
-        /// Tensor name.
-        name: String,
-        /// Shape implied by config.json.
-        expected: Vec<usize>,
-        /// Shape in the file.
-        actual: Vec<usize>,
-    },
-    /// A tensor is not stored as F32.
-    #[error("tensor `{name}` is {dtype}, only F32 is supported")]
-    TensorDtype {
-        /// Tensor name.
-        name: String,
-        /// Its dtype in the file.
-        dtype: String,
-    },
+    /// The weights file is unreadable, or a tensor is missing, misshapen or not finite.
+    #[error(transparent)]
+    Weights(#[from] pespectra_hf::HfError),
     /// The text produced no tokens besides the special ones.
     #[error("the text is empty (no tokens besides the special ones)")]
     EmptyText,

@@ -7,9 +7,10 @@
 //!   a T5-style bucketed relative bias, one `[32, heads]` table shared by all layers, added
 //!   after the 1/√d scale).
 //!
-//! Weights come from the shipped `model.safetensors` (memory-mapped, F32, every tensor checked
-//! against the shape `config.json` implies), tokens from the shipped `tokenizer.json` through
-//! the `tokenizers` crate. Activations are f32; GEMMs are faer's, attention is
+//! Weights come from the shipped `model.safetensors` through `pespectra-hf`'s tensor source
+//! (memory-mapped, f32/f16/bf16, every tensor checked against the shape `config.json` implies),
+//! tokens from the shipped `tokenizer.json` through the `tokenizers` crate. Activations are
+//! f32; the linear layers, LayerNorm and exact GELU are `pespectra-layers`', attention is
 //! [`pespectra_attention::flash_attention`] (padding mask for batches, the core's T5 path for
 //! MPNet's bias). Sentence embeddings are sentence-transformers' pipeline for both models:
 //! mean pooling over real tokens, then L2 normalisation.
@@ -42,7 +43,6 @@ mod error;
 mod model;
 mod ops;
 mod tokenizer;
-mod weights;
 
 pub use ablation::Ablation;
 pub use config::{Architecture, EncoderConfig, MPNET_MAX_DISTANCE, MPNET_PADDING_IDX};

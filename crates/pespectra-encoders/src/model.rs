@@ -14,9 +14,24 @@ use pespectra_attention::{
 
 use crate::config::{Architecture, EncoderConfig, MPNET_MAX_DISTANCE};
 use crate::error::EncoderError;
-use crate::ops::{self, LayerNorm, Linear};
+use crate::ops;
 use crate::tokenizer::TextTokenizer;
-use crate::weights::Weights;
+use pespectra_hf::source::TensorSource;
+use pespectra_hf::weights::Weights;
+use pespectra_layers::{gelu_erf, layer_norm, Linear};
+
+/// LayerNorm weights (PyTorch's biased variance, statistics in f64 by `pespectra-layers`).
+pub(crate) struct LayerNorm {
+    g: Vec<f32>,
+    b: Vec<f32>,
+    eps: f64,
+}
+
+impl LayerNorm {
+    pub(crate) fn apply(&self, x: &[f32]) -> Vec<f32> {
+        layer_norm(x, &self.g, &self.b, self.eps)
+    }
+}
 
 /// One transformer layer.
 pub(crate) struct Layer {
@@ -67,14 +82,14 @@ impl Encoder {
         })?;
         let cfg = EncoderConfig::from_json(&text)?;
         let tokenizer = TextTokenizer::load(&dir.join("tokenizer.json"), cfg.max_tokens())?;
-        let weights = Weights::open(&dir.join("model.safetensors"))?;
+        let weights = Weights::open(dir)?;
         Self::from_weights(cfg, tokenizer, &weights)
     }
 
     fn from_weights(
         cfg: EncoderConfig,
         tokenizer: TextTokenizer,
-        w: &Weights,
+        w: &dyn TensorSource,
     ) -> Result<Self, EncoderError> {
         let (d, f) = (cfg.hidden, cfg.intermediate);
         let mut want: Vec<(String, Vec<usize>)> = vec![
@@ -133,7 +148,11 @@ impl Encoder {
                 want.push((p(name, "bias"), vec![d]));
             }
         }
-        let mut t = w.take(&want)?.into_iter();
+        let mut t = want
+            .iter()
+            .map(|(name, shape)| w.get(name, shape))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter();
         let mut next = || t.next().expect("one tensor per request");
         let eps = cfg.layer_norm_eps;
         let word = next();
@@ -147,11 +166,9 @@ impl Encoder {
             Architecture::Bert => (next()[..d].to_vec(), Vec::new()),
             Architecture::MpNet => (Vec::new(), next()),
         };
-        let linear = |w: Vec<f32>, b: Vec<f32>| Linear {
-            out: b.len(),
-            inp: w.len() / b.len(),
-            w,
-            b,
+        let linear = |w: Vec<f32>, b: Vec<f32>| {
+            let (out, inp) = (b.len(), w.len() / b.len());
+            Linear::new(w, Some(b), out, inp).expect("shapes checked at load")
         };
         let mut layers = Vec::with_capacity(cfg.layers);
         for _ in 0..cfg.layers {
@@ -296,8 +313,7 @@ impl Encoder {
                 }
             }
         }
-        self.ln_emb.apply_inplace(&mut x);
-        x
+        self.ln_emb.apply(&x)
     }
 
     /// The attention core's description of one layer's attention on `batch`.
@@ -324,7 +340,7 @@ impl Encoder {
 
     /// Fused q|k|v projection of layer `l`: token-major `rows × 3d`.
     pub(crate) fn qkv(&self, l: usize, x: &[f32], batch: &Batch) -> Vec<f32> {
-        self.layers[l].qkv.apply(x, batch.rows())
+        self.layers[l].qkv.forward(x, batch.rows())
     }
 
     /// Attention context of layer `l` (softmax(scores)·V per head, heads concatenated), the
@@ -361,14 +377,12 @@ impl Encoder {
     pub(crate) fn finish(&self, l: usize, x: &[f32], ctx: &[f32], batch: &Batch) -> Vec<f32> {
         let layer = &self.layers[l];
         let rows = batch.rows();
-        let mut a = layer.o.apply(ctx, rows);
-        ops::add_inplace(&mut a, x);
-        layer.ln_attn.apply_inplace(&mut a);
-        let mut u = layer.up.apply(&a, rows);
-        ops::gelu_inplace(&mut u);
-        let mut y = layer.down.apply(&u, rows);
-        ops::add_inplace(&mut y, &a);
-        layer.ln_out.apply_inplace(&mut y);
-        y
+        let mut a = x.to_vec();
+        layer.o.add_forward(ctx, rows, &mut a);
+        let a = layer.ln_attn.apply(&a);
+        let u = gelu_erf(&layer.up.forward(&a, rows));
+        let mut y = a.clone();
+        layer.down.add_forward(&u, rows, &mut y);
+        layer.ln_out.apply(&y)
     }
 }

@@ -1,65 +1,5 @@
-//! The dense building blocks in f32: linear layers on faer's GEMM, LayerNorm, exact GELU,
-//! head (un)packing for the attention core, masked mean pooling.
-
-use faer::linalg::matmul::matmul;
-use faer::{Accum, MatMut, MatRef, Par};
-use rayon::prelude::*;
-
-/// `y = x Wᵀ + b` with `W` stored `[out, in]` row-major (PyTorch `nn.Linear`).
-pub(crate) struct Linear {
-    pub w: Vec<f32>,
-    pub b: Vec<f32>,
-    pub out: usize,
-    pub inp: usize,
-}
-
-impl Linear {
-    /// `rows × out` output for `rows × inp` input (both row-major).
-    pub(crate) fn apply(&self, x: &[f32], rows: usize) -> Vec<f32> {
-        debug_assert_eq!(x.len(), rows * self.inp);
-        let mut y = Vec::with_capacity(rows * self.out);
-        for _ in 0..rows {
-            y.extend_from_slice(&self.b);
-        }
-        let a = MatRef::from_row_major_slice(x, rows, self.inp);
-        let wt = MatRef::from_row_major_slice(&self.w, self.out, self.inp).transpose();
-        let c = MatMut::from_row_major_slice_mut(&mut y, rows, self.out);
-        matmul(c, Accum::Add, a, wt, 1.0f32, Par::rayon(0));
-        y
-    }
-}
-
-/// LayerNorm over the last dimension (biased variance, as PyTorch), statistics in f64.
-pub(crate) struct LayerNorm {
-    pub g: Vec<f32>,
-    pub b: Vec<f32>,
-    pub eps: f64,
-}
-
-impl LayerNorm {
-    pub(crate) fn apply_inplace(&self, x: &mut [f32]) {
-        let d = self.g.len();
-        x.par_chunks_mut(d).for_each(|row| {
-            let mean = row.iter().map(|&v| v as f64).sum::<f64>() / d as f64;
-            let var = row.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / d as f64;
-            let inv = 1.0 / (var + self.eps).sqrt();
-            for ((v, g), b) in row.iter_mut().zip(&self.g).zip(&self.b) {
-                *v = ((*v as f64 - mean) * inv) as f32 * g + b;
-            }
-        });
-    }
-}
-
-/// Exact GELU `x·Φ(x) = x/2·(1 + erf(x/√2))` (BERT's and MPNet's `"gelu"`, not the tanh form).
-/// `libm::erff` is accurate to about one f32 ulp, as accurate as the activations it acts on,
-/// and cheaper than going through the f64 `erf` (GELU was ~15% of a MiniLM forward with it).
-pub(crate) fn gelu_inplace(x: &mut [f32]) {
-    x.par_chunks_mut(4096).for_each(|c| {
-        for v in c {
-            *v = 0.5 * *v * (1.0 + libm::erff(*v * std::f32::consts::FRAC_1_SQRT_2));
-        }
-    });
-}
+//! The encoders' own layout steps (the dense layers are `pespectra-layers`'): embedding sums,
+//! head (un)packing of the fused q|k|v rows for the attention core, masked mean pooling.
 
 /// `a += b` elementwise.
 pub(crate) fn add_inplace(a: &mut [f32], b: &[f32]) {
@@ -142,41 +82,6 @@ pub(crate) fn mean_pool_normalize(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn linear_matches_a_hand_product() {
-        // W = [[1,2],[3,4],[5,6]] (out 3, in 2), b = [0.5, 0, -1], x = [[1,-1],[2,0.5]].
-        let lin = Linear {
-            w: vec![1., 2., 3., 4., 5., 6.],
-            b: vec![0.5, 0., -1.],
-            out: 3,
-            inp: 2,
-        };
-        let y = lin.apply(&[1., -1., 2., 0.5], 2);
-        assert_eq!(y, vec![-0.5, -1., -2., 3.5, 8., 12.]);
-    }
-
-    #[test]
-    fn layer_norm_and_gelu_known_values() {
-        let ln = LayerNorm {
-            g: vec![1.0; 4],
-            b: vec![0.0; 4],
-            eps: 0.0,
-        };
-        let mut x = vec![1.0, 2.0, 3.0, 4.0];
-        ln.apply_inplace(&mut x);
-        // mean 2.5, biased variance 1.25.
-        let s = 1.25f64.sqrt();
-        for (v, w) in x.iter().zip([-1.5 / s, -0.5 / s, 0.5 / s, 1.5 / s]) {
-            assert!((*v as f64 - w).abs() < 1e-6);
-        }
-        // Φ(1) = 0.841344746..., Φ(-2) = 0.022750131...
-        let mut g = vec![1.0f32, -2.0, 0.0];
-        gelu_inplace(&mut g);
-        assert!((g[0] - 0.841_344_7).abs() < 1e-6);
-        assert!((g[1] + 2.0 * 0.022_750_13).abs() < 1e-6);
-        assert_eq!(g[2], 0.0);
-    }
 
     #[test]
     fn head_packing_round_trips() {
