@@ -1,6 +1,6 @@
 //! What a forward pass of a trained model records for one attention head, and nothing else.
 //!
-//! The model crates (`pespectra-llama`, `pespectra-encoders`) produce [`HeadCapture`]s; the
+//! The model crates (`pespectra-hf`, `pespectra-encoders`) produce [`HeadCapture`]s; the
 //! audit (`pespectra-audit`) consumes them. Keeping the type in its own crate lets the two sides
 //! be built and tested independently, and keeps data flowing one way.
 //!

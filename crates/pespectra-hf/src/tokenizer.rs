@@ -1,14 +1,14 @@
-//! The checkpoint's tokenizer: `tokenizer.json` when the directory has one, the SentencePiece
-//! vocabulary of a GGUF file; without either the model takes token ids only.
+//! The checkpoint's tokenizer: `tokenizer.json` when the directory has one, the vocabulary of a
+//! GGUF file; without either the model takes token ids only.
 
 use std::path::{Path, PathBuf};
 
 use crate::error::HfError;
-use crate::gguf::spm::SpmTokenizer;
+use crate::gguf::GgufTokenizer;
 
 enum Kind {
     Json(Box<tokenizers::Tokenizer>),
-    SentencePiece(SpmTokenizer),
+    Gguf(GgufTokenizer),
     Absent,
 }
 
@@ -35,11 +35,11 @@ impl TextTokenizer {
         Ok(Self { path, kind })
     }
 
-    /// The SentencePiece tokenizer read from the GGUF file `path`.
-    pub fn sentencepiece(path: &Path, spm: SpmTokenizer) -> Self {
+    /// The tokenizer read from the GGUF file `path`.
+    pub fn gguf(path: &Path, tokenizer: GgufTokenizer) -> Self {
         Self {
             path: path.to_path_buf(),
-            kind: Kind::SentencePiece(spm),
+            kind: Kind::Gguf(tokenizer),
         }
     }
 
@@ -57,7 +57,12 @@ impl TextTokenizer {
     pub fn encode(&self, text: &str) -> Result<Vec<u32>, HfError> {
         let t = match &self.kind {
             Kind::Json(t) => t,
-            Kind::SentencePiece(s) => return Ok(s.encode(text)),
+            Kind::Gguf(g) => {
+                return g.encode(text).map_err(|message| HfError::Tokenizer {
+                    path: self.path.clone(),
+                    message,
+                })
+            }
             Kind::Absent => {
                 return Err(HfError::Tokenizer {
                     path: self.path.clone(),

@@ -1,13 +1,13 @@
-//! Element-wise f32 kernels that vectorise, for forward passes where libm's scalar `expf`
-//! dominates (SiLU over the MLP width, log-sum-exp over a large vocabulary): a branch-free
-//! `exp`, SwiGLU in place and a summed next-token cross-entropy with f32 exponentials.
+//! A branch-free f32 `exp` that vectorises, for the element-wise steps where libm's scalar
+//! `expf` dominated a forward pass (SiLU over the MLP width, log-sum-exp over a large
+//! vocabulary).
 
 /// `e^x` for `x ∈ [−87, 88]` (clamped outside), relative error ≤ 2e−7 (tested against f64).
 /// Branch-free (Cody–Waite reduction, Cephes' `expf` polynomial, `2^n` built from the rounding
 /// constant's bits) so loops over slices vectorise; libm's scalar `expf`/`exp` calls were half
 /// of a forward pass (SiLU and the loss's log-sum-exp).
 #[inline(always)]
-pub fn exp_f32(x: f32) -> f32 {
+pub(crate) fn exp_f32(x: f32) -> f32 {
     const ROUND: f32 = 12_582_912.0; // 1.5·2^23: adding it rounds to an integer
     let x = x.clamp(-87.0, 88.0);
     let t = x * std::f32::consts::LOG2_E + ROUND;
@@ -21,38 +21,6 @@ pub fn exp_f32(x: f32) -> f32 {
     // t's low mantissa bits hold n; (n + 127) << 23 is 2^n (n ∈ [−126, 127] here).
     let two_n = f32::from_bits(t.to_bits().wrapping_sub(0x4B40_0000 - 127) << 23);
     e * two_n
-}
-
-/// `g·σ(g)·u` in place over `g` (SwiGLU's gate times up), with [`exp_f32`].
-pub fn swiglu_in_place(g: &mut [f32], u: &[f32]) {
-    for (a, &b) in g.iter_mut().zip(u) {
-        *a = *a / (1.0 + exp_f32(-*a)) * b;
-    }
-}
-
-/// Sum of `logsumexp(row) − row[target]` over the rows (exponentials in f32, sums in f64).
-/// Element-wise work like this stays sequential: it is small next to the GEMMs.
-pub fn cross_entropy_sum(logits: &[f32], vocab: usize, targets: &[u32]) -> f64 {
-    let mut e = vec![0f32; vocab];
-    logits
-        .chunks(vocab)
-        .zip(targets)
-        .map(|(row, &t)| {
-            let m = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
-            for (o, &v) in e.iter_mut().zip(row) {
-                *o = exp_f32(v - m);
-            }
-            let mut acc = [0f64; 8];
-            let chunks = e.chunks_exact(8);
-            let tail: f64 = chunks.remainder().iter().map(|&v| v as f64).sum();
-            for c in chunks {
-                for (a, &v) in acc.iter_mut().zip(c) {
-                    *a += v as f64;
-                }
-            }
-            m as f64 + (acc.iter().sum::<f64>() + tail).ln() - row[t as usize] as f64
-        })
-        .sum()
 }
 
 #[cfg(test)]
@@ -82,8 +50,7 @@ mod tests {
     fn swiglu_and_cross_entropy_against_f64() {
         let g0: Vec<f32> = (0..1000).map(|i| (i as f32 - 500.0) * 0.05).collect();
         let u: Vec<f32> = (0..1000).map(|i| 1.0 + (i % 7) as f32).collect();
-        let mut g = g0.clone();
-        swiglu_in_place(&mut g, &u);
+        let g = crate::swiglu(&g0, &u);
         for ((&x, &b), &y) in g0.iter().zip(&u).zip(&g) {
             let want = x as f64 / (1.0 + (-(x as f64)).exp()) * b as f64;
             assert!(
@@ -96,7 +63,7 @@ mod tests {
             .map(|i| ((i * 37) % 101) as f32 * 0.3 - 12.0)
             .collect();
         let targets = [5u32, 900];
-        let got = cross_entropy_sum(&logits, vocab, &targets);
+        let got = crate::cross_entropy(&logits, vocab, &targets) * targets.len() as f64;
         let want: f64 = logits
             .chunks(vocab)
             .zip(targets)

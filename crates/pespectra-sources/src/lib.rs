@@ -222,10 +222,7 @@ pub fn open(source: &Source, log: &mut dyn FnMut(&str)) -> Result<OpenModel, Sou
         source,
     };
     let model: Box<dyn CaptureModel + Send> = match spec.architecture {
-        "llama" => Box::new(
-            pespectra_llama::Llama::load(&spec.weight_path(&dir)).map_err(|e| load(e.into()))?,
-        ),
-        "gemma3" => {
+        "llama" | "gemma3" => {
             pespectra_hf::open_gguf(&spec.weight_path(&dir))
                 .map_err(|e| load(e.into()))?
                 .model

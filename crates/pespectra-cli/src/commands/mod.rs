@@ -21,7 +21,8 @@ pub(crate) fn print_json(doc: &impl serde::Serialize) {
 
 /// Keeps freed buffers in the heap instead of returning them to the kernel, for the commands
 /// whose big matrices and tensors are allocated and freed over and over (every candle op's
-/// output; the split GEMMs' operands and products of `eig`/`svd`). With glibc's defaults each
+/// output; the split GEMMs' operands and products of `eig`/`svd`; a model's activations in
+/// `audit`). With glibc's defaults each
 /// such buffer is a fresh mmap whose pages the kernel zeroes again: half of a training step's
 /// time, and 8% of a whole `eig` process at n = 2048, whose 32 MiB matrices are above even the
 /// highest mmap threshold glibc accepts, so mmap is switched off altogether.

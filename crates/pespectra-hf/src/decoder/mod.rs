@@ -352,16 +352,41 @@ impl Decoder {
         Ok(self.final_norm()?.apply(&x, c.rms_eps))
     }
 
-    fn loss(&self, x: &[f32], ids: &[u32], head: &Linear, norm: &Norm) -> f64 {
-        let n = ids.len();
-        let h = norm.apply(&x[..(n - 1) * self.config.hidden], self.config.rms_eps);
-        let mut logits = head.forward(&h, n - 1);
+    /// Output logits (final soft-cap applied) of the `rows` residual rows `x`.
+    fn logits(&self, x: &[f32], rows: usize, head: &Linear, norm: &Norm) -> Vec<f32> {
+        let h = norm.apply(&x[..rows * self.config.hidden], self.config.rms_eps);
+        let mut logits = head.forward(&h, rows);
         if let Some(cap) = self.config.final_softcap {
             for v in &mut logits {
                 *v = (cap * (f64::from(*v) / cap).tanh()) as f32;
             }
         }
+        logits
+    }
+
+    fn loss(&self, x: &[f32], ids: &[u32], head: &Linear, norm: &Norm) -> f64 {
+        let n = ids.len();
+        let logits = self.logits(x, n - 1, head, norm);
         cross_entropy(&logits, self.config.vocab, &ids[1..])
+    }
+
+    fn output_head(&self) -> Result<Linear, HfError> {
+        let c = &self.config;
+        let name = if c.tied_embeddings {
+            "model.embed_tokens.weight"
+        } else {
+            "lm_head.weight"
+        };
+        output_head(&*self.weights, name, c.vocab, c.hidden)
+    }
+
+    /// The logits of the token after `ids` (vocabulary-wide, final soft-cap applied).
+    pub fn next_token_logits(&self, ids: &[u32]) -> Result<Vec<f32>, HfError> {
+        self.check_ids(ids)?;
+        let (c, n) = (&self.config, ids.len());
+        let x = self.run_layers(self.embed(ids)?, n, 0..c.layers, &[], None, None)?;
+        let last = &x[(n - 1) * c.hidden..];
+        Ok(self.logits(last, 1, &self.output_head()?, &self.final_norm()?))
     }
 
     /// Mean next-token loss of the clean model and, per `(layer, head)`, with that head's
@@ -377,12 +402,7 @@ impl Decoder {
         let n = ids.len();
         check_loss_input(n)?;
         check_heads(heads, c.layers, c.heads)?;
-        let name = if c.tied_embeddings {
-            "model.embed_tokens.weight"
-        } else {
-            "lm_head.weight"
-        };
-        let head = output_head(&*self.weights, name, c.vocab, c.hidden)?;
+        let head = self.output_head()?;
         let norm = self.final_norm()?;
         let mut trace = Trace::default();
         let x = self.run_layers(

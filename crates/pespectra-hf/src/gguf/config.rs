@@ -1,7 +1,8 @@
 //! The `config.json` equivalent of a GGUF file's metadata, so one parser
 //! ([`crate::DecoderConfig::from_json`]) serves both formats.
 //!
-//! For `gemma3` the GGUF does not store everything transformers' `Gemma3TextConfig` holds; the
+//! For `llama` the metadata hold everything (head_dim is `attention.key_length` when given,
+//! else hidden / heads; RoPE over the whole head). For `gemma3` the GGUF does not store everything transformers' `Gemma3TextConfig` holds; the
 //! missing facts are filled in as llama.cpp (`llama-model.cpp`, LLM_ARCH_GEMMA3) and transformers'
 //! GGUF loader both assume: local (sliding) layers use RoPE base 10000, every 6th layer is full,
 //! the MLP is tanh-GELU, and the query scale is head_dim^-½, except for the 62-layer 27B model,
@@ -33,15 +34,7 @@ pub fn config_json(source: &GgufSource) -> Result<(String, Value), HfError> {
         g.get_f64(&key).map_err(|e| err(&key, e.to_string()))
     };
     let hidden = uint("embedding_length")?;
-    let layers = uint("block_count")?;
     let heads = uint("attention.head_count")?;
-    let head_dim = uint("attention.key_length")?;
-    if uint("attention.value_length")? != head_dim {
-        return Err(err(
-            &format!("{arch}.attention.value_length"),
-            "differs from attention.key_length; not supported".into(),
-        ));
-    }
     let vocab = g
         .tensor("token_embd.weight")
         .map_err(|e| err("token_embd.weight", e.to_string()))?
@@ -64,6 +57,54 @@ pub fn config_json(source: &GgufSource) -> Result<(String, Value), HfError> {
             }
         },
     };
+    let tied = g.tensor("output.weight").is_err();
+    if arch == "llama" {
+        let head_dim = match g.get(&format!("{arch}.attention.key_length")) {
+            Some(_) => uint("attention.key_length")?,
+            None => hidden / heads.max(1),
+        };
+        if let Some(r) = g.get(&format!("{arch}.rope.dimension_count")) {
+            if r.as_u64() != Some(head_dim) {
+                return Err(err(
+                    &format!("{arch}.rope.dimension_count"),
+                    format!("{r:?} differs from the head width {head_dim}: partial rotary is not supported for llama"),
+                ));
+            }
+        }
+        let kv_heads = match g.get(&format!("{arch}.attention.head_count_kv")) {
+            Some(_) => uint("attention.head_count_kv")?,
+            None => heads,
+        };
+        let theta = match g.get(&format!("{arch}.rope.freq_base")) {
+            Some(_) => float("rope.freq_base")?,
+            None => 10000.0,
+        };
+        let doc = json!({
+            "model_type": "llama",
+            "hidden_size": hidden,
+            "num_hidden_layers": uint("block_count")?,
+            "num_attention_heads": heads,
+            "num_key_value_heads": kv_heads,
+            "head_dim": head_dim,
+            "intermediate_size": uint("feed_forward_length")?,
+            "rms_norm_eps": float("attention.layer_norm_rms_epsilon")?,
+            "vocab_size": vocab,
+            "max_position_embeddings": uint("context_length")?,
+            "rope_theta": theta,
+            "rope_scaling": scaling,
+            "hidden_act": "silu",
+            "tie_word_embeddings": tied,
+        });
+        return Ok(("llama".to_string(), doc));
+    }
+    let layers = uint("block_count")?;
+    let head_dim = uint("attention.key_length")?;
+    if uint("attention.value_length")? != head_dim {
+        return Err(err(
+            &format!("{arch}.attention.value_length"),
+            "differs from attention.key_length; not supported".into(),
+        ));
+    }
     const PATTERN: u64 = 6;
     let layer_types: Vec<&str> = (0..layers)
         .map(|l| {
@@ -97,7 +138,7 @@ pub fn config_json(source: &GgufSource) -> Result<(String, Value), HfError> {
         "layer_types": layer_types,
         "query_pre_attn_scalar": query_scalar,
         "hidden_activation": "gelu_pytorch_tanh",
-        "tie_word_embeddings": g.tensor("output.weight").is_err(),
+        "tie_word_embeddings": tied,
     });
     Ok(("gemma3_text".to_string(), doc))
 }

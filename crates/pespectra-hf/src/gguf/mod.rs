@@ -1,11 +1,13 @@
 //! GGUF files (llama.cpp's format) as checkpoints: the metadata become the `config.json` the
 //! family's parser reads ([`config`]), the tensors are renamed to their HF names and brought back
-//! to HF conventions ([`GgufSource`]), and the vocabulary becomes a SentencePiece tokenizer
-//! ([`spm`]). The forward pass is then the same as for the safetensors checkpoint.
+//! to HF conventions ([`GgufSource`]), and the vocabulary becomes a tokenizer ([`GgufTokenizer`]:
+//! SentencePiece BPE in [`spm`], byte-level BPE in [`bpe`]). The forward pass is then the same as
+//! for the safetensors checkpoint.
 //!
-//! Architectures: `gemma3` (the `gemma3-270m` registry model). Others are refused naming
-//! `general.architecture`; llama-architecture GGUFs (SmolLM2) run on `pespectra-llama`.
+//! Architectures: `llama` (the `smollm2-135m` registry model, any Llama/SmolLM GGUF) and `gemma3`
+//! (the `gemma3-270m` registry model). Others are refused naming `general.architecture`.
 
+pub mod bpe;
 pub mod config;
 pub mod spm;
 
@@ -17,53 +19,105 @@ use crate::error::HfError;
 use crate::source::TensorSource;
 
 /// The architectures [`open`] reads.
-pub const ARCHITECTURES: [&str; 1] = ["gemma3"];
+pub const ARCHITECTURES: [&str; 2] = ["gemma3", "llama"];
+
+/// How llama.cpp's converter changed a tensor, undone on reading.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Fix {
+    None,
+    /// Gemma norms, stored as 1 + w (transformers adds the 1 at run time; its GGUF loader
+    /// subtracts it).
+    MinusOne,
+    /// Llama q/k projections of this many heads, whose rows llama.cpp permuted so that ggml's
+    /// interleaved RoPE equals the checkpoint's rotate-half (`permute` in convert_hf_to_gguf.py).
+    Unpermute(usize),
+}
+
+/// The GGUF architecture and the head counts its q/k permutation needs.
+#[derive(Clone, Copy, Debug)]
+enum Arch {
+    Llama { heads: usize, kv_heads: usize },
+    Gemma3,
+}
+
+impl Arch {
+    /// llama.cpp's name for the HF tensor `name`, and the fix to apply.
+    fn gguf_name(self, name: &str) -> Option<(String, Fix)> {
+        let norm = match self {
+            Arch::Gemma3 => Fix::MinusOne,
+            Arch::Llama { .. } => Fix::None,
+        };
+        let (q, k) = match self {
+            Arch::Llama { heads, kv_heads } => (Fix::Unpermute(heads), Fix::Unpermute(kv_heads)),
+            Arch::Gemma3 => (Fix::None, Fix::None),
+        };
+        let top = [
+            ("model.embed_tokens.weight", "token_embd.weight", Fix::None),
+            ("model.norm.weight", "output_norm.weight", norm),
+            ("lm_head.weight", "output.weight", Fix::None),
+        ];
+        if let Some(&(_, g, fix)) = top.iter().find(|t| t.0 == name) {
+            return Some((g.to_string(), fix));
+        }
+        let rest = name.strip_prefix("model.layers.")?;
+        let (l, suffix) = rest.split_once('.')?;
+        let l: usize = l.parse().ok()?;
+        let common = [
+            ("input_layernorm.weight", "attn_norm.weight", norm),
+            ("self_attn.q_proj.weight", "attn_q.weight", q),
+            ("self_attn.k_proj.weight", "attn_k.weight", k),
+            ("self_attn.v_proj.weight", "attn_v.weight", Fix::None),
+            ("self_attn.o_proj.weight", "attn_output.weight", Fix::None),
+            ("mlp.gate_proj.weight", "ffn_gate.weight", Fix::None),
+            ("mlp.up_proj.weight", "ffn_up.weight", Fix::None),
+            ("mlp.down_proj.weight", "ffn_down.weight", Fix::None),
+        ];
+        // llama's ffn_norm is the pre-MLP norm, which HF calls post_attention_layernorm; Gemma's
+        // four norms keep their own names
+        let own: &[(&str, &str, Fix)] = match self {
+            Arch::Llama { .. } => &[(
+                "post_attention_layernorm.weight",
+                "ffn_norm.weight",
+                Fix::None,
+            )],
+            Arch::Gemma3 => &[
+                (
+                    "self_attn.q_norm.weight",
+                    "attn_q_norm.weight",
+                    Fix::MinusOne,
+                ),
+                (
+                    "self_attn.k_norm.weight",
+                    "attn_k_norm.weight",
+                    Fix::MinusOne,
+                ),
+                (
+                    "post_attention_layernorm.weight",
+                    "post_attention_norm.weight",
+                    Fix::MinusOne,
+                ),
+                (
+                    "pre_feedforward_layernorm.weight",
+                    "ffn_norm.weight",
+                    Fix::MinusOne,
+                ),
+                (
+                    "post_feedforward_layernorm.weight",
+                    "post_ffw_norm.weight",
+                    Fix::MinusOne,
+                ),
+            ],
+        };
+        let &(_, g, fix) = common.iter().chain(own).find(|t| t.0 == suffix)?;
+        Some((format!("blk.{l}.{g}"), fix))
+    }
+}
 
 /// A GGUF file's tensors under their HF names, in HF conventions.
 pub struct GgufSource {
     path: PathBuf,
     gguf: Gguf,
-}
-
-/// llama.cpp's name for the gemma3 HF tensor `name`, and whether it is a Gemma norm, which
-/// llama.cpp stores as 1 + w (transformers adds the 1 at run time; its GGUF loader subtracts it).
-fn gemma3_name(name: &str) -> Option<(String, bool)> {
-    const TOP: [(&str, &str, bool); 3] = [
-        ("model.embed_tokens.weight", "token_embd.weight", false),
-        ("model.norm.weight", "output_norm.weight", true),
-        ("lm_head.weight", "output.weight", false),
-    ];
-    const LAYER: [(&str, &str, bool); 13] = [
-        ("input_layernorm.weight", "attn_norm.weight", true),
-        ("self_attn.q_proj.weight", "attn_q.weight", false),
-        ("self_attn.k_proj.weight", "attn_k.weight", false),
-        ("self_attn.v_proj.weight", "attn_v.weight", false),
-        ("self_attn.o_proj.weight", "attn_output.weight", false),
-        ("self_attn.q_norm.weight", "attn_q_norm.weight", true),
-        ("self_attn.k_norm.weight", "attn_k_norm.weight", true),
-        (
-            "post_attention_layernorm.weight",
-            "post_attention_norm.weight",
-            true,
-        ),
-        ("pre_feedforward_layernorm.weight", "ffn_norm.weight", true),
-        (
-            "post_feedforward_layernorm.weight",
-            "post_ffw_norm.weight",
-            true,
-        ),
-        ("mlp.gate_proj.weight", "ffn_gate.weight", false),
-        ("mlp.up_proj.weight", "ffn_up.weight", false),
-        ("mlp.down_proj.weight", "ffn_down.weight", false),
-    ];
-    if let Some(&(_, g, shift)) = TOP.iter().find(|t| t.0 == name) {
-        return Some((g.to_string(), shift));
-    }
-    let rest = name.strip_prefix("model.layers.")?;
-    let (l, suffix) = rest.split_once('.')?;
-    let l: usize = l.parse().ok()?;
-    let &(_, g, shift) = LAYER.iter().find(|t| t.0 == suffix)?;
-    Some((format!("blk.{l}.{g}"), shift))
+    arch: Arch,
 }
 
 impl GgufSource {
@@ -73,20 +127,34 @@ impl GgufSource {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
-        let arch = gguf.get_str("general.architecture").unwrap_or("(missing)");
-        if !ARCHITECTURES.contains(&arch) {
-            return Err(HfError::Config {
-                path: path.to_path_buf(),
-                field: "general.architecture".into(),
-                message: format!(
-                    "'{arch}' is not supported in GGUF files (supported: {})",
-                    ARCHITECTURES.join(", ")
-                ),
-            });
-        }
+        let bad = |field: &str, message: String| HfError::Config {
+            path: path.to_path_buf(),
+            field: field.into(),
+            message,
+        };
+        let arch = match gguf.get_str("general.architecture").unwrap_or("(missing)") {
+            "gemma3" => Arch::Gemma3,
+            "llama" => {
+                let count = |k: &str| gguf.get_u64(k).map(|v| v as usize);
+                let heads = count("llama.attention.head_count")
+                    .map_err(|e| bad("llama.attention.head_count", e.to_string()))?;
+                let kv_heads = count("llama.attention.head_count_kv").unwrap_or(heads);
+                Arch::Llama { heads, kv_heads }
+            }
+            other => {
+                return Err(bad(
+                    "general.architecture",
+                    format!(
+                        "'{other}' is not supported in GGUF files (supported: {})",
+                        ARCHITECTURES.join(", ")
+                    ),
+                ))
+            }
+        };
         Ok(Self {
             path: path.to_path_buf(),
             gguf,
+            arch,
         })
     }
 
@@ -108,14 +176,13 @@ impl GgufSource {
         }
     }
 
-    /// The table entry, element type and (1 + w) flag of HF tensor `name`, checked to have
-    /// `shape` (GGUF lists dimensions fastest first, so a `[rows, cols]` matrix is `[cols, rows]`).
-    fn locate(
-        &self,
-        name: &str,
-        shape: &[usize],
-    ) -> Result<(&TensorInfo, GgmlType, bool), HfError> {
-        let (g, shifted) = gemma3_name(name).ok_or_else(|| self.err(name, "missing"))?;
+    /// The table entry, element type and fix of HF tensor `name`, checked to have `shape` (GGUF
+    /// lists dimensions fastest first, so a `[rows, cols]` matrix is `[cols, rows]`).
+    fn locate(&self, name: &str, shape: &[usize]) -> Result<(&TensorInfo, GgmlType, Fix), HfError> {
+        let (g, fix) = self
+            .arch
+            .gguf_name(name)
+            .ok_or_else(|| self.err(name, "missing"))?;
         let t = self
             .gguf
             .tensor(&g)
@@ -136,13 +203,48 @@ impl GgufSource {
                 ),
             )
         })?;
-        Ok((t, ty, shifted))
+        if let Fix::Unpermute(heads) = fix {
+            if heads == 0 || !shape[0].is_multiple_of(2 * heads) {
+                return Err(self.err(
+                    name,
+                    format!(
+                        "{} rows do not split into {heads} heads of rotary pairs",
+                        shape[0]
+                    ),
+                ));
+            }
+        }
+        Ok((t, ty, fix))
     }
 
-    fn finish(&self, name: &str, mut v: Vec<f32>, shifted: bool) -> Result<Vec<f32>, HfError> {
-        if shifted {
+    /// Undoes `fix` on the row-major `v` (`cols` values per row) and refuses non-finite values.
+    fn finish(
+        &self,
+        name: &str,
+        mut v: Vec<f32>,
+        fix: Fix,
+        cols: usize,
+    ) -> Result<Vec<f32>, HfError> {
+        match fix {
+            Fix::None => {}
             // exact: 1 + w was rounded to f32 from a bf16 w, so subtracting 1 recovers w
-            v.iter_mut().for_each(|x| *x -= 1.0);
+            Fix::MinusOne => v.iter_mut().for_each(|x| *x -= 1.0),
+            Fix::Unpermute(heads) => {
+                // GGUF row h·hd + 2i + j holds HF row h·hd + j·hd/2 + i
+                let hd = v.len() / cols / heads;
+                let half = hd / 2;
+                let mut out = vec![0f32; v.len()];
+                for h in 0..heads {
+                    for i in 0..half {
+                        for j in 0..2 {
+                            let from = (h * hd + 2 * i + j) * cols;
+                            let to = (h * hd + j * half + i) * cols;
+                            out[to..to + cols].copy_from_slice(&v[from..from + cols]);
+                        }
+                    }
+                }
+                v = out;
+            }
         }
         match v.iter().position(|x| !x.is_finite()) {
             Some(i) => Err(self.err(name, format!("not finite at flat index {i}"))),
@@ -169,7 +271,9 @@ impl TensorSource for GgufSource {
     }
 
     fn has(&self, name: &str) -> bool {
-        gemma3_name(name).is_some_and(|(g, _)| self.gguf.tensor(&g).is_ok())
+        self.arch
+            .gguf_name(name)
+            .is_some_and(|(g, _)| self.gguf.tensor(&g).is_ok())
     }
 
     fn check(&self, name: &str, shape: &[usize]) -> Result<(), HfError> {
@@ -177,17 +281,24 @@ impl TensorSource for GgufSource {
     }
 
     fn get(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>, HfError> {
-        let (t, ty, shifted) = self.locate(name, shape)?;
+        let (t, ty, fix) = self.locate(name, shape)?;
         let bytes = self
             .gguf
             .tensor_bytes(&t.name)
             .map_err(|e| self.err(name, e.to_string()))?;
         let v = self.dequant(name, ty, bytes)?;
-        self.finish(name, v, shifted)
+        let cols = if shape.len() == 2 { shape[1] } else { 1 };
+        self.finish(name, v, fix, cols)
     }
 
     fn rows(&self, name: &str, shape: [usize; 2], rows: &[usize]) -> Result<Vec<f32>, HfError> {
-        let (t, ty, shifted) = self.locate(name, &shape)?;
+        let (t, ty, fix) = self.locate(name, &shape)?;
+        if let Fix::Unpermute(_) = fix {
+            return Err(self.err(
+                name,
+                "row lookups of permuted q/k projections are not supported",
+            ));
+        }
         let bytes = self
             .gguf
             .tensor_bytes(&t.name)
@@ -205,19 +316,49 @@ impl TensorSource for GgufSource {
             }
             out.extend(self.dequant(name, ty, &bytes[r * width..(r + 1) * width])?);
         }
-        self.finish(name, out, shifted)
+        self.finish(name, out, fix, shape[1])
+    }
+}
+
+/// The tokenizer of a GGUF file's vocabulary, by `tokenizer.ggml.model`.
+pub enum GgufTokenizer {
+    /// `llama`: SentencePiece BPE (Gemma, Llama 2).
+    SentencePiece(Box<spm::SpmTokenizer>),
+    /// `gpt2`: byte-level BPE (SmolLM2, Llama 3).
+    ByteLevel(Box<bpe::BpeTokenizer>),
+}
+
+impl GgufTokenizer {
+    /// The tokenizer of `g`'s `tokenizer.ggml.*` metadata; the error says which key is missing
+    /// or unsupported.
+    pub fn from_gguf(g: &Gguf) -> Result<Self, String> {
+        match g.get_str("tokenizer.ggml.model").map_err(|e| e.to_string())? {
+            "llama" => spm::SpmTokenizer::from_gguf(g).map(|t| Self::SentencePiece(Box::new(t))),
+            "gpt2" => bpe::BpeTokenizer::from_gguf(g).map(|t| Self::ByteLevel(Box::new(t))),
+            other => Err(format!(
+                "tokenizer.ggml.model '{other}' is not supported (llama: SentencePiece BPE, gpt2: byte-level BPE)"
+            )),
+        }
+    }
+
+    /// Token ids of `text`, with BOS/EOS as the file asks.
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>, String> {
+        match self {
+            Self::SentencePiece(t) => Ok(t.encode(text)),
+            Self::ByteLevel(t) => t.encode(text),
+        }
     }
 }
 
 /// Opens a GGUF file as a llama-family [`crate::Decoder`]: config from its metadata, tensors
-/// through [`GgufSource`], the SentencePiece tokenizer of its vocabulary.
+/// through [`GgufSource`], the tokenizer of its vocabulary.
 pub fn open(path: &Path) -> Result<crate::Decoder, HfError> {
     let source = GgufSource::open(path)?;
     let (model_type, json) = config::config_json(&source)?;
     let config = crate::DecoderConfig::from_json(path, &json, model_type)?;
-    let tokenizer = crate::tokenizer::TextTokenizer::sentencepiece(
+    let tokenizer = crate::tokenizer::TextTokenizer::gguf(
         path,
-        spm::SpmTokenizer::from_gguf(source.gguf()).map_err(|message| HfError::Tokenizer {
+        GgufTokenizer::from_gguf(source.gguf()).map_err(|message| HfError::Tokenizer {
             path: path.to_path_buf(),
             message,
         })?,

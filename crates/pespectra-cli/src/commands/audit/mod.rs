@@ -191,6 +191,8 @@ pub fn run(args: &AuditArgs) -> Result<(), Fail> {
     }
     let argv: Vec<String> = std::env::args().collect();
     let shard = shard_of(args)?;
+    // the forward passes and ablations allocate and free activations of a few MB per layer
+    crate::commands::keep_freed_memory();
     let (report, doc) = audit(args, &argv, shard)?;
     if let (Some((i, n)), Some(out)) = (shard, &args.out) {
         let d = pespectra_audit::shard::document(&report, i, n, doc["provenance"].clone());

@@ -1,10 +1,13 @@
-"""Reference values for pespectra-llama, produced once with transformers from the same GGUF file.
+"""Reference values for SmolLM2's GGUF in pespectra-hf (crates/pespectra-hf/tests/gguf.rs),
+produced once with transformers from the same GGUF file.
 
-transformers dequantizes the GGUF to f32 and un-permutes Q/K (so it applies rotate-half RoPE);
-pespectra applies interleaved RoPE to the permuted GGUF weights. The two must agree on logits.
+transformers dequantizes the GGUF to f32 and un-permutes Q/K (so it applies rotate-half RoPE),
+as pespectra-hf's GGUF source does; the two must agree on logits, losses and tokens.
 
-Run (needs torch, transformers, gguf, accelerate; e.g. .venv-pe):
-  python make_golden.py $PESPECTRA_CACHE/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf > smollm2.json
+Run from the workspace root (needs torch, transformers, gguf, accelerate; e.g. .venv-pe):
+  .venv-pe/bin/python scripts/make_smollm2_gguf_golden.py \
+      $PESPECTRA_CACHE/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf \
+      > crates/pespectra-hf/tests/fixtures/smollm2-gguf-golden.json
 """
 import json
 import os
