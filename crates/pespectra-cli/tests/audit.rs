@@ -74,6 +74,7 @@ fn model_not_installed_and_fetch_failing() {
         &[
             ("PESPECTRA_CACHE", d.to_str().unwrap()),
             ("PATH", d.to_str().unwrap()),
+            ("PESPECTRA_PYTHON", "python3"),
         ],
     );
     assert_eq!(code, 2, "{err}");

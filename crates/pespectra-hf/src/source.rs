@@ -24,3 +24,25 @@ pub trait TensorSource: Send + Sync {
     /// embedding lookup touches n rows of a vocabulary-sized table).
     fn rows(&self, name: &str, shape: [usize; 2], rows: &[usize]) -> Result<Vec<f32>, HfError>;
 }
+
+/// Rows `rows` of a `[r, c]` matrix stored row after row in `bytes`, `width` bytes a row, each
+/// converted by `convert`; an index ≥ r is a request error (a token outside the vocabulary).
+pub(crate) fn gather_rows(
+    bytes: &[u8],
+    shape: [usize; 2],
+    width: usize,
+    rows: &[usize],
+    mut convert: impl FnMut(&[u8]) -> Result<Vec<f32>, HfError>,
+) -> Result<Vec<f32>, HfError> {
+    let mut out = Vec::with_capacity(rows.len() * shape[1]);
+    for &r in rows {
+        if r >= shape[0] {
+            return Err(HfError::Request(format!(
+                "token id {r} is outside the vocabulary of {} tokens",
+                shape[0]
+            )));
+        }
+        out.extend(convert(&bytes[r * width..(r + 1) * width])?);
+    }
+    Ok(out)
+}

@@ -10,7 +10,7 @@ use safetensors::tensor::Metadata;
 use safetensors::{Dtype, SafeTensors};
 
 use crate::error::HfError;
-use crate::source::TensorSource;
+use crate::source::{gather_rows, TensorSource};
 
 struct Shard {
     path: PathBuf,
@@ -243,22 +243,7 @@ impl TensorSource for Weights {
             Dtype::F32 => 4,
             _ => 2,
         } * shape[1];
-        let mut out = Vec::with_capacity(rows.len() * shape[1]);
-        for &r in rows {
-            if r >= shape[0] {
-                return Err(HfError::Request(format!(
-                    "token id {r} is outside the vocabulary of {} tokens",
-                    shape[0]
-                )));
-            }
-            out.extend(convert(
-                &bytes[r * width..(r + 1) * width],
-                dtype,
-                name,
-                path,
-            )?);
-        }
-        Ok(out)
+        gather_rows(bytes, shape, width, rows, |b| convert(b, dtype, name, path))
     }
 }
 

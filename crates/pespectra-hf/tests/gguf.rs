@@ -9,6 +9,9 @@ use std::path::Path;
 
 use pespectra_capture::HeadCapture;
 
+mod common;
+use common::rel;
+
 const BOUND: f64 = 1e-5;
 
 fn golden() -> serde_json::Value {
@@ -31,17 +34,6 @@ fn ids(v: &serde_json::Value) -> Vec<u32> {
         .iter()
         .map(|x| x.as_u64().unwrap() as u32)
         .collect()
-}
-
-/// Largest |a − b| relative to 1 + max |b|.
-fn rel(a: &[f32], b: &[f32]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    let m = b.iter().fold(0f64, |m, &x| m.max(x.abs() as f64));
-    a.iter()
-        .zip(b)
-        .map(|(&x, &y)| (x as f64 - y as f64).abs())
-        .fold(0.0, f64::max)
-        / (1.0 + m)
 }
 
 fn gemma3() -> Option<pespectra_hf::Decoder> {

@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 
 use pespectra_capture::{CaptureModel, HeadCapture, Positional};
 
+mod common;
+use common::rel;
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
@@ -60,17 +63,6 @@ impl Golden {
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect()
     }
-}
-
-/// Largest |a − b| relative to 1 + max |b|.
-fn rel(a: &[f32], b: &[f32]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    let m = b.iter().fold(0f64, |m, &x| m.max(x.abs() as f64));
-    a.iter()
-        .zip(b)
-        .map(|(&x, &y)| (x as f64 - y as f64).abs())
-        .fold(0.0, f64::max)
-        / (1.0 + m)
 }
 
 const BOUND: f64 = 1e-5;

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use pespectra_models::gguf::{dequantize, GgmlType, Gguf, TensorInfo};
 
 use crate::error::HfError;
-use crate::source::TensorSource;
+use crate::source::{gather_rows, TensorSource};
 
 /// The architectures [`open`] reads.
 pub const ARCHITECTURES: [&str; 2] = ["gemma3", "llama"];
@@ -306,16 +306,7 @@ impl TensorSource for GgufSource {
         // rows are whole blocks: the reader checked that a row's length is a block multiple
         let (per_block, block_bytes) = ty.block();
         let width = shape[1] / per_block * block_bytes;
-        let mut out = Vec::with_capacity(rows.len() * shape[1]);
-        for &r in rows {
-            if r >= shape[0] {
-                return Err(HfError::Request(format!(
-                    "token id {r} is outside the vocabulary of {} tokens",
-                    shape[0]
-                )));
-            }
-            out.extend(self.dequant(name, ty, &bytes[r * width..(r + 1) * width])?);
-        }
+        let out = gather_rows(bytes, shape, width, rows, |b| self.dequant(name, ty, b))?;
         self.finish(name, out, fix, shape[1])
     }
 }
