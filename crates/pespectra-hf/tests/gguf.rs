@@ -191,8 +191,13 @@ const VOCAB: [(&str, f32, i32); 14] = [
 ];
 
 /// A one-layer GGUF of `arch` with gemma3 tensors and the hand-made vocabulary, without the
-/// metadata key `drop_key`, and with `attn_q` of GGUF dims `q_dims` (`[16, 16]` is right).
+/// metadata key `drop_key` (or with it set to 0 when `zero`), and with `attn_q` of GGUF dims
+/// `q_dims` (`[16, 16]` is right).
 fn tiny_gemma3(arch: &str, drop_key: Option<&str>, q_dims: Vec<u64>) -> Vec<u8> {
+    tiny(arch, drop_key, false, q_dims)
+}
+
+fn tiny(arch: &str, drop_key: Option<&str>, zero: bool, q_dims: Vec<u64>) -> Vec<u8> {
     let key = |k: &str| format!("{arch}.{k}");
     let keys: Vec<(String, V)> = vec![
         ("general.architecture".into(), V::Str(arch)),
@@ -226,8 +231,11 @@ fn tiny_gemma3(arch: &str, drop_key: Option<&str>, q_dims: Vec<u64>) -> Vec<u8> 
     ];
     let keys: Vec<(&str, V)> = keys
         .into_iter()
-        .filter(|(k, _)| Some(k.as_str()) != drop_key)
-        .map(|(k, v)| (&*Box::leak(k.into_boxed_str()), v))
+        .filter(|(k, _)| zero || Some(k.as_str()) != drop_key)
+        .map(|(k, v)| match Some(k.as_str()) == drop_key {
+            true => (&*Box::leak(k.into_boxed_str()), V::U32(0)),
+            false => (&*Box::leak(k.into_boxed_str()), v),
+        })
         .collect();
     let (h, f, v) = (16u64, 32u64, VOCAB.len() as u64);
     let t = |n: &str, d: Vec<u64>| (Box::leak(n.to_string().into_boxed_str()) as &str, d);
@@ -299,6 +307,26 @@ fn bad_gguf_files_are_refused_naming_the_file_and_the_key_or_tensor() {
                 vec![16, 16],
             ),
             &["gemma3.attention.sliding_window"],
+        ),
+        (
+            "zero heads",
+            tiny(
+                "gemma3",
+                Some("gemma3.attention.head_count"),
+                true,
+                vec![16, 16],
+            ),
+            &["gemma3.attention.head_count", "not a positive integer"],
+        ),
+        (
+            "zero llama heads",
+            tiny(
+                "llama",
+                Some("llama.attention.head_count"),
+                true,
+                vec![16, 16],
+            ),
+            &["llama.attention.head_count", "not a positive integer"],
         ),
         (
             "shape",

@@ -27,7 +27,10 @@ pub fn config_json(source: &GgufSource) -> Result<(String, Value), HfError> {
         .map_err(|e| err("general.architecture", e.to_string()))?;
     let uint = |k: &str| -> Result<u64, HfError> {
         let key = format!("{arch}.{k}");
-        g.get_u64(&key).map_err(|e| err(&key, e.to_string()))
+        match g.get_u64(&key) {
+            Ok(0) => Err(err(&key, "is 0, not a positive integer".into())),
+            r => r.map_err(|e| err(&key, e.to_string())),
+        }
     };
     let float = |k: &str| -> Result<f64, HfError> {
         let key = format!("{arch}.{k}");

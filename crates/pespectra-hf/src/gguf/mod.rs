@@ -135,10 +135,17 @@ impl GgufSource {
         let arch = match gguf.get_str("general.architecture").unwrap_or("(missing)") {
             "gemma3" => Arch::Gemma3,
             "llama" => {
-                let count = |k: &str| gguf.get_u64(k).map(|v| v as usize);
-                let heads = count("llama.attention.head_count")
-                    .map_err(|e| bad("llama.attention.head_count", e.to_string()))?;
-                let kv_heads = count("llama.attention.head_count_kv").unwrap_or(heads);
+                // per-layer head counts (arrays) are refused, not read as the default
+                let count = |k: &str| {
+                    gguf.get_u64(k)
+                        .map(|v| v as usize)
+                        .map_err(|e| bad(k, e.to_string()))
+                };
+                let heads = count("llama.attention.head_count")?;
+                let kv_heads = match gguf.get("llama.attention.head_count_kv") {
+                    Some(_) => count("llama.attention.head_count_kv")?,
+                    None => heads,
+                };
                 Arch::Llama { heads, kv_heads }
             }
             other => {
