@@ -6,7 +6,8 @@ against `pespectra capture` on the tiny checkpoints in crates/pespectra-hf/tests
 scripts/check_capture_transformers.py). It handles every family whose attention applies RoPE with
 transformers' `rotate_half` to a leading slice of each head and then calls the modeling module's
 `eager_attention_forward`: Llama, Mistral, Qwen2, Qwen3, SmolLM2, Gemma 2, Gemma 3, Phi-3
-(LongRoPE included), StableLM (partial rotary, q/k LayerNorms), GPT-NeoX. Additive-bias families
+(LongRoPE included), StableLM (partial rotary, q/k LayerNorms), GPT-NeoX, Falcon with RoPE
+(multi-query, new_decoder_architecture, multi-head). Additive-bias families
 (BLOOM, MPT, Falcon-ALiBi, T5) and MLA (DeepSeek) form their scores elsewhere:
 `pespectra capture` covers them.
 

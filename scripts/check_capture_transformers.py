@@ -23,7 +23,8 @@ HERE = pathlib.Path(__file__).resolve().parent
 FIXTURES = HERE.parent / "crates/pespectra-hf/tests/fixtures"
 ROPE = ["llama", "llama-tied-bias", "llama3-scaled", "llama-linear", "llama-yarn", "mistral-window",
         "qwen2", "qwen3", "gemma2", "gemma3", "phi3", "phi3-longrope", "stablelm", "stablelm-qk-parallel",
-        "gpt-neox", "gpt-neox-sequential"]
+        "gpt-neox", "gpt-neox-sequential", "falcon-rope-mqa", "falcon-rope-new-arch",
+        "falcon-rope-new-arch-one-ln", "falcon-rope-mha"]
 TOL = 2e-5  # relative to each tensor's largest entry: f32 forward passes in two implementations
 
 
