@@ -288,12 +288,11 @@ impl TensorSource for GgufSource {
     }
 
     fn get(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>, HfError> {
-        let (t, ty, fix) = self.locate(name, shape)?;
-        let bytes = self
+        let (t, _, fix) = self.locate(name, shape)?;
+        let v = self
             .gguf
-            .tensor_bytes(&t.name)
+            .tensor_f32(&t.name)
             .map_err(|e| self.err(name, e.to_string()))?;
-        let v = self.dequant(name, ty, bytes)?;
         let cols = if shape.len() == 2 { shape[1] } else { 1 };
         self.finish(name, v, fix, cols)
     }

@@ -74,17 +74,10 @@ struct Symbol {
 }
 
 impl SpmTokenizer {
-    /// The tokenizer of a GGUF file's `tokenizer.ggml.*` metadata; the error says which key is
-    /// missing or inconsistent.
+    /// The tokenizer of a GGUF file's `tokenizer.ggml.*` metadata (its model is `llama`, which
+    /// [`super::GgufTokenizer::from_gguf`] checked); the error says which key is missing or
+    /// inconsistent.
     pub fn from_gguf(g: &Gguf) -> Result<Self, String> {
-        let model = g
-            .get_str("tokenizer.ggml.model")
-            .map_err(|e| e.to_string())?;
-        if model != "llama" {
-            return Err(format!(
-                "tokenizer.ggml.model '{model}' is not supported (llama: SentencePiece BPE)"
-            ));
-        }
         let tokens = g
             .get_str_array("tokenizer.ggml.tokens")
             .map_err(|e| e.to_string())?;
