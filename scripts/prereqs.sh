@@ -20,6 +20,18 @@ if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && [ -z "${PESPECTRA
     exit 2
   fi
 fi
+# The f64 verification GEMMs run on the system OpenBLAS when it is installed (loaded at run time,
+# faer otherwise: crates/pespectra-arith/src/gemm/backend.rs); the tests then check both paths.
+if ! ldconfig -p 2>/dev/null | grep 'libopenblas\.so\.0' >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && apt-get install -y -qq libopenblas0-pthread >/dev/null
+  else
+    echo "optional, for faster verified eig/svd: sudo apt-get install -y libopenblas0-pthread" >&2
+  fi
+fi
+if ldconfig -p 2>/dev/null | grep 'libopenblas\.so\.0' >/dev/null; then
+  export PESPECTRA_EXPECT_BLAS=1
+fi
 # The Python oracles of the tests and benches (python-flint/Arb, NumPy, the gguf reader), in .venv.
 oracle_venv() {
   if ! .venv/bin/python -c "import flint, gguf, numpy" >/dev/null 2>&1; then

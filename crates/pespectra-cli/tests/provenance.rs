@@ -115,6 +115,23 @@ fn check_eig_and_bench_json_carry_provenance() {
         sha(&a).as_str()
     );
     assert_eq!(v["provenance"]["settings"]["precision"], "53");
+    // which GEMM verified it: the system OpenBLAS where the test script installed one, and faer
+    // when it is refused (with a warning when the refusal is a library that does not load)
+    let gemm = v["provenance"]["gemm"].as_str().unwrap();
+    if std::env::var_os("PESPECTRA_EXPECT_BLAS").is_some() {
+        assert!(gemm.starts_with("OpenBLAS"), "{gemm}");
+    }
+    let off = run_env(&args, &[("PESPECTRA_BLAS", Path::new("faer"))]);
+    let v: serde_json::Value = serde_json::from_str(&off.stdout).unwrap();
+    assert_eq!(v["provenance"]["gemm"], "faer");
+    assert!(off.stderr.is_empty(), "{}", off.stderr);
+    let missing = run_env(&args, &[("PESPECTRA_BLAS", &d.join("no-such-blas.so"))]);
+    assert_eq!(missing.code, 0, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("no-such-blas.so"),
+        "{}",
+        missing.stderr
+    );
 
     let args = [
         "bench-attention",

@@ -123,6 +123,7 @@ pub struct Provenance {
     model: Option<(String, Vec<FileDigest>)>,
     input: Map<String, Value>,
     simd: Option<String>,
+    gemm: Option<String>,
     threads: Option<usize>,
 }
 
@@ -137,6 +138,7 @@ impl Provenance {
             model: None,
             input: Map::new(),
             simd: None,
+            gemm: None,
             threads: None,
         }
     }
@@ -186,6 +188,12 @@ impl Provenance {
         self.simd = Some(name.into());
     }
 
+    /// Records the library that computed the verification's f64 matrix products (faer, or the
+    /// system OpenBLAS with its version and kernel).
+    pub fn gemm(&mut self, description: &str) {
+        self.gemm = Some(description.into());
+    }
+
     /// Records the number of worker threads.
     pub fn threads(&mut self, n: usize) {
         self.threads = Some(n);
@@ -224,6 +232,8 @@ impl Provenance {
             input: &'a Map<String, Value>,
             #[serde(skip_serializing_if = "Option::is_none")]
             model: Option<ModelJson<'a>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            gemm: Option<&'a str>,
         }
         value(&BlockJson {
             schema: SCHEMA,
@@ -244,6 +254,7 @@ impl Provenance {
                 .model
                 .as_ref()
                 .map(|(id, files)| ModelJson { id, files }),
+            gemm: self.gemm.as_deref(),
         })
     }
 }

@@ -88,6 +88,36 @@ fn tridiagonal_toeplitz_f64_and_mpfr() {
     assert!(enc.max_width < 1e-60, "width {}", enc.max_width);
 }
 
+/// Large enough (n ≥ 192, every Rayon thread) for the verification products to take the system
+/// BLAS when one is installed: the enclosures hold the closed form on that path and on faer, and
+/// are equally tight (width within 2× of each other).
+#[test]
+fn tridiagonal_toeplitz_on_both_gemm_backends() {
+    use pespectra_arith::gemm::{system_blas_status, with_backend, Backend};
+    let (n, a, b) = (300, 1.0, 0.5);
+    let input = real(tridiag(n, a, b));
+    let faer = with_backend(Backend::Faer, || {
+        eigenvalues(&input, &opts(Precision::F64)).unwrap()
+    })
+    .unwrap();
+    assert_contains(&faer, tridiag_truth(n, a, b, 1.0), 0.0);
+    if system_blas_status().is_err() && std::env::var_os("PESPECTRA_EXPECT_BLAS").is_none() {
+        eprintln!("no system BLAS: only the faer path was checked");
+        return;
+    }
+    // the default choice, not a forced one: what `pespectra eig` runs
+    let blas = eigenvalues(&input, &opts(Precision::F64)).unwrap();
+    assert_contains(&blas, tridiag_truth(n, a, b, 1.0), 0.0);
+    assert!(system_blas_status().is_ok());
+    let ratio = blas.max_width / faer.max_width;
+    assert!(
+        (0.5..2.0).contains(&ratio),
+        "{} vs {}",
+        blas.max_width,
+        faer.max_width
+    );
+}
+
 #[test]
 fn extreme_scales() {
     for scale in [1e-300, 1e-260, 1e-150, 1e300] {

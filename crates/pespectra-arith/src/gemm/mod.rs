@@ -1,10 +1,10 @@
 //! Rigorous dense matrix products at GEMM speed (midpoint–radius with a priori error bounds).
 //!
-//! **Rounding assumptions.** The products are computed by faer's f64 GEMM, which evaluates every
-//! entry as a sum of `k` products in *some* order, each operation (multiply, add, or fused
-//! multiply-add) correctly rounded to nearest in binary64 with gradual underflow. For any such
-//! evaluation order the classical bound (Higham, *Accuracy and Stability of Numerical
-//! Algorithms*, §3.1, with the underflow model `fl(x op y) = (x op y)(1+δ) + ε`, |δ| ≤ u,
+//! **Rounding assumptions.** The products are computed by faer's f64 GEMM or the system OpenBLAS
+//! (`backend`), each of which evaluates every entry as a sum of `k` products in *some* order,
+//! each operation (multiply, add, or fused multiply-add) correctly rounded to nearest in binary64
+//! with gradual underflow. For any such evaluation order the classical bound (Higham, *Accuracy
+//! and Stability of Numerical Algorithms*, §3.1, with the underflow model `fl(x op y) = (x op y)(1+δ) + ε`, |δ| ≤ u,
 //! |ε| ≤ η/2, ε = 0 for additions) gives, with `u = 2⁻⁵³`, `η = 2⁻¹⁰⁷⁴` and `γ_k = ku/(1−ku)`:
 //!
 //! `|fl(AB) − AB| ≤ γ_k·S + k·η`, where `S = |A|·|B|` exactly.
@@ -13,13 +13,15 @@
 //! hence `|fl(AB) − AB| ≤ c_k·(T + kη) + kη` with `c_k = ku/(1 − 2ku)`. Every scalar step of that
 //! bound is evaluated with upward rounding ([`crate::round`]), so the returned radius is a true
 //! upper bound. The only requirement on the GEMM is the one above (no Strassen-like algorithm,
-//! no reduced-precision accumulation), which faer's f64 kernels satisfy; the test suite checks
-//! the enclosures against exact rational products.
+//! no reduced-precision accumulation), which faer's and OpenBLAS's f64 kernels satisfy; the test
+//! suite checks the enclosures against exact rational products on both.
 
 //!
 //! This file holds the plain products; `split` the error-free splitting ([`ColumnSplit`]),
-//! `product` the split products, `norm` the spectral-norm bound and `par` the thread policy.
+//! `product` the split products, `norm` the spectral-norm bound, `par` the thread policy and
+//! `backend` which GEMM runs them.
 
+mod backend;
 mod norm;
 mod par;
 mod product;
@@ -27,13 +29,13 @@ mod split;
 #[cfg(test)]
 mod tests;
 
+pub use backend::{gemm_description, system_blas_status, with_backend, Backend, BlasUnavailable};
 pub use norm::norm2_upper;
 pub use par::par_for;
 pub use product::{gram_split, gram_split_with, matmul_split, matmul_split_with, SplitProduct};
 pub use split::ColumnSplit;
 
 use crate::round::{add_up, div_up, mul_up, sub_down};
-use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
 
 /// Unit roundoff of binary64.
@@ -91,7 +93,7 @@ fn abs_mat(a: MatRef<'_, f64>) -> Mat<f64> {
 
 fn gemm(a: MatRef<'_, f64>, b: MatRef<'_, f64>, par: Par) -> Mat<f64> {
     let mut c = Mat::<f64>::zeros(a.nrows(), b.ncols());
-    matmul(c.as_mut(), Accum::Replace, a, b, 1.0, par);
+    backend::multiply(c.as_mut(), Accum::Replace, a, b, par);
     c
 }
 

@@ -6,14 +6,13 @@
 //! operations with gradual underflow for the GEMMs; round to nearest for the entrywise passes,
 //! whose errors are bounded explicitly).
 
+use super::backend::{multiply, multiply_lower};
 use super::par::column_chunk;
 use super::split::{col, col_mut, exponents_fit, split, split_bits, unit_rows, ColumnSplit};
 #[cfg(test)]
 use super::BallMat;
 use super::{gamma_factor, gemm, matmul_ball, AffineUpper, ETA64, U64};
 use crate::round::{add_up, mul_up};
-use faer::linalg::matmul::matmul;
-use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::reborrow::ReborrowMut;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use rayon::prelude::*;
@@ -268,12 +267,11 @@ pub fn matmul_split_with(a: MatRef<'_, f64>, b: &ColumnSplit<'_>, par: Par) -> S
     };
     let exact = gemm(sa.hi.as_ref(), sb.hi.as_ref(), par);
     let mut mid = gemm(a, sb.lo.as_ref(), par);
-    matmul(
+    multiply(
         mid.as_mut(),
         Accum::Add,
         sa.lo.as_ref(),
         sb.hi.as_ref(),
-        1.0,
         par,
     );
     SplitProduct {
@@ -310,17 +308,7 @@ pub fn gram_split_with(xs: &ColumnSplit<'_>, par: Par) -> SplitProduct {
     };
     let n = x.ncols();
     let lower = |dst: &mut Mat<f64>, acc, l: MatRef<'_, f64>, r: MatRef<'_, f64>| {
-        triangular::matmul(
-            dst.as_mut(),
-            BlockStructure::TriangularLower,
-            acc,
-            l,
-            BlockStructure::Rectangular,
-            r,
-            BlockStructure::Rectangular,
-            1.0,
-            par,
-        )
+        multiply_lower(dst.as_mut(), acc, l, r, par)
     };
     let mut exact = Mat::<f64>::zeros(n, n);
     lower(&mut exact, Accum::Replace, s.hi.transpose(), s.hi.as_ref());
