@@ -5,7 +5,8 @@ with NumPy `eigh` (LAPACK dsyevd through NumPy's OpenBLAS, eigenvectors included
 Each round runs one process of each, back to back (alternating which goes first), so both see the
 same load; the best wall time of each over the rounds is kept. The NumPy process loads the same
 .npy and calls `numpy.linalg.eigh`; OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are removed from its
-environment so OpenBLAS picks its own kernels. Prints a Markdown table.
+environment so OpenBLAS picks its own kernels. Prints a Markdown table and the GEMM pespectra's reports name
+(`PESPECTRA_BLAS=faer` in the environment pins faer).
 
 Run: .venv/bin/python benches/eig_vs_numpy.py [--bin target/release/pespectra] [--n 1024 2048] [--rounds 3]
 """
@@ -55,6 +56,7 @@ def main():
     print("|---|---|---|---|---|")
     for n, p, q, w in rows:
         print(f"| {n} | {p:.3f} s | {q:.3f} s | {p / q:.2f}× | {w:.2e} |")
+    print(f"\nVerification GEMM (report provenance): {getattr(run_eig, 'gemm', 'unknown')}")
 
 
 if __name__ == "__main__":
