@@ -40,19 +40,21 @@ pub fn approx_eig(a: &CMat) -> Result<Approx, SpectraError> {
     }
 }
 
-/// Entrywise modulus bounds of `AX − X·diag(d)` and `XᴴX − I` for complex data, through real
+/// Entrywise modulus bounds of `AX − Y·diag(d)` and `XᴴX − I` for complex data, through real
 /// products: `AX = [Re A | Im A]·[[Re X, Im X], [−Im X, Re X]]`, `Re XᴴX` is the Gram matrix of
 /// the stacked `[Re X; Im X]` and `Im XᴴX = [Re X; Im X]ᵀ·[Im X; −Re X]`; real and imaginary
 /// bounds combine by an upward `hypot`.
-fn complex_moduli(a: &CMat, x: &CMat, d: &[f64], par: Par) -> (Mat<f64>, Mat<f64>) {
+fn complex_moduli(a: &CMat, x: &CMat, y: &CMat, d: &[f64], par: Par) -> (Mat<f64>, Mat<f64>) {
     let (m, k, n) = (a.nrows(), a.ncols(), x.ncols());
-    let (rows_x, zero_a, zero_x) = (
+    let (rows_x, zero_a, zero_x, zero_y) = (
         x.nrows(),
         Mat::<f64>::zeros(m, k),
         Mat::<f64>::zeros(x.nrows(), n),
+        Mat::<f64>::zeros(m, n),
     );
     let ai = a.im.as_ref().unwrap_or(&zero_a);
     let xi = x.im.as_ref().unwrap_or(&zero_x);
+    let yi = y.im.as_ref().unwrap_or(&zero_y);
     let left = Mat::from_fn(
         m,
         2 * k,
@@ -72,9 +74,9 @@ fn complex_moduli(a: &CMat, x: &CMat, d: &[f64], par: Par) -> (Mat<f64>, Mat<f64
     });
     let ax = matmul_split(left.as_ref(), right.as_ref(), par).modulus_minus_products(|i, j| {
         if j < n {
-            (x.re[(i, j)], d[j])
+            (y.re[(i, j)], d[j])
         } else {
-            (xi[(i, j - n)], d[j - n])
+            (yi[(i, j - n)], d[j - n])
         }
     });
     let r_mod = Mat::from_fn(m, n, |i, j| hypot_up(ax[(i, j)], ax[(i, j + n)]));
@@ -100,20 +102,26 @@ fn complex_moduli(a: &CMat, x: &CMat, d: &[f64], par: Par) -> (Mat<f64>, Mat<f64
     (r_mod, f_mod)
 }
 
-/// Rigorous bounds `‖AX − XD‖₂ ≤ r`, `‖XᴴX − I‖₂ ≤ a` for exact f64 data.
-pub fn residual_bounds(a: &CMat, x: &CMat, d: &[f64], par: Par) -> ResidualBounds {
-    let (r_mod, f_mod) = if !a.is_complex() && !x.is_complex() {
+/// Entrywise upper bounds of `|AX − Y·diag(d)|` and `|XᴴX − I|` for exact f64 data (`Y` the
+/// shape of `AX`; `Y = X` for an eigendecomposition).
+pub fn residual_moduli(a: &CMat, x: &CMat, y: &CMat, d: &[f64], par: Par) -> (Mat<f64>, Mat<f64>) {
+    if !a.is_complex() && !x.is_complex() && !y.is_complex() {
         // real data: one split of X serves both products, and the symmetric XᵀX costs half
         let xs = ColumnSplit::new(x.re.as_ref(), par);
         (
             matmul_split_with(a.re.as_ref(), &xs, par)
-                .modulus_minus_products(|i, j| (x.re[(i, j)], d[j])),
+                .modulus_minus_products(|i, j| (y.re[(i, j)], d[j])),
             gram_split_with(&xs, par)
                 .modulus_minus_products(|i, j| (if i == j { 1.0 } else { 0.0 }, 1.0)),
         )
     } else {
-        complex_moduli(a, x, d, par)
-    };
+        complex_moduli(a, x, y, d, par)
+    }
+}
+
+/// Rigorous bounds `‖AX − XD‖₂ ≤ r`, `‖XᴴX − I‖₂ ≤ a` for exact f64 data.
+pub fn residual_bounds(a: &CMat, x: &CMat, d: &[f64], par: Par) -> ResidualBounds {
+    let (r_mod, f_mod) = residual_moduli(a, x, x, d, par);
     ResidualBounds {
         r: Float::with_val(53, norm2_upper(r_mod.as_ref())),
         a: Float::with_val(53, norm2_upper(f_mod.as_ref())),

@@ -31,6 +31,7 @@ pub mod matrix;
 #[cfg(feature = "nalgebra")]
 pub mod nalgebra_interop;
 mod options;
+mod problem;
 pub mod scale;
 mod svd;
 pub mod weyl;
@@ -39,11 +40,9 @@ pub use error::SpectraError;
 pub use options::{mp_bytes, EigOptions, Precision, MAX_BUDGET, MAX_MP_BYTES, MAX_PRECISION_BITS};
 pub use svd::{jordan_wielandt, singular_values, singular_values_ball};
 
-use eig_f64::Approx;
-
 use matrix::HermitianInput;
 
-use pespectra_arith::gemm::{norm2_upper, par_for};
+use problem::{Eig, Verifiable};
 
 use pespectra_arith::mp::MpInterval;
 
@@ -96,32 +95,25 @@ fn floats(d: &[f64], prec: u32) -> Vec<Float> {
 }
 
 /// Enclosure at one precision from a given approximate decomposition.
-fn enclose_at(
-    input: &HermitianInput,
-    approx: &Approx,
-    precision: Precision,
-) -> Result<SpectrumEnclosure, SpectraError> {
+fn enclose_at(p: &dyn Verifiable, precision: Precision) -> Result<SpectrumEnclosure, SpectraError> {
     let (mut bounds, d, prec) = match precision {
-        Precision::F64 | Precision::Auto => {
-            let b =
-                eig_f64::residual_bounds(&input.center, &approx.x, &approx.d, par_for(input.n()));
-            (b, floats(&approx.d, 53), 53)
-        }
-        Precision::Bits(p) => {
-            let bytes = mp_bytes(input.n(), p, input.center.is_complex());
+        Precision::F64 | Precision::Auto => (p.f64_bounds(), floats(p.values(), 53), 53),
+        Precision::Bits(bits) => {
+            let bytes = mp_bytes(p.order(), bits, p.is_complex());
             if bytes > MAX_MP_BYTES {
                 return Err(SpectraError::TooLarge {
                     bytes,
                     limit: MAX_MP_BYTES,
                 });
             }
-            let a = eig_mp::MpMat::from_cmat(&input.center, p);
-            let (x, lam) = eig_mp::refine(&a, &approx.x, p);
-            (eig_mp::residual_bounds(&a, &x, &lam, p), lam, p)
+            let (h, x) = p.hermitian();
+            let a = eig_mp::MpMat::from_cmat(&h, bits);
+            let (x, lam) = eig_mp::refine(&a, &x, bits);
+            (eig_mp::residual_bounds(&a, &x, &lam, bits), lam, bits)
         }
     };
-    if let Some(rad) = &input.radius {
-        bounds.delta = Float::with_val(prec, norm2_upper(rad.as_ref()));
+    if let Some(r) = p.radius_norm() {
+        bounds.delta = Float::with_val(prec, r);
     }
     let values = weyl::enclose(d, &bounds, prec)?;
     let max_width = values
@@ -138,8 +130,7 @@ fn enclose_at(
 
 /// Runs the precision policy of `opts` on one approximate decomposition.
 pub(crate) fn enclose_with_policy(
-    input: &HermitianInput,
-    approx: &Approx,
+    p: &dyn Verifiable,
     opts: &EigOptions,
 ) -> Result<SpectrumEnclosure, SpectraError> {
     let meets = |e: &SpectrumEnclosure| opts.width.is_none_or(|w| e.max_width <= w);
@@ -148,18 +139,18 @@ pub(crate) fn enclose_with_policy(
         e
     };
     match opts.precision {
-        Precision::F64 => enclose_at(input, approx, Precision::F64).map(finish),
-        Precision::Bits(p) if p < 54 => Err(SpectraError::BadParameter(format!(
-            "precision must be 53 (f64) or at least 54 bits, got {p}"
+        Precision::F64 => enclose_at(p, Precision::F64).map(finish),
+        Precision::Bits(bits) if bits < 54 => Err(SpectraError::BadParameter(format!(
+            "precision must be 53 (f64) or at least 54 bits, got {bits}"
         ))),
-        Precision::Bits(p) => enclose_at(input, approx, Precision::Bits(p)).map(finish),
+        Precision::Bits(bits) => enclose_at(p, Precision::Bits(bits)).map(finish),
         Precision::Auto => {
             let start = Instant::now();
             let mut best: Option<SpectrumEnclosure> = None;
             let mut last_err = None;
             let mut level = Precision::F64;
             loop {
-                match enclose_at(input, approx, level) {
+                match enclose_at(p, level) {
                     Ok(e) => {
                         if best.as_ref().is_none_or(|b| e.max_width < b.max_width) {
                             best = Some(e);
@@ -171,12 +162,12 @@ pub(crate) fn enclose_with_policy(
                     break;
                 }
                 let next = match level {
-                    Precision::Bits(p) => p.saturating_mul(2),
+                    Precision::Bits(bits) => bits.saturating_mul(2),
                     _ => 128,
                 };
                 if next > opts.max_bits
                     || start.elapsed() >= opts.budget
-                    || mp_bytes(input.n(), next, input.center.is_complex()) > MAX_MP_BYTES
+                    || mp_bytes(p.order(), next, p.is_complex()) > MAX_MP_BYTES
                 {
                     break;
                 }
@@ -206,12 +197,16 @@ pub fn eigenvalues(
     match scale::exponent_for(max) {
         None => {
             let approx = eig_f64::approx_eig(&input.center)?;
-            enclose_with_policy(input, &approx, opts)
+            enclose_with_policy(&Eig { input, approx }, opts)
         }
         Some(e) => {
             let scaled = scale::scale_input(input, e);
             let approx = eig_f64::approx_eig(&scaled.center)?;
-            let enc = enclose_with_policy(&scaled, &approx, &scaled_options(opts, e))?;
+            let problem = Eig {
+                input: &scaled,
+                approx,
+            };
+            let enc = enclose_with_policy(&problem, &scaled_options(opts, e))?;
             Ok(unscale_enclosure(enc, e, opts))
         }
     }

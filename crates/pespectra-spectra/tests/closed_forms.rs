@@ -296,6 +296,23 @@ fn singular_values_closed_form() {
         0.0,
     );
     assert!(enc.max_width < 1e-50);
+    // auto: the f64 level (n × n bounds) cannot reach 1e-40, so MPFR levels run on H and X
+    let auto = EigOptions {
+        precision: Precision::Auto,
+        width: Some(1e-40),
+        ..EigOptions::default()
+    };
+    let enc = singular_values(&a, &auto).unwrap();
+    assert!(
+        enc.met_width && enc.precision_bits >= 128,
+        "{}",
+        enc.precision_bits
+    );
+    assert_contains(
+        &enc,
+        vec![Float::with_val(P, 45).sqrt(), Float::with_val(P, 5).sqrt()],
+        0.0,
+    );
     // a singular complex matrix: σ_min = 0 must be enclosed with a non-negative lower end
     let z = CMat::complex(
         Mat::from_fn(3, 3, |i, j| (i + j) as f64),
@@ -303,6 +320,33 @@ fn singular_values_closed_form() {
     );
     let enc = singular_values(&z, &opts(Precision::F64)).unwrap();
     assert!(enc.values.iter().all(|v| v.lo_f64() >= 0.0));
+}
+
+/// Singular values of a positive definite tridiagonal Toeplitz `T` (its eigenvalues, closed form)
+/// survive exact transformations that change the SVD's vectors: reversing the columns (real,
+/// not symmetric, so `U ≠ V`), multiplying by `i` (complex data) and by `−1`. At n = 300 the
+/// verification products are large enough for the system BLAS when one is installed.
+#[test]
+fn singular_values_of_transformed_toeplitz() {
+    let (n, a, b) = (300, 1.0, 0.45);
+    let t = tridiag(n, a, b);
+    let truth = tridiag_truth(n, a, b, 1.0);
+    let reversed = CMat::real(Mat::from_fn(n, n, |i, j| t[(i, n - 1 - j)]));
+    let times_i = CMat::complex(Mat::zeros(n, n), t.clone());
+    let negated_reversed_i = CMat::complex(
+        Mat::zeros(n, n),
+        Mat::from_fn(n, n, |i, j| -t[(n - 1 - i, j)]),
+    );
+    for (name, m) in [
+        ("reversed", reversed),
+        ("times i", times_i),
+        ("−i, rows reversed", negated_reversed_i),
+    ] {
+        let enc = singular_values(&m, &opts(Precision::F64)).unwrap();
+        assert_contains(&enc, truth.clone(), 0.0);
+        // as tight as the symmetric eigenvalue problem: a few n·u·‖A‖ (‖A‖ < 2)
+        assert!(enc.max_width < 1e-12, "{name}: width {}", enc.max_width);
+    }
 }
 
 #[test]
