@@ -8,6 +8,13 @@
 //! `libopenblas.so.0`, `libopenblas.so` and `libopenblas.dylib`; `faer` (or `off`) never loads
 //! one; anything else is the file to load.
 //!
+//! A library found by default is used only when its kernels fit the CPU: a `DYNAMIC_ARCH`
+//! OpenBLAS older than the CPU falls back to its SSE3 "Prescott" kernels (Debian's 0.3.21 does
+//! on the family 6 model 207 Xeon, where its `dgemm` is then 2.3× slower than faer), so on a CPU
+//! with AVX2 only the AVX2/AVX-512 kernel families are accepted ([`kernels_fit`]); otherwise
+//! the products run on faer and [`gemm_description`] says why (`OPENBLAS_CORETYPE` makes such a
+//! build use a named kernel family). A library named in `PESPECTRA_BLAS` is used as it is.
+//!
 //! **Rounding assumptions.** OpenBLAS's `dgemm` is a classical blocked GEMM: every entry of
 //! `αAB + βC` with `α = 1`, `β ∈ {0, 1}` is `C` (when `β = 1`) plus the `k` products summed in
 //! some order, each multiply, add or FMA correctly rounded to nearest in binary64 with gradual
@@ -66,12 +73,16 @@ struct SystemBlas {
     dgemm: Dgemm,
     set_threads: SetThreads,
     description: String,
+    /// `openblas_get_corename()`: the kernel family chosen at load time.
+    core: String,
+    /// Named by `PESPECTRA_BLAS` rather than found by default.
+    explicit: bool,
     lock: Mutex<()>,
     _lib: libloading::Library,
 }
 
 impl SystemBlas {
-    fn open(name: &str) -> Result<Self, String> {
+    fn open(name: &str, explicit: bool) -> Result<Self, String> {
         // SAFETY: loading a shared library runs its initialisers; OpenBLAS's only start its
         // thread pool. The symbols are looked up with the signatures of OpenBLAS's cblas.h.
         unsafe {
@@ -104,6 +115,8 @@ impl SystemBlas {
                 dgemm,
                 set_threads,
                 description,
+                core,
+                explicit,
                 lock: Mutex::new(()),
                 _lib: lib,
             })
@@ -122,18 +135,21 @@ fn describe(e: &libloading::Error) -> String {
 fn system_blas() -> Result<&'static SystemBlas, BlasUnavailable> {
     static BLAS: OnceLock<Result<SystemBlas, String>> = OnceLock::new();
     BLAS.get_or_init(|| {
-        let names: Vec<String> = match std::env::var("PESPECTRA_BLAS") {
+        let (names, explicit): (Vec<String>, bool) = match std::env::var("PESPECTRA_BLAS") {
             Ok(v) if v == "faer" || v == "off" => {
                 return Err(format!("PESPECTRA_BLAS={v} selects faer"))
             }
-            Ok(v) if !v.is_empty() => vec![v],
-            _ => ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"]
-                .map(String::from)
-                .to_vec(),
+            Ok(v) if !v.is_empty() => (vec![v], true),
+            _ => (
+                ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"]
+                    .map(String::from)
+                    .to_vec(),
+                false,
+            ),
         };
         let mut errors = Vec::new();
         for name in &names {
-            match SystemBlas::open(name) {
+            match SystemBlas::open(name, explicit) {
                 Ok(b) => return Ok(b),
                 Err(e) => errors.push(e),
             }
@@ -144,17 +160,49 @@ fn system_blas() -> Result<&'static SystemBlas, BlasUnavailable> {
     .map_err(|e| BlasUnavailable(e.clone()))
 }
 
-/// Whether the system BLAS could be loaded, and why not.
+/// Whether OpenBLAS's kernel family `core` uses the vector units of a CPU that has (or lacks)
+/// AVX2+FMA. An unknown family (no `openblas_get_corename`) is given the benefit of the doubt.
+fn kernels_fit(core: &str, cpu_has_avx2: bool) -> bool {
+    const AVX2_OR_WIDER: [&str; 5] = ["haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"];
+    !cpu_has_avx2 || core.is_empty() || AVX2_OR_WIDER.contains(&core.to_ascii_lowercase().as_str())
+}
+
+#[cfg(target_arch = "x86_64")]
+fn cpu_has_avx2() -> bool {
+    is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn cpu_has_avx2() -> bool {
+    false
+}
+
+/// The system BLAS when unforced products should run on it: named explicitly, or found by
+/// default with kernels that fit this CPU.
+fn preferred_blas() -> Option<&'static SystemBlas> {
+    system_blas()
+        .ok()
+        .filter(|b| b.explicit || kernels_fit(&b.core, cpu_has_avx2()))
+}
+
+/// Whether the system BLAS could be loaded, and why not (it may load and still not be
+/// preferred: see [`gemm_description`]).
 pub fn system_blas_status() -> Result<(), BlasUnavailable> {
     system_blas().map(|_| ())
 }
 
 /// What computes the products of large parallel verifications in this process, for reports:
-/// e.g. `"OpenBLAS 0.3.21 … SkylakeX … from libopenblas.so.0"` or `"faer"`.
+/// e.g. `"OpenBLAS 0.3.21 … SkylakeX … from libopenblas.so.0"`, `"faer"`, or `"faer (…)"` naming
+/// an OpenBLAS that loaded but whose kernels do not fit the CPU.
 pub fn gemm_description() -> String {
-    match system_blas() {
-        Ok(b) => b.description.clone(),
-        Err(_) => "faer".to_string(),
+    match (preferred_blas(), system_blas()) {
+        (Some(b), _) => b.description.clone(),
+        (None, Ok(b)) => format!(
+            "faer ({} not used: its {} kernels predate this CPU's vector units; \
+             OPENBLAS_CORETYPE selects another kernel family)",
+            b.description, b.core
+        ),
+        (None, Err(_)) => "faer".to_string(),
     }
 }
 
@@ -204,7 +252,7 @@ fn choose(m: usize, n: usize, k: usize, par: Par) -> Backend {
         return b;
     }
     match par {
-        Par::Rayon(_) if m.min(n).min(k) >= 32 && system_blas().is_ok() => Backend::SystemBlas,
+        Par::Rayon(_) if m.min(n).min(k) >= 32 && preferred_blas().is_some() => Backend::SystemBlas,
         _ => Backend::Faer,
     }
 }
@@ -344,10 +392,23 @@ mod tests {
     }
 
     #[test]
+    fn only_kernels_as_wide_as_the_cpu_are_preferred() {
+        // what Debian's 0.3.21 picks on a family 6 model 207 Xeon, and its pre-AVX2 families
+        for old in ["Prescott", "Core2", "Nehalem", "Sandybridge", "Barcelona"] {
+            assert!(!kernels_fit(old, true), "{old}");
+            assert!(kernels_fit(old, false), "{old} on a CPU without AVX2");
+        }
+        for wide in ["Haswell", "Zen", "SkylakeX", "COOPERLAKE", "SapphireRapids"] {
+            assert!(kernels_fit(wide, true), "{wide}");
+        }
+        assert!(kernels_fit("", true), "no corename: unknown, not refused");
+    }
+
+    #[test]
     fn sequential_products_stay_on_faer_unless_forced() {
         assert_eq!(choose(512, 512, 512, Par::Seq), Backend::Faer);
         let wide = choose(512, 512, 512, Par::rayon(2));
-        assert_eq!(wide == Backend::SystemBlas, system_blas_status().is_ok());
+        assert_eq!(wide == Backend::SystemBlas, preferred_blas().is_some());
         assert_eq!(choose(512, 16, 512, Par::rayon(2)), Backend::Faer);
         let forced = with_backend(Backend::Faer, || choose(512, 512, 512, Par::rayon(2)));
         assert_eq!(forced, Ok(Backend::Faer));
