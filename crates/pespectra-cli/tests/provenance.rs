@@ -122,7 +122,11 @@ fn check_eig_and_bench_json_carry_provenance() {
         // found by default, it is used unless its kernels are older than the CPU, which the
         // report then says
         assert!(gemm.contains("OpenBLAS"), "{gemm}");
-        assert_eq!(gemm.starts_with("OpenBLAS"), !gemm.contains("not used"), "{gemm}");
+        assert_eq!(
+            gemm.starts_with("OpenBLAS"),
+            !gemm.contains("not used"),
+            "{gemm}"
+        );
         #[cfg(target_arch = "x86_64")]
         if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
             let gemm_with = |core: &str| {
@@ -131,9 +135,15 @@ fn check_eig_and_bench_json_carry_provenance() {
                 v["provenance"]["gemm"].as_str().unwrap().to_string()
             };
             let sse = gemm_with("Prescott");
-            assert!(sse.starts_with("faer (OpenBLAS") && sse.contains("Prescott"), "{sse}");
+            assert!(
+                sse.starts_with("faer (OpenBLAS") && sse.contains("Prescott"),
+                "{sse}"
+            );
             let avx2 = gemm_with("Haswell");
-            assert!(avx2.starts_with("OpenBLAS") && avx2.contains("Haswell"), "{avx2}");
+            assert!(
+                avx2.starts_with("OpenBLAS") && avx2.contains("Haswell"),
+                "{avx2}"
+            );
         }
     }
     let off = run_env(&args, &[("PESPECTRA_BLAS", Path::new("faer"))]);
