@@ -64,6 +64,14 @@ impl CMat {
     pub fn is_complex(&self) -> bool {
         self.im.is_some()
     }
+
+    /// The conjugate transpose (exact: a transpose and a sign change).
+    pub fn adjoint(&self) -> CMat {
+        CMat {
+            re: self.re.transpose().to_owned(),
+            im: self.im.as_ref().map(|im| -im.transpose()),
+        }
+    }
 }
 
 /// A Hermitian matrix to analyse: the exact Hermitian matrix `center`, or, when `radius` is

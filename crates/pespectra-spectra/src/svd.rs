@@ -185,22 +185,12 @@ impl Verifiable for Svd<'_> {
 /// (and the products stay real).
 fn residual_bounds(a: &CMat, u: &CMat, v: &CMat, s: &[f64], par: Par) -> ResidualBounds {
     let (r1, fv) = eig_f64::residual_moduli(a, v, u, s, par);
-    let (r2, fu) = eig_f64::residual_moduli(&adjoint(a), u, v, s, par);
+    let (r2, fu) = eig_f64::residual_moduli(&a.adjoint(), u, v, s, par);
     let norm = |m: &Mat<f64>| norm2_upper(m.as_ref());
     ResidualBounds {
         r: Float::with_val(53, norm(&r1).max(norm(&r2))),
         a: Float::with_val(53, norm(&fu).max(norm(&fv))),
         delta: Float::new(53),
-    }
-}
-
-/// `Aᴴ` (exact: a transpose and a sign change).
-fn adjoint(a: &CMat) -> CMat {
-    let (n, m) = (a.ncols(), a.nrows());
-    let re = Mat::from_fn(n, m, |i, j| a.re[(j, i)]);
-    match &a.im {
-        None => CMat::real(re),
-        Some(im) => CMat::complex(re, Mat::from_fn(n, m, |i, j| -im[(j, i)])),
     }
 }
 

@@ -75,8 +75,9 @@ struct SystemBlas {
     description: String,
     /// `openblas_get_corename()`: the kernel family chosen at load time.
     core: String,
-    /// Named by `PESPECTRA_BLAS` rather than found by default.
-    explicit: bool,
+    /// Whether unforced products run on it: named by `PESPECTRA_BLAS`, or found by default with
+    /// kernels that fit this CPU (decided once, at load time).
+    preferred: bool,
     lock: Mutex<()>,
     _lib: libloading::Library,
 }
@@ -115,8 +116,8 @@ impl SystemBlas {
                 dgemm,
                 set_threads,
                 description,
+                preferred: explicit || kernels_fit(&core, cpu_has_avx2()),
                 core,
-                explicit,
                 lock: Mutex::new(()),
                 _lib: lib,
             })
@@ -132,12 +133,21 @@ fn describe(e: &libloading::Error) -> String {
     }
 }
 
-fn system_blas() -> Result<&'static SystemBlas, BlasUnavailable> {
-    static BLAS: OnceLock<Result<SystemBlas, String>> = OnceLock::new();
+/// Why no system BLAS is loaded, and whether `PESPECTRA_BLAS` named the library that failed.
+struct Unloaded {
+    reason: String,
+    requested: bool,
+}
+
+fn loaded() -> &'static Result<SystemBlas, Unloaded> {
+    static BLAS: OnceLock<Result<SystemBlas, Unloaded>> = OnceLock::new();
     BLAS.get_or_init(|| {
         let (names, explicit): (Vec<String>, bool) = match std::env::var("PESPECTRA_BLAS") {
             Ok(v) if v == "faer" || v == "off" => {
-                return Err(format!("PESPECTRA_BLAS={v} selects faer"))
+                return Err(Unloaded {
+                    reason: format!("PESPECTRA_BLAS={v} selects faer"),
+                    requested: false,
+                })
             }
             Ok(v) if !v.is_empty() => (vec![v], true),
             _ => (
@@ -154,10 +164,26 @@ fn system_blas() -> Result<&'static SystemBlas, BlasUnavailable> {
                 Err(e) => errors.push(e),
             }
         }
-        Err(errors.join("; "))
+        Err(Unloaded {
+            reason: errors.join("; "),
+            requested: explicit,
+        })
     })
-    .as_ref()
-    .map_err(|e| BlasUnavailable(e.clone()))
+}
+
+fn system_blas() -> Result<&'static SystemBlas, BlasUnavailable> {
+    loaded()
+        .as_ref()
+        .map_err(|e| BlasUnavailable(e.reason.clone()))
+}
+
+/// Why the library named in `PESPECTRA_BLAS` could not be loaded (`None` when none was named,
+/// or it loaded): the products then run on faer, which a caller may want to warn about.
+pub fn requested_blas_error() -> Option<BlasUnavailable> {
+    match loaded() {
+        Err(e) if e.requested => Some(BlasUnavailable(e.reason.clone())),
+        _ => None,
+    }
 }
 
 /// Whether OpenBLAS's kernel family `core` uses the vector units of a CPU that has (or lacks)
@@ -177,12 +203,9 @@ fn cpu_has_avx2() -> bool {
     false
 }
 
-/// The system BLAS when unforced products should run on it: named explicitly, or found by
-/// default with kernels that fit this CPU.
+/// The system BLAS when unforced products should run on it (see `SystemBlas::preferred`).
 fn preferred_blas() -> Option<&'static SystemBlas> {
-    system_blas()
-        .ok()
-        .filter(|b| b.explicit || kernels_fit(&b.core, cpu_has_avx2()))
+    system_blas().ok().filter(|b| b.preferred)
 }
 
 /// Whether the system BLAS could be loaded, and why not (it may load and still not be

@@ -29,7 +29,10 @@ mod split;
 #[cfg(test)]
 mod tests;
 
-pub use backend::{gemm_description, system_blas_status, with_backend, Backend, BlasUnavailable};
+pub use backend::{
+    gemm_description, requested_blas_error, system_blas_status, with_backend, Backend,
+    BlasUnavailable,
+};
 pub use norm::norm2_upper;
 pub use par::par_for;
 pub use product::{gram_split, gram_split_with, matmul_split, matmul_split_with, SplitProduct};

@@ -212,13 +212,8 @@ pub(crate) fn run_spectrum(args: &SpectrumArgs, singular: bool) -> Result<(), Fa
     prov.threads(rayon::current_num_threads());
     // which GEMM the f64 verification products run on (loading the system BLAS, if any, here)
     prov.gemm(&pespectra_arith::gemm::gemm_description());
-    if let (Err(e), Ok(asked)) = (
-        pespectra_arith::gemm::system_blas_status(),
-        std::env::var("PESPECTRA_BLAS"),
-    ) {
-        if !matches!(asked.as_str(), "" | "faer" | "off") {
-            eprintln!("pespectra: warning: {e}; the products run on faer");
-        }
+    if let Some(e) = pespectra_arith::gemm::requested_blas_error() {
+        eprintln!("pespectra: warning: {e}; the products run on faer");
     }
     let start = Instant::now();
     let err = |e: pespectra_spectra::SpectraError| match e {
